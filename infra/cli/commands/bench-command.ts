@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { printJson, progress } from '../output.js';
+
+/**
+ * One benchmark: `liveagg bench <name> [options] --json`. Benchmarks print a JSON document
+ * with figures as ratios against a baseline measured in the same run (the machine is shared
+ * and noisy); progress goes to stderr.
+ */
+export interface BenchDefinition {
+  name: string;
+  description: string;
+  /** Adds the benchmark's own options to its subcommand. */
+  options?: (cmd: Command) => Command;
+  /** Runs the benchmark and returns the JSON document. */
+  run: (opts: Record<string, unknown>, log: (line: string) => void) => Promise<unknown>;
+}
+
+/** Benchmarks register here: one import and one entry per benchmark module. */
+const benches: BenchDefinition[] = [];
+
+export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
+  const bench = program
+    .command('bench')
+    .description('Run a benchmark and print its figures (JSON with --json).');
+  for (const def of [...benches, ...extra]) {
+    let sub = bench
+      .command(def.name)
+      .description(def.description)
+      .option('--json', 'print only the JSON document on stdout');
+    if (def.options) sub = def.options(sub);
+    sub.action(async (opts: Record<string, unknown>) => {
+      const result = await def.run(opts, progress);
+      if (opts['json']) printJson(result);
+      else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    });
+  }
+}

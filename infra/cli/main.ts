@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config-error.js';
+import { registerBenchCommand } from './commands/bench-command.js';
+
+/** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
+export function buildProgram(): Command {
+  const program = new Command('liveagg')
+    .description(
+      'Live Aggregators: stateful Kafka aggregation on spot capacity, with a forecasting autoscaler.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerBenchCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`liveagg: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { stackConfigSchema } from '../local/stack-config.js';
+import {
+  awsConnectionSchema,
+  cassandraConnectionSchema,
+  kafkaConnectionSchema,
+} from './connections-schema.js';
+
+/**
+ * The one config file. Each component owns its section's schema (next to the component);
+ * this file only composes them. Unknown keys are errors, so a typo names itself.
+ */
+export const configSchema = z
+  .object({
+    stack: stackConfigSchema.default(stackConfigSchema.parse({})),
+    kafka: kafkaConnectionSchema.default(kafkaConnectionSchema.parse({})),
+    cassandra: cassandraConnectionSchema.default(cassandraConnectionSchema.parse({})),
+    aws: awsConnectionSchema.default(awsConnectionSchema.parse({})),
+  })
+  .strict();
+
+export type LiveAggConfig = z.infer<typeof configSchema>;
