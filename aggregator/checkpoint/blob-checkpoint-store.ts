@@ -1,0 +1,222 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { BlobStore } from './blob-store.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type {
+  CheckpointManifest,
+  LoadedCheckpoint,
+  PartitionRef,
+  SkippedCheckpoint,
+} from './checkpoint-types.js';
+
+export interface BlobCheckpointStoreOptions {
+  /** Key prefix inside the store, e.g. `checkpoints`. */
+  prefix: string;
+  /** Identifies the writer in manifests (instance id, or host:pid). */
+  writer: string;
+  /** Newest valid checkpoints kept per partition by retention. */
+  keep: number;
+  /** Orphaned data younger than this may belong to a checkpoint still being written. */
+  orphanGraceMs: number;
+  compress: boolean;
+  now: () => number;
+}
+
+const MANIFEST = 'manifest.json';
+const DATA = 'state.bin';
+
+/**
+ * Key layout: `<prefix>/<shard>/<pipeline>/<topic>/<partition>/<id>/{state.bin[.gz],manifest.json}`.
+ * The shard (4 hex digits of a hash of the partition ref) spreads partitions over many key
+ * prefixes, so S3's per-prefix request limits are not hit by one hot prefix, while one
+ * partition's checkpoints stay under one prefix for cheap listing. Ids sort by time.
+ */
+export class BlobCheckpointStore implements CheckpointStore {
+  readonly location: string;
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly opts: BlobCheckpointStoreOptions,
+  ) {
+    this.location = `${blobs.location}/${opts.prefix}`;
+  }
+
+  async write(
+    ref: PartitionRef,
+    snapshot: Uint8Array,
+    nextOffset: string,
+    stats: Record<string, number> = {},
+  ): Promise<CheckpointManifest> {
+    const createdAtMs = this.opts.now();
+    const id = `${String(createdAtMs).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
+    const stored = this.opts.compress ? gzipSync(snapshot, { level: 1 }) : snapshot;
+    const dataKey = `${this.partitionPrefix(ref)}${id}/${DATA}${this.opts.compress ? '.gz' : ''}`;
+    const manifest: CheckpointManifest = {
+      formatVersion: 1,
+      id,
+      pipeline: ref.pipeline,
+      topic: ref.topic,
+      partition: ref.partition,
+      nextOffset,
+      createdAtMs,
+      writer: this.opts.writer,
+      dataKey,
+      storedBytes: stored.byteLength,
+      stateBytes: snapshot.byteLength,
+      sha256: sha256(stored),
+      compression: this.opts.compress ? 'gzip' : 'none',
+      stats,
+    };
+    await this.blobs.put(dataKey, stored);
+    await this.blobs.put(
+      `${this.partitionPrefix(ref)}${id}/${MANIFEST}`,
+      Buffer.from(JSON.stringify(manifest)),
+    );
+    return manifest;
+  }
+
+  async latestValid(
+    ref: PartitionRef,
+  ): Promise<{ checkpoint: LoadedCheckpoint | undefined; skipped: SkippedCheckpoint[] }> {
+    const skipped: SkippedCheckpoint[] = [];
+    // Highest offset first (ties: newest): a late write by a previous owner that had processed
+    // less must not shadow a newer owner's further-advanced checkpoint.
+    const candidates: { id: string; offset: bigint }[] = [];
+    for (const id of await this.checkpointIds(ref)) {
+      const bytes = await this.blobs.get(`${this.partitionPrefix(ref)}${id}/${MANIFEST}`);
+      const m = bytes ? parseManifest(bytes) : undefined;
+      if (!m) {
+        skipped.push({ id, reason: 'bad_manifest', detail: 'manifest missing or not a valid manifest' });
+        continue;
+      }
+      candidates.push({ id, offset: BigInt(m.nextOffset) });
+    }
+    candidates.sort((a, b) =>
+      a.offset === b.offset ? (a.id < b.id ? 1 : -1) : a.offset < b.offset ? 1 : -1,
+    );
+    for (const { id } of candidates) {
+      const loaded = await this.load(ref, id);
+      if ('manifest' in loaded) return { checkpoint: loaded, skipped };
+      skipped.push(loaded);
+    }
+    return { checkpoint: undefined, skipped };
+  }
+
+  async load(ref: PartitionRef, id: string): Promise<LoadedCheckpoint | SkippedCheckpoint> {
+    const manifestBytes = await this.blobs.get(`${this.partitionPrefix(ref)}${id}/${MANIFEST}`);
+    const manifest = manifestBytes ? parseManifest(manifestBytes) : undefined;
+    if (!manifest) return { id, reason: 'bad_manifest', detail: 'manifest missing or not a valid manifest' };
+    const stored = await this.blobs.get(manifest.dataKey);
+    if (!stored) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
+    const digest = sha256(stored);
+    if (digest !== manifest.sha256 || stored.byteLength !== manifest.storedBytes) {
+      return {
+        id,
+        reason: 'checksum_mismatch',
+        detail: `sha256 ${digest} (${stored.byteLength} B) != manifest ${manifest.sha256} (${manifest.storedBytes} B)`,
+      };
+    }
+    try {
+      const snapshot = manifest.compression === 'gzip' ? new Uint8Array(gunzipSync(stored)) : stored;
+      return { manifest, snapshot };
+    } catch (err) {
+      return { id, reason: 'decompress_failed', detail: (err as Error).message };
+    }
+  }
+
+  async list(ref: Partial<PartitionRef> = {}): Promise<CheckpointManifest[]> {
+    const prefix =
+      ref.pipeline !== undefined && ref.topic !== undefined && ref.partition !== undefined
+        ? this.partitionPrefix(ref as PartitionRef)
+        : `${this.opts.prefix}/`;
+    const keys = (await this.blobs.list(prefix)).filter((b) => b.key.endsWith(`/${MANIFEST}`));
+    const manifests: CheckpointManifest[] = [];
+    for (const { key } of keys) {
+      const bytes = await this.blobs.get(key);
+      const m = bytes ? parseManifest(bytes) : undefined;
+      if (!m) continue;
+      if (ref.pipeline !== undefined && m.pipeline !== ref.pipeline) continue;
+      if (ref.topic !== undefined && m.topic !== ref.topic) continue;
+      if (ref.partition !== undefined && m.partition !== ref.partition) continue;
+      manifests.push(m);
+    }
+    return manifests.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  async applyRetention(ref: PartitionRef): Promise<{ deletedKeys: string[] }> {
+    const prefix = this.partitionPrefix(ref);
+    const blobs = await this.blobs.list(prefix);
+    const byId = new Map<string, { keys: string[]; hasManifest: boolean; newestMs: number }>();
+    for (const b of blobs) {
+      const id = b.key.slice(prefix.length).split('/')[0];
+      if (!id) continue;
+      const entry = byId.get(id) ?? { keys: [], hasManifest: false, newestMs: 0 };
+      entry.keys.push(b.key);
+      entry.hasManifest ||= b.key.endsWith(`/${MANIFEST}`);
+      entry.newestMs = Math.max(entry.newestMs, b.modifiedMs);
+      byId.set(id, entry);
+    }
+    const ids = [...byId.keys()].sort().reverse();
+    const deletedKeys: string[] = [];
+    let keptValid = 0;
+    for (const id of ids) {
+      const entry = byId.get(id)!;
+      if (!entry.hasManifest) {
+        // A data object without a manifest: either a checkpoint being written now (keep it for
+        // the grace period) or one whose writer died (orphan: delete).
+        if (this.opts.now() - entry.newestMs > this.opts.orphanGraceMs) deletedKeys.push(...entry.keys);
+        continue;
+      }
+      if (keptValid < this.opts.keep) {
+        const loaded = await this.load(ref, id);
+        if ('manifest' in loaded) {
+          keptValid += 1;
+          continue;
+        }
+        // Invalid checkpoints among the newest are kept for inspection until enough valid ones exist.
+        if (keptValid === 0) continue;
+      }
+      deletedKeys.push(...entry.keys);
+    }
+    if (deletedKeys.length > 0) await this.blobs.delete(deletedKeys);
+    return { deletedKeys };
+  }
+
+  private async checkpointIds(ref: PartitionRef): Promise<string[]> {
+    const prefix = this.partitionPrefix(ref);
+    const ids = new Set<string>();
+    for (const b of await this.blobs.list(prefix)) {
+      if (b.key.endsWith(`/${MANIFEST}`)) ids.add(b.key.slice(prefix.length).split('/')[0]!);
+    }
+    return [...ids].sort().reverse();
+  }
+
+  private partitionPrefix(ref: PartitionRef): string {
+    const shard = createHash('sha256')
+      .update(`${ref.pipeline}\u0000${ref.topic}\u0000${ref.partition}`)
+      .digest('hex')
+      .slice(0, 4);
+    return `${this.opts.prefix}/${shard}/${encodeURIComponent(ref.pipeline)}/${encodeURIComponent(ref.topic)}/${ref.partition}/`;
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseManifest(bytes: Uint8Array): CheckpointManifest | undefined {
+  try {
+    const m = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<CheckpointManifest>;
+    if (
+      m.formatVersion !== 1 ||
+      typeof m.id !== 'string' ||
+      typeof m.dataKey !== 'string' ||
+      typeof m.sha256 !== 'string'
+    )
+      return undefined;
+    if (typeof m.nextOffset !== 'string' || !/^\d+$/.test(m.nextOffset) || typeof m.partition !== 'number')
+      return undefined;
+    return m as CheckpointManifest;
+  } catch {
+    return undefined;
+  }
+}

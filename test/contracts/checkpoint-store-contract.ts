@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint-store.js';
+import type { BlobStore } from '../../aggregator/checkpoint/blob-store.js';
+import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+
+/**
+ * One contract for every BlobStore adapter under the checkpoint store: the in-memory fake, a
+ * local directory and S3 (moto) all have to pass the same cases.
+ */
+export function describeCheckpointStoreContract(
+  adapter: string,
+  makeBlobs: () => Promise<{ blobs: BlobStore; corrupt: (key: string) => Promise<void> }>,
+): void {
+  describe(`CheckpointStore over ${adapter}`, () => {
+    const ref: PartitionRef = { pipeline: 'pipe/one', topic: 'events', partition: 3 };
+    let clock = 1_700_000_000_000;
+    const make = async (compress = true) => {
+      const { blobs, corrupt } = await makeBlobs();
+      const store = new BlobCheckpointStore(blobs, {
+        prefix: 'checkpoints',
+        writer: 'test',
+        keep: 2,
+        orphanGraceMs: 60_000,
+        compress,
+        now: () => clock,
+      });
+      return { store, blobs, corrupt };
+    };
+    const bytes = (n: number, seed: number) =>
+      Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251);
+
+    it('round-trips a snapshot with its offsets, compressed or not', async () => {
+      for (const compress of [true, false]) {
+        const { store } = await make(compress);
+        const snap = bytes(10_000, 7);
+        clock += 1000;
+        const written = await store.write(ref, snap, '1234', { series: 42 });
+        const { checkpoint, skipped } = await store.latestValid(ref);
+        expect(skipped).toEqual([]);
+        expect(checkpoint?.manifest.id).toBe(written.id);
+        expect(checkpoint?.manifest.nextOffset).toBe('1234');
+        expect(checkpoint?.manifest.stats).toEqual({ series: 42 });
+        expect(Buffer.from(checkpoint!.snapshot).equals(Buffer.from(snap))).toBe(true);
+      }
+    });
+
+    it('returns the highest-offset valid checkpoint and lists newest first', async () => {
+      const { store } = await make();
+      clock += 1000;
+      await store.write(ref, bytes(100, 1), '10');
+      clock += 1000;
+      const second = await store.write(ref, bytes(100, 2), '20');
+      clock += 1000;
+      // A late write from a previous owner: newer timestamp, older offset.
+      await store.write(ref, bytes(100, 3), '15');
+      const { checkpoint } = await store.latestValid(ref);
+      expect(checkpoint?.manifest.id).toBe(second.id);
+      const listed = await store.list(ref);
+      expect(listed.map((m) => m.nextOffset)).toEqual(['15', '20', '10']);
+      expect((await store.list({ pipeline: 'other' })).length).toBe(0);
+    });
+
+    it('skips a corrupted latest checkpoint in favour of the previous one', async () => {
+      const { store, corrupt } = await make();
+      clock += 1000;
+      const good = await store.write(ref, bytes(5000, 4), '100');
+      clock += 1000;
+      const bad = await store.write(ref, bytes(5000, 5), '200');
+      await corrupt(bad.dataKey);
+      const { checkpoint, skipped } = await store.latestValid(ref);
+      expect(checkpoint?.manifest.id).toBe(good.id);
+      expect(skipped).toEqual([expect.objectContaining({ id: bad.id, reason: 'checksum_mismatch' })]);
+    });
+
+    it('ignores data without a manifest (a crash mid-checkpoint) and retention removes it after the grace period', async () => {
+      const { store, blobs } = await make();
+      clock += 1000;
+      const kept = await store.write(ref, bytes(100, 6), '5');
+      const orphanKey = kept.dataKey.replace(kept.id, `${String(clock + 1).padStart(14, '0')}-deadbeef`);
+      await blobs.put(orphanKey, bytes(100, 9));
+      expect((await store.latestValid(ref)).checkpoint?.manifest.id).toBe(kept.id);
+      clock += 1000;
+      expect((await store.applyRetention(ref)).deletedKeys).not.toContain(orphanKey);
+      clock = Date.now() + 10 * 60_000;
+      expect((await store.applyRetention(ref)).deletedKeys).toContain(orphanKey);
+      expect(await blobs.get(orphanKey)).toBeUndefined();
+    });
+
+    it('retention keeps the newest valid checkpoints only', async () => {
+      const { store } = await make();
+      const ids: string[] = [];
+      for (let i = 1; i <= 5; i += 1) {
+        clock += 1000;
+        ids.push((await store.write(ref, bytes(100, i), String(i * 10))).id);
+      }
+      await store.applyRetention(ref);
+      expect((await store.list(ref)).map((m) => m.id)).toEqual([ids[4], ids[3]]);
+    });
+  });
+}
