@@ -1,0 +1,133 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type {
+  RecordSource,
+  SourceBatch,
+  SourceHandlers,
+  TopicPartition,
+} from '../../aggregator/worker/record-source.js';
+import type { Logger } from '../log/logger.js';
+
+export interface KafkaRecordSourceOptions {
+  groupId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBytesPerPartition: number;
+}
+
+/**
+ * A kafkajs consumer-group member with manual offset management: offsets are resolved for
+ * fetch progress only and committed exclusively through {@link commit}, after a checkpoint.
+ * Assignment changes reach the worker (GROUP_JOIN) before any batch of the new generation.
+ */
+export class KafkaRecordSource implements RecordSource {
+  private consumer: Consumer | undefined;
+  private owned = new Set<string>();
+  private assignmentChain: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: KafkaRecordSourceOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(handlers: SourceHandlers): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.opts.groupId,
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(this.opts.sessionTimeoutMs, 30_000),
+      heartbeatInterval: this.opts.heartbeatIntervalMs,
+      maxBytesPerPartition: this.opts.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const now = new Set<string>();
+      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+        for (const p of partitions) now.add(tpKey({ topic, partition: p }));
+      }
+      const assigned = [...now].filter((k) => !this.owned.has(k)).map(parseTp);
+      const revoked = [...this.owned].filter((k) => !now.has(k)).map(parseTp);
+      this.owned = now;
+      this.log.info(
+        { assigned, revoked, generation: event.payload.memberId },
+        'partition assignment changed',
+      );
+      this.assignmentChain = this.assignmentChain.then(() => handlers.onAssignment(assigned, revoked));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleBatch(payload, handlers),
+    });
+  }
+
+  private async handleBatch(payload: EachBatchPayload, handlers: SourceHandlers): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    await this.assignmentChain;
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const sourceBatch: SourceBatch = {
+      topic: batch.topic,
+      partition: batch.partition,
+      highWatermark: batch.highWatermark,
+      records: batch.messages.map((m) => ({
+        offset: m.offset,
+        key: m.key ?? null,
+        value: m.value ?? null,
+        sizeBytes: m.value?.length ?? 0,
+      })),
+    };
+    const outcome = await handlers.onBatch(sourceBatch, heartbeat);
+    if (outcome.kind === 'seek') {
+      this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.offset });
+      return;
+    }
+    const next = BigInt(outcome.nextOffset);
+    if (next > 0n) resolveOffset((next - 1n).toString());
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    this.consumer?.pause(group(partitions));
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.consumer?.resume(group(partitions));
+  }
+
+  async commit(offsets: (TopicPartition & { offset: string })[]): Promise<void> {
+    if (!this.consumer || offsets.length === 0) return;
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+    );
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const consumer = this.consumer;
+      if (!consumer) return;
+      // disconnect() stops the fetch loop, waits for the running batch, and leaves the group.
+      await consumer.disconnect();
+    })();
+    return this.stopping;
+  }
+}
+
+function tpKey(tp: TopicPartition): string {
+  return `${tp.partition}\u0000${tp.topic}`;
+}
+
+function parseTp(key: string): TopicPartition {
+  const i = key.indexOf('\u0000');
+  return { partition: Number(key.slice(0, i)), topic: key.slice(i + 1) };
+}
+
+function group(partitions: TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  return [...byTopic.entries()].map(([topic, ps]) => ({ topic, partitions: ps }));
+}
