@@ -19,16 +19,13 @@ export class ConfigError extends Error {
 export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
   return issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(root)';
-    const input = 'input' in issue && issue.input !== undefined ? `${formatValue(issue.input)} ` : '';
+    // Show the offending value when it is a scalar; a cross-field rule's input is a whole object.
+    const value = 'input' in issue ? issue.input : undefined;
+    const input = value !== undefined && (typeof value !== 'object' || value === null) ? `${formatValue(value)} ` : '';
     return `${path}: ${input}${issue.message}`;
   });
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) {
-    const text = JSON.stringify(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-  }
-  return String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

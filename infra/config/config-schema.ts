@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workerConfigSchema } from '../../aggregator/worker/worker-schema.js';
 import { stackConfigSchema } from '../local/stack-config.js';
 import {
   awsConnectionSchema,
@@ -16,6 +17,7 @@ export const configSchema = z
     kafka: kafkaConnectionSchema.default(kafkaConnectionSchema.parse({})),
     cassandra: cassandraConnectionSchema.default(cassandraConnectionSchema.parse({})),
     aws: awsConnectionSchema.default(awsConnectionSchema.parse({})),
+    worker: workerConfigSchema.optional(),
   })
   .strict();
 
