@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
+import { registerCheckpointCommand } from './commands/checkpoint-command.js';
 
 /** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerBenchCommand(program);
+  registerCheckpointCommand(program);
   return program;
 }
 

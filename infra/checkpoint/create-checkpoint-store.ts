@@ -1,0 +1,44 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint-store.js';
+import type { CheckpointStore } from '../../aggregator/checkpoint/checkpoint-store.js';
+import { RetryingBlobStore } from '../../aggregator/checkpoint/retrying-blob-store.js';
+import type { WorkerConfig } from '../../aggregator/worker/worker-schema.js';
+import { createS3Client } from '../aws/aws-clients.js';
+import type { AwsConnection } from '../config/connections-schema.js';
+import { LocalBlobStore } from '../fs/local-blob-store.js';
+import type { Logger } from '../log/logger.js';
+import { S3BlobStore } from '../s3/s3-blob-store.js';
+
+/** The checkpoint store the config asks for: S3 (multipart, retried) or a local directory. */
+export function createCheckpointStore(
+  cfg: WorkerConfig['checkpoint'],
+  aws: AwsConnection,
+  log: Logger,
+  writer = `${hostname()}:${process.pid}`,
+): CheckpointStore {
+  const raw =
+    cfg.store === 's3'
+      ? new S3BlobStore(createS3Client(aws), {
+          bucket: cfg.bucket!,
+          multipartPartBytes: 8 * 1024 * 1024,
+          multipartConcurrency: 4,
+        })
+      : new LocalBlobStore(cfg.dir!);
+  const blobs = new RetryingBlobStore(raw, {
+    attempts: 5,
+    baseDelayMs: 200,
+    maxDelayMs: 5000,
+    sleep: (ms) => sleep(ms),
+    onRetry: (op, attempt, err) =>
+      log.warn({ op, attempt, err: (err as Error).message }, 'checkpoint storage failed; retrying'),
+  });
+  return new BlobCheckpointStore(blobs, {
+    prefix: cfg.prefix,
+    writer,
+    keep: cfg.keep,
+    orphanGraceMs: cfg.orphanGraceMs,
+    compress: cfg.compress,
+    now: () => Date.now(),
+  });
+}
