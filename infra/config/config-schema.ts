@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { workerConfigSchema } from '../../aggregator/worker/worker-schema.js';
+import { autoscalerPolicySchema } from '../../autoscaler/policy/policy-schema.js';
 import { stackConfigSchema } from '../local/stack-config.js';
 import {
   awsConnectionSchema,
@@ -18,6 +19,7 @@ export const configSchema = z
     cassandra: cassandraConnectionSchema.default(cassandraConnectionSchema.parse({})),
     aws: awsConnectionSchema.default(awsConnectionSchema.parse({})),
     worker: workerConfigSchema.optional(),
+    autoscaler: autoscalerPolicySchema.default(autoscalerPolicySchema.parse({})),
   })
   .strict();
 
