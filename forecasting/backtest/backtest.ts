@@ -1,0 +1,175 @@
+import { BASELINE_MODEL, MODELS, modelByName } from '../models/model-registry.js';
+import type { ForecastModel, Seasons } from '../models/model-types.js';
+import { describeSteps, seasonsFor } from '../series/seasons.js';
+import { type RegularSeries, SeriesError } from '../series/series-types.js';
+import { MetricsAccumulator, type ModelMetrics, naiveScale } from './metrics.js';
+import { residualBands } from './residual-intervals.js';
+
+export interface BacktestOptions {
+  /** Steps ahead each origin forecasts (the horizon the forecast is used at). */
+  horizonSteps: number;
+  /** How many rolling origins, newest first (default 14; fewer when history is short). */
+  origins?: number;
+  /** Model names to compare (default: all); the weekly seasonal naive is always added as the baseline. */
+  models?: string[];
+  /** Central interval coverage (default 0.8 → quantiles 0.1 and 0.9). */
+  coverage?: number;
+  /** Called after each origin, for progress on long series. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ModelBacktest {
+  model: string;
+  /** False when the history cannot support this model at enough origins (see `reason`). */
+  available: boolean;
+  reason?: string;
+  metrics: ModelMetrics;
+  /** actual − forecast per origin (rows) and horizon step (columns); for prediction intervals. */
+  residuals: Float64Array[];
+}
+
+export interface BacktestReport {
+  horizonSteps: number;
+  intervalMs: number;
+  coverageTarget: number;
+  /** Forecast origins (timestamp of the first forecast step), oldest first. */
+  originsMs: number[];
+  models: ModelBacktest[];
+  /** The available model with the lowest MASE (ties: the simpler, listed first). */
+  chosen: string | null;
+  /** The weekly seasonal naive's MASE, when there is a week of history before every origin. */
+  baseline: { model: string; mase: number | null } | null;
+  /** chosen MASE / baseline MASE. */
+  chosenVsBaseline: number | null;
+  notes: string[];
+}
+
+const DEFAULT_ORIGINS = 14;
+const MIN_ORIGINS = 2;
+/** MASE scale: in-sample daily-naive MAE over at most this many days before the origin. */
+const SCALE_DAYS = 28;
+
+/**
+ * Rolling-origin backtest on the horizon that is used. Origins step back from the end of the
+ * series by max(horizon, 4 h), all models are scored on the same origins, and a model whose history
+ * need (`minHistory`) would leave fewer than two origins is reported unavailable with how much it needs.
+ */
+export function backtest(series: RegularSeries, opts: BacktestOptions): BacktestReport {
+  const seasons = seasonsFor(series.intervalMs);
+  const horizon = opts.horizonSteps;
+  if (!Number.isInteger(horizon) || horizon < 1)
+    throw new SeriesError(
+      'BAD_OPTION',
+      `horizon ${horizon} steps is not a positive whole number of intervals`,
+    );
+  const pLow = (1 - (opts.coverage ?? 0.8)) / 2;
+  const values = Float64Array.from(series.values);
+  const n = values.length;
+  const names = opts.models ?? MODELS.map((m) => m.name);
+  const requested = [...new Set([BASELINE_MODEL, ...names])].map(modelByName);
+  const spacing = Math.max(horizon, Math.round(seasons.day / 6));
+  const maxOrigins = opts.origins ?? DEFAULT_ORIGINS;
+  const notes: string[] = [];
+
+  // Drop the hungriest models until the rest share at least MIN_ORIGINS origins.
+  let candidates = [...requested];
+  let origins: number[] = [];
+  for (;;) {
+    const need = Math.max(...candidates.map((m) => m.minHistory(seasons)), 1);
+    origins = originsFrom(n, horizon, spacing, need, maxOrigins);
+    if (origins.length >= Math.min(MIN_ORIGINS, maxOrigins) || candidates.length <= 1) break;
+    const hungriest = candidates.reduce((a, b) => (b.minHistory(seasons) > a.minHistory(seasons) ? b : a));
+    candidates = candidates.filter((m) => m.minHistory(seasons) < hungriest.minHistory(seasons));
+    if (candidates.length === 0) break;
+  }
+  if (origins.length === 0) candidates = [];
+
+  const results = new Map<
+    string,
+    { acc: MetricsAccumulator; residuals: Float64Array[]; forecasts: Float64Array[] }
+  >();
+  for (const m of candidates)
+    results.set(m.name, { acc: new MetricsAccumulator(), residuals: [], forecasts: [] });
+  const scales: number[] = [];
+  origins.forEach((o, k) => {
+    const history = values.subarray(0, o);
+    const actual = values.subarray(o, o + horizon);
+    const scale = naiveScale(history, seasons.day, SCALE_DAYS * seasons.day);
+    scales.push(scale);
+    for (const m of candidates) {
+      const r = results.get(m.name);
+      if (!r) continue;
+      const f = predictClamped(m, history, horizon, seasons);
+      r.acc.addPoints(actual, f, scale);
+      r.forecasts.push(f);
+      r.residuals.push(actual.map((y, h) => y - (f[h] ?? 0)));
+    }
+    opts.onProgress?.(k + 1, origins.length);
+  });
+
+  const models: ModelBacktest[] = requested.map((m) => {
+    const r = results.get(m.name);
+    if (!r) {
+      const reason = `needs ${describeSteps(m.minHistory(seasons) + horizon, series.intervalMs)} of history (${describeSteps(m.minHistory(seasons), series.intervalMs)} before a backtest origin plus the horizon); has ${describeSteps(n, series.intervalMs)}`;
+      return { model: m.name, available: false, reason, metrics: emptyMetrics(), residuals: [] };
+    }
+    // Coverage and pinball with intervals from the other origins' residuals (leave one out).
+    origins.forEach((o, k) => {
+      const bands = residualBands(r.residuals, horizon, pLow, origins.length > 1 ? k : -1);
+      const f = r.forecasts[k] ?? new Float64Array(horizon);
+      const lower = f.map((v, h) => v + (bands.lower[h] ?? 0));
+      const upper = f.map((v, h) => v + (bands.upper[h] ?? 0));
+      r.acc.addInterval(values.subarray(o, o + horizon), lower, upper, pLow, scales[k] ?? 0);
+    });
+    return { model: m.name, available: true, metrics: r.acc.result(), residuals: r.residuals };
+  });
+
+  const avail = models.filter((m) => m.available && m.metrics.mase !== null);
+  const best = avail.reduce<ModelBacktest | undefined>(
+    (a, b) => (a === undefined || (b.metrics.mase ?? Infinity) < (a.metrics.mase ?? Infinity) ? b : a),
+    undefined,
+  );
+  const base = models.find((m) => m.model === BASELINE_MODEL);
+  const baseline = base?.available ? { model: BASELINE_MODEL, mase: base.metrics.mase } : null;
+  if (!base?.available && base?.reason) notes.push(`baseline ${BASELINE_MODEL} unavailable: ${base.reason}`);
+  const chosenMase = best?.metrics.mase ?? null;
+  return {
+    horizonSteps: horizon,
+    intervalMs: series.intervalMs,
+    coverageTarget: 1 - 2 * pLow,
+    originsMs: origins.map((o) => series.startMs + o * series.intervalMs),
+    models,
+    chosen: best?.model ?? null,
+    baseline,
+    chosenVsBaseline: chosenMase !== null && baseline?.mase ? chosenMase / baseline.mase : null,
+    notes,
+  };
+}
+
+/** Origins (index of the first forecast step), oldest first, each with `need` steps before it. */
+function originsFrom(n: number, horizon: number, spacing: number, need: number, max: number): number[] {
+  const out: number[] = [];
+  for (let o = n - horizon; o >= need && out.length < max; o -= spacing) out.push(o);
+  return out.reverse();
+}
+
+/** Forecasts with the model, clamped at 0 when the history never goes negative (counts, CPU). */
+export function predictClamped(
+  m: ForecastModel,
+  history: Float64Array,
+  horizon: number,
+  seasons: Seasons,
+): Float64Array {
+  const f = m.predict(history, horizon, seasons);
+  let min = Number.POSITIVE_INFINITY;
+  for (const v of history) if (v < min) min = v;
+  for (let h = 0; h < horizon; h++) {
+    const v = f[h] ?? 0;
+    f[h] = Number.isFinite(v) ? (min >= 0 ? Math.max(0, v) : v) : 0;
+  }
+  return f;
+}
+
+function emptyMetrics(): ModelMetrics {
+  return { mase: null, smape: null, mape: null, pinball: null, coverage: null };
+}
