@@ -1,0 +1,207 @@
+import type { DecodedRecord, DecodeResult, Decoder } from './decoder.js';
+import { seriesKeyOf } from './series-key.js';
+
+/** What a pipeline needs decoded from each record. */
+export interface DecoderSpec {
+  /** Fields forming the series key, in order. Values must be strings or numbers. */
+  keyFields: string[];
+  /** Event-time field: epoch milliseconds (number) or an ISO-8601 string with a zone (`Z` or `±hh:mm`). */
+  eventTimeField: string;
+  /** Fields aggregated as numbers. Absent (or null) → left out of `numbers`; present non-number → `wrong_type`. */
+  numericFields: string[];
+  /** Fields counted distinct, carried as strings. Absent/null → left out; object/array → `wrong_type`. */
+  distinctFields: string[];
+  /** Records larger than this are `oversized` (checked before parsing). */
+  maxRecordBytes: number;
+  /**
+   * Fields state-machine predicates read. The JSON decoder always keeps the whole parsed object in
+   * `raw`, so this only matters to decoders that materialise fields selectively.
+   */
+  predicateFields: string[];
+}
+
+/** Longest rendering of an offending value in a detail string. */
+const MAX_VALUE_CHARS = 80;
+
+/**
+ * JSON decoder. Rules (in order):
+ * 1. `sizeBytes > maxRecordBytes` → `oversized` (before parsing).
+ * 2. null/empty value, invalid JSON, or not a JSON object → `malformed_json`.
+ * 3. a key field absent or null → `missing_key`; an object, array or boolean → `wrong_type`.
+ *    Numbers become their `String(n)` form, so `1` and `"1"` are the same key.
+ * 4. event time absent or null → `missing_time`; not a finite number nor a zoned ISO-8601 string → `wrong_type`.
+ *    An ISO string without a zone is rejected: its meaning would depend on the worker's time zone.
+ * 5. numeric fields: absent/null are skipped (not aggregated for this record); any other non-number → `wrong_type`.
+ * 6. distinct fields: strings, numbers and booleans are kept as strings; object/array → `wrong_type`.
+ * Written as a plain class with indexed loops: it runs once per record on the hot path.
+ */
+class JsonDecoder implements Decoder {
+  private readonly keyFields: string[];
+  private readonly timeField: string;
+  private readonly numericFields: string[];
+  private readonly distinctFields: string[];
+  private readonly maxBytes: number;
+  private readonly keyBuf: string[];
+
+  constructor(spec: DecoderSpec) {
+    this.keyFields = [...spec.keyFields];
+    this.timeField = spec.eventTimeField;
+    this.numericFields = [...spec.numericFields];
+    this.distinctFields = [...spec.distinctFields];
+    this.maxBytes = spec.maxRecordBytes;
+    this.keyBuf = new Array<string>(this.keyFields.length).fill('');
+  }
+
+  decode(value: Buffer | null, sizeBytes: number): DecodeResult {
+    if (sizeBytes > this.maxBytes) {
+      return fail('oversized', `record of ${sizeBytes} bytes exceeds maxRecordBytes ${this.maxBytes}`);
+    }
+    if (value === null || value.length === 0) {
+      return fail('malformed_json', value === null ? 'value is null (tombstone)' : 'value is empty');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value.toString('utf8'));
+    } catch (err) {
+      return fail('malformed_json', `invalid JSON: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return fail('malformed_json', `expected a JSON object, got ${describeKind(parsed)}`);
+    }
+    const obj = parsed as Record<string, unknown>;
+
+    const keyFields = this.keyFields;
+    const keyBuf = this.keyBuf;
+    const keyValues: Record<string, string> = {};
+    for (let i = 0; i < keyFields.length; i++) {
+      const field = keyFields[i] as string;
+      const v = obj[field];
+      let s: string;
+      if (typeof v === 'string') s = v;
+      else if (typeof v === 'number') s = String(v);
+      else if (v === undefined || v === null)
+        return fail('missing_key', `key field "${field}" is ${v === null ? 'null' : 'missing'}`);
+      else return fail('wrong_type', `key field "${field}": ${show(v)} is not a string or number`);
+      keyBuf[i] = s;
+      keyValues[field] = s;
+    }
+
+    const t = obj[this.timeField];
+    let eventTimeMs: number;
+    if (typeof t === 'number') {
+      if (!Number.isFinite(t))
+        return fail('wrong_type', `event time field "${this.timeField}": ${show(t)} is not finite`);
+      eventTimeMs = t;
+    } else if (typeof t === 'string') {
+      eventTimeMs = parseZonedIso(t);
+      if (Number.isNaN(eventTimeMs)) {
+        return fail(
+          'wrong_type',
+          `event time field "${this.timeField}": ${show(t)} is not epoch milliseconds or an ISO-8601 time with a zone (e.g. 2026-01-01T00:00:00Z)`,
+        );
+      }
+    } else if (t === undefined || t === null) {
+      return fail(
+        'missing_time',
+        `event time field "${this.timeField}" is ${t === null ? 'null' : 'missing'}`,
+      );
+    } else {
+      return fail(
+        'wrong_type',
+        `event time field "${this.timeField}": ${show(t)} is not epoch milliseconds or an ISO-8601 string`,
+      );
+    }
+
+    const numbers: Record<string, number> = {};
+    const numericFields = this.numericFields;
+    for (let i = 0; i < numericFields.length; i++) {
+      const field = numericFields[i] as string;
+      const v = obj[field];
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v))
+          return fail('wrong_type', `numeric field "${field}": ${show(v)} is not finite`);
+        numbers[field] = v;
+      } else if (v !== undefined && v !== null) {
+        return fail('wrong_type', `numeric field "${field}": ${show(v)} is not a number`);
+      }
+    }
+
+    const strings: Record<string, string> = {};
+    const distinctFields = this.distinctFields;
+    for (let i = 0; i < distinctFields.length; i++) {
+      const field = distinctFields[i] as string;
+      const v = obj[field];
+      if (typeof v === 'string') strings[field] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') strings[field] = String(v);
+      else if (v !== undefined && v !== null) {
+        return fail('wrong_type', `distinct field "${field}": ${show(v)} is not a string, number or boolean`);
+      }
+    }
+
+    const record: DecodedRecord = {
+      seriesKey: seriesKeyOf(keyBuf),
+      keyValues,
+      eventTimeMs,
+      numbers,
+      strings,
+      raw: obj,
+    };
+    return { ok: true, record };
+  }
+}
+
+/** Creates the JSON decoder for a pipeline. */
+export function createJsonDecoder(spec: DecoderSpec): Decoder {
+  return new JsonDecoder(spec);
+}
+
+function fail(reason: Exclude<DecodeResult, { ok: true }>['reason'], detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+
+/**
+ * Parses an ISO-8601 date or date-time. A bare date (`2026-01-01`) is UTC midnight; a date-time must
+ * carry `Z` or a numeric offset, otherwise NaN (a zone-less time means the worker's local time in JS).
+ */
+export function parseZonedIso(s: string): number {
+  const n = s.length;
+  // YYYY-MM-DD at least, digits and dashes where ISO puts them (no regex on the hot path).
+  if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || !isDigit(s.charCodeAt(0)))
+    return Number.NaN;
+  if (n > 10) {
+    const c10 = s.charCodeAt(10);
+    if (c10 !== 84 && c10 !== 116 && c10 !== 32) return Number.NaN; // 'T', 't' or ' '
+    const last = s.charCodeAt(n - 1);
+    // Zone designator: `Z`, or a sign starting `±hh:mm`, `±hhmm` or `±hh`, after the time part began.
+    const zoned = last === 90 || last === 122 || signAt(s, n - 6) || signAt(s, n - 5) || signAt(s, n - 3);
+    if (!zoned) return Number.NaN;
+  }
+  return Date.parse(s);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function signAt(s: string, i: number): boolean {
+  if (i <= 10) return false;
+  const c = s.charCodeAt(i);
+  return c === 43 || c === 45;
+}
+
+function describeKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v} (${show(v)})`;
+}
+
+/** Renders an offending value for a detail string, cut to a readable length. */
+function show(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(v);
+  }
+  return s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS - 1)}…` : s;
+}
