@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipelinesSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import { workerConfigSchema } from '../../aggregator/worker/worker-schema.js';
 import { autoscalerPolicySchema } from '../../autoscaler/policy/policy-schema.js';
 import { stackConfigSchema } from '../local/stack-config.js';
@@ -19,6 +20,7 @@ export const configSchema = z
     cassandra: cassandraConnectionSchema.default(cassandraConnectionSchema.parse({})),
     aws: awsConnectionSchema.default(awsConnectionSchema.parse({})),
     worker: workerConfigSchema.optional(),
+    pipelines: pipelinesSchema.default([]),
     autoscaler: autoscalerPolicySchema.default(autoscalerPolicySchema.parse({})),
   })
   .strict();
