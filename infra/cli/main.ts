@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
+import { registerStackCommand } from './commands/stack-command.js';
+import { registerForecastCommand } from './commands/forecast-command.js';
 
 /** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
 export function buildProgram(): Command {
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerBenchCommand(program);
   registerCheckpointCommand(program);
+  registerStackCommand(program);
+  registerForecastCommand(program);
   return program;
 }
 
