@@ -70,6 +70,9 @@ export function renderCassandraYaml(opts: {
     'key_cache_size: 8MiB',
     'counter_cache_size: 0MiB',
     'prepared_statements_cache_size: 8MiB',
+    // Off-heap chunk cache and network buffers default to 1/4 and 1/16 of the heap: keep RSS small.
+    'file_cache_size: 32MiB',
+    'networking_cache_size: 16MiB',
     'concurrent_reads: 4',
     'concurrent_writes: 4',
     'concurrent_counter_writes: 4',
@@ -167,6 +170,7 @@ export function cassandraJvmArgs(opts: {
     `-Dlogback.configurationFile=file://${join(layout.confDir, 'logback.xml')}`,
     `-Dcassandra.storagedir=${layout.dataDir}`,
     `-Dcassandra.logdir=${layout.logDir}`,
+    `-Dcassandra.triggers_dir=${join(layout.confDir, 'triggers')}`,
     // One node, itself the seed: no gossip settling, a fixed token (about a minute → seconds).
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     '-Dcassandra.initial_token=0',

@@ -128,7 +128,7 @@ export class CassandraService implements LocalService {
         'install openjdk-17-jdk-headless or set JAVA_HOME to a JDK 17',
       );
     const { confDir, dataDir, logDir } = this.layout;
-    for (const d of [confDir, dataDir, logDir]) mkdirSync(d, { recursive: true });
+    for (const d of [join(confDir, 'triggers'), dataDir, logDir]) mkdirSync(d, { recursive: true });
     writeFileSync(
       join(confDir, 'cassandra.yaml'),
       renderCassandraYaml({

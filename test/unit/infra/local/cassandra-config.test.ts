@@ -33,6 +33,7 @@ describe('renderCassandraYaml', () => {
     expect(Object.keys(doc).filter((k) => /_in_(ms|mb|kb)$/.test(k))).toEqual([]);
     expect(doc['authenticator']).toBe('AllowAllAuthenticator');
     expect(doc['auto_snapshot']).toBe(false);
+    expect(doc['file_cache_size']).toBe('32MiB');
   });
 });
 
@@ -73,6 +74,7 @@ describe('cassandraJvmArgs', () => {
     expect(args).toContain('-Dlogback.configurationFile=file:///s/cassandra/conf/logback.xml');
     expect(args).toContain('-Dcassandra.storagedir=/s/cassandra/data');
     expect(args).toContain('-Dcassandra.logdir=/s/cassandra/logs');
+    expect(args).toContain('-Dcassandra.triggers_dir=/s/cassandra/conf/triggers');
     expect(args).toContain('-Dcassandra.skip_wait_for_gossip_to_settle=0');
     expect(args).toContain('-Dliveagg.marker=liveagg-cassandra@/s');
   });
