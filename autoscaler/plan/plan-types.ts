@@ -54,7 +54,9 @@ export interface PlannerMemory {
   recentRequired: { atMs: number; units: number }[];
   /** Since when a scale-in has been wanted continuously, if it is. */
   scaleInWantedSinceMs?: number;
-  /** Pools that reported insufficient spot capacity, and until when to avoid them. */
+  /** Capacity (target minus leaving units) the last decision settled on; capacity lost to interruptions is replaced up to it. */
+  lastKeptUnits?: number;
+  /** Pools that reported insufficient spot capacity (or were just interrupted), and until when to avoid them. */
   poolUnavailableUntilMs: Record<PoolId, number>;
 }
 

@@ -1,0 +1,178 @@
+import type { AutoscalerPolicy, InstanceTypeSpec } from '../policy/policy-schema.js';
+import type { FleetInstance } from '../ports/fleet-provider.js';
+import { type MetricsSnapshot, totalLagRecords } from '../ports/metrics-source.js';
+import { ALL_STREAMS, type CapacityModel, type LoadForecast, type LoadForecastPoint } from './plan-types.js';
+
+/** Live and planned input of one stream, and what one record of it costs in capacity units. */
+export interface StreamNeed {
+  stream: string;
+  liveRecordsPerSecond: number;
+  /** Max of the forecast band over the lead time, or live if higher (never plan below live load). */
+  plannedRecordsPerSecond: number;
+  /** Forecast max over the lead time alone, when a forecast covered it. */
+  forecastRecordsPerSecond?: number;
+  lagRecords: number;
+  /** Capacity-unit seconds one record costs on the planned type mix; undefined when nothing was learned. */
+  unitSecondsPerRecord?: number;
+}
+
+/** The forecast's chosen band over [now, now + leadTimeMs]: the max, or undefined when no point covers it. */
+export function forecastMaxOverLead(
+  points: readonly LoadForecastPoint[],
+  now: number,
+  leadTimeMs: number,
+  quantile: 'upper' | 'value',
+): number | undefined {
+  let max: number | undefined;
+  let inForce: number | undefined;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    if (p.timestampMs <= now) inForce = i;
+    else if (p.timestampMs <= now + leadTimeMs) max = Math.max(max ?? 0, p[quantile]);
+  }
+  if (inForce !== undefined) {
+    // The point in force at `now` counts unless it is the last one and its step is over (a stale forecast).
+    const p = points[inForce]!;
+    const prev = points[inForce - 1];
+    const stepMs = prev !== undefined ? p.timestampMs - prev.timestampMs : Number.POSITIVE_INFINITY;
+    const stale = inForce === points.length - 1 && now - p.timestampMs >= stepMs;
+    if (!stale) max = Math.max(max ?? 0, p[quantile]);
+  }
+  return max;
+}
+
+/**
+ * Capacity-unit seconds per record of `stream` on the planned type mix. A unit of type t gives vcpu/weight CPU
+ * seconds per second, so one record costs cpuSecondsPerRecord × weight / vcpu unit-seconds on t.
+ */
+export function unitSecondsPerRecord(
+  model: CapacityModel,
+  mix: ReadonlyMap<string, number>,
+  types: ReadonlyMap<string, InstanceTypeSpec>,
+  stream: string,
+): number | undefined {
+  const known: number[] = [];
+  for (const perStream of Object.values(model.cpuSecondsPerRecord)) {
+    const v = perStream[stream] ?? perStream[ALL_STREAMS];
+    if (v !== undefined && v > 0) known.push(v);
+  }
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
+  let sum = 0;
+  let weight = 0;
+  for (const [type, fraction] of mix) {
+    const spec = types.get(type);
+    if (spec === undefined || fraction <= 0) continue;
+    const perStream = model.cpuSecondsPerRecord[type];
+    const cps = perStream?.[stream] ?? perStream?.[ALL_STREAMS] ?? fallback;
+    if (cps === undefined) continue;
+    sum += fraction * cps * (spec.weight / spec.vcpu);
+    weight += fraction;
+  }
+  return weight > 0 ? sum / weight : undefined;
+}
+
+/** Per-stream live load, lag and planned load (forecast band over the lead time, never below live). */
+export function streamNeeds(
+  metrics: MetricsSnapshot,
+  forecast: LoadForecast | undefined,
+  now: number,
+  leadTimeMs: number,
+  policy: AutoscalerPolicy,
+  model: CapacityModel,
+  mix: ReadonlyMap<string, number>,
+  types: ReadonlyMap<string, InstanceTypeSpec>,
+): StreamNeed[] {
+  const live = new Map<string, { rate: number; lag: number }>();
+  for (const s of metrics.streams) {
+    live.set(s.stream, { rate: Math.max(0, s.recordsPerSecond), lag: totalLagRecords(s) });
+  }
+  if (live.size === 0) {
+    // No stream-level metrics: derive input rates from what the workers consumed.
+    const windowSec = Math.max(1, metrics.windowMs / 1000);
+    for (const w of metrics.workers) {
+      for (const s of w.streams) {
+        const cur = live.get(s.stream) ?? { rate: 0, lag: 0 };
+        cur.rate += s.records / windowSec;
+        live.set(s.stream, cur);
+      }
+    }
+  }
+  const perStreamForecast = new Map<string, number>();
+  let totalForecast: number | undefined;
+  for (const series of forecast?.series ?? []) {
+    const max = forecastMaxOverLead(series.points, now, leadTimeMs, policy.forecastQuantile);
+    if (max === undefined) continue;
+    if (series.stream === ALL_STREAMS) totalForecast = max;
+    else perStreamForecast.set(series.stream, max);
+  }
+  for (const stream of perStreamForecast.keys()) if (!live.has(stream)) live.set(stream, { rate: 0, lag: 0 });
+  let liveTotal = 0;
+  for (const v of live.values()) liveTotal += v.rate;
+  if (totalForecast !== undefined && live.size === 0) live.set(ALL_STREAMS, { rate: 0, lag: 0 });
+
+  const needs: StreamNeed[] = [];
+  for (const [stream, { rate, lag }] of live) {
+    let forecastRate = perStreamForecast.get(stream);
+    if (forecastRate === undefined && totalForecast !== undefined) {
+      // A total forecast is spread over the streams in their live proportions (all of it when none is live).
+      forecastRate = liveTotal > 0 ? totalForecast * (rate / liveTotal) : totalForecast / live.size;
+    }
+    const need: StreamNeed = {
+      stream,
+      liveRecordsPerSecond: rate,
+      plannedRecordsPerSecond: Math.max(rate, forecastRate ?? 0),
+      lagRecords: lag,
+    };
+    if (forecastRate !== undefined) need.forecastRecordsPerSecond = forecastRate;
+    const cost = unitSecondsPerRecord(model, mix, types, stream);
+    if (cost !== undefined) need.unitSecondsPerRecord = cost;
+    needs.push(need);
+  }
+  return needs;
+}
+
+/** CPU actually busy in the window, in capacity units (busy CPU seconds per second × weight / vcpu). */
+export function busyUnits(
+  metrics: MetricsSnapshot,
+  instances: ReadonlyMap<string, FleetInstance>,
+  types: ReadonlyMap<string, InstanceTypeSpec>,
+): number {
+  const windowSec = Math.max(1, metrics.windowMs / 1000);
+  let units = 0;
+  for (const w of metrics.workers) {
+    const spec = types.get(w.instanceType ?? instances.get(w.instanceId)?.instanceType ?? '');
+    const perCpu = spec !== undefined ? spec.weight / spec.vcpu : 1;
+    units += (w.busyCpuSeconds / windowSec) * perCpu;
+  }
+  return units;
+}
+
+/**
+ * Memory floor in units: state must fit in the fleet's state memory (instance memory × stateMemoryFraction),
+ * averaged per unit over the planned type mix.
+ */
+export function memoryFloorUnits(
+  metrics: MetricsSnapshot,
+  model: CapacityModel,
+  policy: AutoscalerPolicy,
+  mix: ReadonlyMap<string, number>,
+  types: ReadonlyMap<string, InstanceTypeSpec>,
+): { units: number; stateBytes: number } {
+  let stateBytes = 0;
+  let series = 0;
+  for (const w of metrics.workers) {
+    stateBytes += Math.max(0, w.stateBytes);
+    series += Math.max(0, w.liveSeries);
+  }
+  if (model.bytesPerSeries !== undefined) stateBytes = Math.max(stateBytes, series * model.bytesPerSeries);
+  let bytesPerUnit = 0;
+  let total = 0;
+  for (const [type, fraction] of mix) {
+    const spec = types.get(type);
+    if (spec === undefined) continue;
+    bytesPerUnit += (fraction * spec.memoryGiB * 2 ** 30 * policy.stateMemoryFraction) / spec.weight;
+    total += fraction;
+  }
+  if (total <= 0 || bytesPerUnit <= 0) return { units: 0, stateBytes };
+  return { units: stateBytes / (bytesPerUnit / total), stateBytes };
+}
