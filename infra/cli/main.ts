@@ -3,7 +3,6 @@ import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
-import { registerStackCommand } from './commands/stack-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 
 /** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
@@ -17,7 +16,6 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerBenchCommand(program);
   registerCheckpointCommand(program);
-  registerStackCommand(program);
   registerStackCommand(program);
   registerForecastCommand(program);
   return program;
