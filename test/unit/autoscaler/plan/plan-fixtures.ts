@@ -45,6 +45,7 @@ export function fleetOf(
   const instances: FleetInstance[] = Array.from({ length: n }, (_, k) => {
     const id = `i-${String(k).padStart(3, '0')}`;
     const reason = opts.draining?.[id];
+    const tags: Record<string, string> = reason ? { [DRAINING_TAG]: String(T0), [DRAIN_REASON_TAG]: reason } : {};
     return {
       instanceId: id,
       instanceType: 'm.x',
@@ -53,7 +54,7 @@ export function fleetOf(
       state: 'ready',
       launchTimeMs: T0 - HOUR + k,
       weightUnits: 4,
-      tags: reason ? { [DRAINING_TAG]: String(T0), [DRAIN_REASON_TAG]: reason } : {},
+      tags,
     };
   });
   return { observedAtMs: T0, targetUnits: 4 * n, instances };
