@@ -79,6 +79,16 @@ export const workerConfigSchema = z
       })
       .strict()
       .default({ enabled: false, pollIntervalMs: 2000, drainOnRebalance: true }),
+    cloudwatch: z
+      .object({
+        /** Also publish the la_* metrics to CloudWatch (namespace LiveAggregators). */
+        enabled: z.boolean().default(false),
+        intervalMs: z.number().int().min(1000).default(60_000),
+        /** Dimension value; on EC2 it is read from instance metadata when unset. */
+        instanceType: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ enabled: false, intervalMs: 60_000 }),
     /** A drain that has not finished by then commits what is durable and exits. */
     drainTimeoutMs: z.number().int().positive().default(90_000),
   })

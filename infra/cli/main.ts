@@ -2,8 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
-import { registerStackCommand } from './commands/stack-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
+import { registerSchemaCommand } from './commands/schema-command.js';
+import { registerStackCommand } from './commands/stack-command.js';
+import { registerWorkerCommand } from './commands/worker-command.js';
 
 /** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerBenchCommand(program);
   registerCheckpointCommand(program);
+  registerSchemaCommand(program);
+  registerWorkerCommand(program);
   registerStackCommand(program);
   registerForecastCommand(program);
   return program;

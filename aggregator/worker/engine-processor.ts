@@ -1,0 +1,147 @@
+import type { PartitionRef } from '../checkpoint/checkpoint-types.js';
+import type { DeadLetter } from '../dead-letter/dead-letter.js';
+import type { Decoder } from '../decode/decoder.js';
+import { type DecoderRegistry, defaultDecoderRegistry } from '../decode/decoder-registry.js';
+import type { DecoderSpec } from '../decode/json-decoder.js';
+import { PartitionEngine } from '../engine/partition-engine.js';
+import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
+import { MemoryManager, type MemoryManagerOptions } from '../store/memory-manager.js';
+import type {
+  PartitionProcessor,
+  ProcessorFactory,
+  ProcessorOutputs,
+  ProcessorStats,
+} from './partition-processor.js';
+import type { SourceRecord } from './record-source.js';
+
+/** Decode (or read a level-1 partial) and apply to the pipeline's PartitionEngine. */
+export class EngineProcessor implements PartitionProcessor {
+  constructor(
+    readonly ref: PartitionRef,
+    private readonly engine: PartitionEngine,
+    private readonly decoder: Decoder | undefined,
+  ) {}
+
+  apply(record: SourceRecord): DeadLetter | undefined {
+    const offset = Number(record.offset);
+    if (this.decoder === undefined) {
+      if (record.value === null) return this.deadLetter(record, 'bad_partial', 'partial record has no value');
+      const outcome = this.engine.processPartial(record.value, offset);
+      return outcome.ok ? undefined : this.deadLetter(record, outcome.reason, outcome.detail);
+    }
+    const decoded = this.decoder.decode(record.value, record.sizeBytes);
+    if (!decoded.ok) return this.deadLetter(record, decoded.reason, decoded.detail);
+    const outcome = this.engine.process(decoded.record, offset);
+    return outcome.ok ? undefined : this.deadLetter(record, outcome.reason, outcome.detail);
+  }
+
+  takeOutputs(): ProcessorOutputs {
+    return this.engine.drainClosed();
+  }
+
+  snapshot(): Uint8Array {
+    return this.engine.snapshot();
+  }
+
+  stats(): ProcessorStats {
+    const s = this.engine.stats();
+    return {
+      stateBytes: s.stateBytes,
+      liveSeries: s.liveSeries,
+      openWindows: s.openWindows,
+      updates: s.updates,
+    };
+  }
+
+  release(): void {
+    this.engine.release();
+  }
+
+  private deadLetter(record: SourceRecord, reason: DeadLetter['reason'], detail: string): DeadLetter {
+    return {
+      reason,
+      detail,
+      pipeline: this.ref.pipeline,
+      topic: this.ref.topic,
+      partition: this.ref.partition,
+      offset: record.offset,
+      key: record.key,
+      value: record.value,
+    };
+  }
+}
+
+/** What the decoder must extract for a pipeline: key, time, aggregated fields, predicate fields. */
+export function decoderSpecFor(p: PipelineConfig): DecoderSpec {
+  const numericFields = p.aggregates.filter((a) => a.kinds.some((k) => k !== 'distinct')).map((a) => a.field);
+  const distinctFields = p.aggregates.filter((a) => a.kinds.includes('distinct')).map((a) => a.field);
+  const predicateFields = [...new Set(collectFieldNames(p.stateMachines))].sort();
+  return {
+    keyFields: p.keyFields,
+    eventTimeField: p.eventTimeField,
+    numericFields,
+    distinctFields,
+    maxRecordBytes: p.maxRecordBytes,
+    predicateFields,
+  };
+}
+
+/** Every `field: "<name>"` inside state-machine predicates. */
+function collectFieldNames(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(collectFieldNames);
+  if (typeof node !== 'object' || node === null) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'field' && typeof v === 'string') out.push(v);
+    else out.push(...collectFieldNames(v));
+  }
+  return out;
+}
+
+/** Processors for every pipeline of the config, sharing one memory manager (the worker's budget). */
+export class EngineProcessorFactory implements ProcessorFactory {
+  private readonly byTopic = new Map<string, PipelineConfig[]>();
+  private readonly byName = new Map<string, PipelineConfig>();
+  private readonly memoryManager: MemoryManager;
+
+  constructor(
+    pipelines: PipelineConfig[],
+    memory: MemoryManagerOptions,
+    private readonly decoders: DecoderRegistry = defaultDecoderRegistry(),
+  ) {
+    this.memoryManager = new MemoryManager(memory);
+    for (const p of pipelines) {
+      this.byName.set(p.name, p);
+      for (const t of p.source.topics) this.byTopic.set(t, [...(this.byTopic.get(t) ?? []), p]);
+    }
+  }
+
+  topics(): string[] {
+    return [...this.byTopic.keys()].sort();
+  }
+
+  pipelinesFor(topic: string): string[] {
+    return (this.byTopic.get(topic) ?? []).map((p) => p.name);
+  }
+
+  create(ref: PartitionRef, snapshot?: Uint8Array): PartitionProcessor {
+    const pipeline = this.byName.get(ref.pipeline);
+    if (!pipeline) throw new Error(`no pipeline named ${ref.pipeline}`);
+    const opts = {
+      pipeline,
+      topic: ref.topic,
+      partition: ref.partition,
+      memory: this.memoryManager.account(pipeline.name),
+    };
+    const engine = snapshot ? PartitionEngine.restore(opts, snapshot) : new PartitionEngine(opts);
+    const decoder =
+      pipeline.source.format === 'partial'
+        ? undefined
+        : this.decoders.create(pipeline.source.format, decoderSpecFor(pipeline));
+    return new EngineProcessor(ref, engine, decoder);
+  }
+
+  memory() {
+    return this.memoryManager.report();
+  }
+}

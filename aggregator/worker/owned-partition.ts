@@ -1,0 +1,39 @@
+import type { CheckpointManifest } from '../checkpoint/checkpoint-types.js';
+import type { PartitionProcessor } from './partition-processor.js';
+import type { TopicPartition } from './record-source.js';
+
+/** One pipeline's processor on an owned partition, with the offsets its state reflects. */
+export interface PipelineSlot {
+  processor: PartitionProcessor;
+  /** Next offset this processor has not applied yet (undefined: fresh, take whatever comes first). */
+  nextOffset: bigint | undefined;
+  /** Offset covered by the newest durable checkpoint. */
+  checkpointedOffset: bigint | undefined;
+  lastCheckpoint: CheckpointManifest | undefined;
+}
+
+/** A Kafka partition this worker owns, and its pipelines' state. */
+export interface OwnedPartition {
+  tp: TopicPartition;
+  slots: Map<string, PipelineSlot>;
+  highWatermark: bigint;
+  lastCheckpointMs: number;
+  /** Where the source was last asked to seek, so a gap in offsets does not loop forever. */
+  seekedTo: bigint | undefined;
+  /** Records applied since the restore, for replay progress. */
+  replayed: number;
+}
+
+/** The offset the partition must be read from: the least advanced pipeline's. */
+export function partitionNextOffset(p: OwnedPartition): bigint | undefined {
+  let min: bigint | undefined;
+  for (const s of p.slots.values()) {
+    if (s.nextOffset === undefined) return undefined;
+    if (min === undefined || s.nextOffset < min) min = s.nextOffset;
+  }
+  return min;
+}
+
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}[${tp.partition}]`;
+}

@@ -1,0 +1,51 @@
+import type { PartitionRef } from '../checkpoint/checkpoint-types.js';
+import type { DeadLetter } from '../dead-letter/dead-letter.js';
+import type { WindowResult } from '../engine/partition-engine.js';
+import type { Transition } from '../state-machine/state-machine-table.js';
+import type { SourceRecord } from './record-source.js';
+
+/** What a processor produced since it was last asked. */
+export interface ProcessorOutputs {
+  results: WindowResult[];
+  transitions: Transition[];
+}
+
+/**
+ * One pipeline's state for one Kafka partition: decode, aggregate, state machines. The worker
+ * runtime only moves records in and outputs and snapshots out; everything between is pure.
+ */
+export interface PartitionProcessor {
+  readonly ref: PartitionRef;
+  /** Decodes and applies one record; returns a dead letter when the record is refused. */
+  apply(record: SourceRecord): DeadLetter | undefined;
+  /** Closed windows and transitions produced since the last call, in deterministic order. */
+  takeOutputs(): ProcessorOutputs;
+  /** The state, for a checkpoint (restorable by the factory). */
+  snapshot(): Uint8Array;
+  /** Facts for metrics and `checkpoint inspect`. */
+  stats(): ProcessorStats;
+  /** Releases the state's memory (partition revoked or worker drained). */
+  release(): void;
+}
+
+export interface ProcessorStats {
+  stateBytes: number;
+  liveSeries: number;
+  openWindows: number;
+  updates: number;
+}
+
+/** Builds processors for the pipelines that read a topic, fresh or from a checkpoint snapshot. */
+export interface ProcessorFactory {
+  /** Names of the pipelines that consume this topic. */
+  pipelinesFor(topic: string): string[];
+  create(ref: PartitionRef, snapshot?: Uint8Array): PartitionProcessor;
+  /** Bytes used, budget and backpressure state of the memory manager shared by all processors. */
+  memory(): {
+    usedBytes: number;
+    limitBytes: number;
+    liveSeries: number;
+    byPipeline: Record<string, number>;
+    pressure: 'ok' | 'pause';
+  };
+}

@@ -1,0 +1,141 @@
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { OwnedPartition, PipelineSlot } from './owned-partition.js';
+import type { ProcessorFactory } from './partition-processor.js';
+import type { RecordSource, TopicPartition } from './record-source.js';
+import type { WorkerLog } from './worker-log.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface CheckpointSummary extends TopicPartition {
+  pipeline: string;
+  id: string;
+  nextOffset: string;
+  storedBytes: number;
+}
+
+interface CheckpointDeps {
+  id: string;
+  factory: ProcessorFactory;
+  checkpoints: CheckpointStore;
+  source: RecordSource;
+  metrics: WorkerMetrics;
+  log: WorkerLog;
+  now: () => number;
+}
+
+/** Loads each pipeline's latest valid checkpoint of a newly assigned partition (or starts fresh). */
+export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps): Promise<OwnedPartition> {
+  const slots = new Map<string, PipelineSlot>();
+  for (const pipeline of deps.factory.pipelinesFor(tp.topic)) {
+    const ref = { pipeline, ...tp };
+    const t0 = deps.now();
+    const { checkpoint, skipped } = await deps.checkpoints.latestValid(ref);
+    for (const s of skipped) {
+      deps.log.warn(
+        { ...ref, checkpoint: s.id, reason: s.reason, detail: s.detail },
+        'skipping an invalid checkpoint; trying the previous one',
+      );
+    }
+    const processor = deps.factory.create(ref, checkpoint?.snapshot);
+    const nextOffset = checkpoint ? BigInt(checkpoint.manifest.nextOffset) : undefined;
+    const seconds = (deps.now() - t0) / 1000;
+    deps.metrics.restored(pipeline, checkpoint?.manifest.storedBytes ?? 0, seconds);
+    deps.log.info(
+      {
+        ...ref,
+        checkpoint: checkpoint?.manifest.id ?? null,
+        nextOffset: nextOffset?.toString() ?? 'earliest',
+        stateBytes: checkpoint?.manifest.stateBytes ?? 0,
+        seconds,
+      },
+      checkpoint
+        ? 'restored partition from checkpoint'
+        : 'no checkpoint: starting partition from the earliest offset',
+    );
+    slots.set(pipeline, {
+      processor,
+      nextOffset,
+      checkpointedOffset: nextOffset,
+      lastCheckpoint: checkpoint?.manifest,
+    });
+  }
+  return { tp, slots, highWatermark: 0n, lastCheckpointMs: deps.now(), seekedTo: undefined, replayed: 0 };
+}
+
+/**
+ * Checkpoints each pipeline of a partition whose state moved since its last checkpoint (all of
+ * them when forced), then commits the offset every pipeline's durable state covers. Outputs
+ * must already be written. A failed write leaves the previous checkpoint and commit in place.
+ */
+export async function checkpointPartition(
+  owned: OwnedPartition,
+  force: boolean,
+  deps: CheckpointDeps,
+): Promise<CheckpointSummary[]> {
+  const written: CheckpointSummary[] = [];
+  for (const [pipeline, slot] of owned.slots) {
+    if (slot.nextOffset === undefined) continue;
+    if (!force && slot.checkpointedOffset === slot.nextOffset) continue;
+    const ref = { pipeline, ...owned.tp };
+    const t0 = deps.now();
+    try {
+      const stats = slot.processor.stats();
+      const manifest = await deps.checkpoints.write(
+        ref,
+        slot.processor.snapshot(),
+        slot.nextOffset.toString(),
+        {
+          liveSeries: stats.liveSeries,
+          openWindows: stats.openWindows,
+          stateBytes: stats.stateBytes,
+        },
+      );
+      slot.checkpointedOffset = slot.nextOffset;
+      slot.lastCheckpoint = manifest;
+      deps.metrics.checkpointWritten(pipeline, (deps.now() - t0) / 1000, manifest.storedBytes);
+      written.push({
+        ...ref,
+        id: manifest.id,
+        nextOffset: manifest.nextOffset,
+        storedBytes: manifest.storedBytes,
+      });
+    } catch (err) {
+      deps.log.warn(
+        { ...ref, err: (err as Error).message },
+        'checkpoint failed; offsets stay at the last durable checkpoint',
+      );
+    }
+  }
+  owned.lastCheckpointMs = deps.now();
+  const covered = committableOffset(owned);
+  if (covered !== undefined && written.length > 0) {
+    try {
+      await deps.source.commit([{ ...owned.tp, offset: covered.toString() }]);
+    } catch (err) {
+      deps.log.warn(
+        { ...owned.tp, err: (err as Error).message },
+        'offset commit failed; the checkpoint stays valid',
+      );
+    }
+    for (const pipeline of owned.slots.keys()) {
+      deps.checkpoints
+        .applyRetention({ pipeline, ...owned.tp })
+        .catch((err: unknown) =>
+          deps.log.warn(
+            { pipeline, ...owned.tp, err: (err as Error).message },
+            'checkpoint retention failed',
+          ),
+        );
+    }
+  }
+  return written;
+}
+
+/** The offset every pipeline's durable checkpoint covers (the least of them). */
+function committableOffset(owned: OwnedPartition): bigint | undefined {
+  let min: bigint | undefined;
+  for (const s of owned.slots.values()) {
+    if (s.checkpointedOffset === undefined) return undefined;
+    if (min === undefined || s.checkpointedOffset < min) min = s.checkpointedOffset;
+  }
+  return min;
+}

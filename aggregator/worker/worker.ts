@@ -1,0 +1,310 @@
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { DeadLetter } from '../dead-letter/dead-letter.js';
+import type { DeadLetterSink, Sink } from '../ports/sink.js';
+import { type OwnedPartition, partitionNextOffset, tpKey } from './owned-partition.js';
+import type { ProcessorFactory } from './partition-processor.js';
+import type { BatchOutcome, RecordSource, SourceBatch, TopicPartition } from './record-source.js';
+import { SerialLock } from './serial-lock.js';
+import { type CheckpointSummary, checkpointPartition, restorePartition } from './worker-checkpoints.js';
+import type { WorkerLog } from './worker-log.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface WorkerDeps {
+  id: string;
+  source: RecordSource;
+  factory: ProcessorFactory;
+  checkpoints: CheckpointStore;
+  sinkFor: (pipeline: string) => Sink;
+  deadLetters: DeadLetterSink;
+  metrics: WorkerMetrics;
+  log: WorkerLog;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  options: {
+    checkpointIntervalMs: number;
+    drainTimeoutMs: number;
+    sinkRetryBaseDelayMs: number;
+    sinkRetryMaxDelayMs: number;
+    /** How often idle partitions are checked for due checkpoints and memory pressure. */
+    tickMs: number;
+  };
+}
+
+export interface DrainReport {
+  reason: string;
+  checkpoints: CheckpointSummary[];
+  seconds: number;
+  /** False when the deadline passed first: what was durable is committed, the rest is replayed by the next owner. */
+  complete: boolean;
+  problems: string[];
+}
+
+/**
+ * An aggregator worker: a consumer-group member that restores each assigned partition from
+ * its latest valid checkpoint, applies records in offset order, writes closed windows before
+ * it checkpoints, and commits offsets only after the checkpoint that covers them is durable.
+ */
+export class Worker {
+  private readonly partitions = new Map<string, OwnedPartition>();
+  private readonly lock = new SerialLock();
+  private drainPromise: Promise<DrainReport> | undefined;
+  private stopFetching = false;
+  private pausedForMemory = false;
+  private timer: NodeJS.Timeout | undefined;
+  private assignedOnce = false;
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  async start(): Promise<void> {
+    await this.deps.source.start({
+      onAssignment: (assigned, revoked) => this.lock.run(() => this.reassign(assigned, revoked)),
+      onBatch: (batch, heartbeat) => this.lock.run(() => this.handleBatch(batch, heartbeat)),
+    });
+    this.timer = setInterval(() => {
+      void this.lock
+        .run(() => this.tick())
+        .catch((err: unknown) => this.deps.log.error({ err }, 'worker tick failed'));
+    }, this.deps.options.tickMs);
+    this.timer.unref();
+  }
+
+  ready(): { ready: boolean; reason?: string } {
+    if (this.drainPromise) return { ready: false, reason: 'draining' };
+    if (!this.assignedOnce) return { ready: false, reason: 'waiting for a partition assignment' };
+    return { ready: true };
+  }
+
+  status(): unknown {
+    const now = this.deps.now();
+    return {
+      id: this.deps.id,
+      draining: this.drainPromise !== undefined,
+      pausedForMemory: this.pausedForMemory,
+      memory: this.deps.factory.memory(),
+      partitions: [...this.partitions.values()].map((p) => {
+        const next = partitionNextOffset(p);
+        return {
+          topic: p.tp.topic,
+          partition: p.tp.partition,
+          nextOffset: next?.toString() ?? null,
+          lag: next === undefined ? null : Number(p.highWatermark > next ? p.highWatermark - next : 0n),
+          checkpointAgeSeconds: (now - p.lastCheckpointMs) / 1000,
+          pipelines: [...p.slots.entries()].map(([name, s]) => ({ name, ...s.processor.stats() })),
+        };
+      }),
+    };
+  }
+
+  /** The drain in progress or done, if one was started. */
+  pendingDrain(): Promise<DrainReport> | undefined {
+    return this.drainPromise;
+  }
+
+  /** Checkpoints every owned partition now (admin API). */
+  checkpointNow(): Promise<CheckpointSummary[]> {
+    return this.lock.run(async () => {
+      const out: CheckpointSummary[] = [];
+      for (const p of this.partitions.values()) out.push(...(await this.checkpoint(p, true)));
+      return out;
+    });
+  }
+
+  /**
+   * Checkpoint-then-drain, once: stop fetching, finish the in-flight batch, write its outputs,
+   * checkpoint and commit every owned partition, leave the group. A second call returns the
+   * first call's promise.
+   */
+  drain(reason: string, deadlineMs?: number): Promise<DrainReport> {
+    this.drainPromise ??= this.runDrain(
+      reason,
+      deadlineMs ?? this.deps.now() + this.deps.options.drainTimeoutMs,
+    );
+    return this.drainPromise;
+  }
+
+  private async runDrain(reason: string, deadlineMs: number): Promise<DrainReport> {
+    const t0 = this.deps.now();
+    const { log, source } = this.deps;
+    log.info({ reason, deadline: new Date(deadlineMs).toISOString() }, 'drain started');
+    this.stopFetching = true;
+    source.pause([...this.partitions.values()].map((p) => p.tp));
+    const problems: string[] = [];
+    const checkpoints: CheckpointSummary[] = [];
+    const work = this.lock.run(async () => {
+      for (const p of this.partitions.values()) checkpoints.push(...(await this.checkpoint(p, false)));
+    });
+    const budget = Math.max(0, deadlineMs - this.deps.now());
+    const finished = await Promise.race([work.then(() => true), this.deps.sleep(budget).then(() => false)]);
+    if (!finished) {
+      const pending = [...this.partitions.keys()].filter((k) => !checkpoints.some((c) => tpKey(c) === k));
+      problems.push(
+        `deadline passed before these partitions were checkpointed (the next owner replays them): ${pending.join(', ')}`,
+      );
+    }
+    clearInterval(this.timer);
+    await source
+      .stop()
+      .catch((err: unknown) => problems.push(`leaving the consumer group failed: ${(err as Error).message}`));
+    for (const p of this.partitions.values()) for (const s of p.slots.values()) s.processor.release();
+    this.partitions.clear();
+    const report: DrainReport = {
+      reason,
+      checkpoints,
+      seconds: (this.deps.now() - t0) / 1000,
+      complete: finished,
+      problems,
+    };
+    if (problems.length > 0) log.warn({ ...report }, 'drain finished with problems');
+    else log.info({ ...report }, 'drain finished');
+    return report;
+  }
+
+  private async reassign(assigned: TopicPartition[], revoked: TopicPartition[]): Promise<void> {
+    this.assignedOnce = true;
+    for (const tp of revoked) {
+      const p = this.partitions.get(tpKey(tp));
+      if (!p) continue;
+      // The next owner restores from the last checkpoint and replays; idempotent sinks absorb the overlap.
+      for (const s of p.slots.values()) s.processor.release();
+      this.partitions.delete(tpKey(tp));
+    }
+    for (const tp of assigned) {
+      if (this.stopFetching || this.partitions.has(tpKey(tp))) continue;
+      this.partitions.set(tpKey(tp), await restorePartition(tp, this.deps));
+    }
+  }
+
+  private async handleBatch(batch: SourceBatch, heartbeat: () => Promise<void>): Promise<BatchOutcome> {
+    const first = BigInt(batch.records[0]!.offset);
+    if (this.stopFetching) return { kind: 'seek', offset: first.toString() };
+    const tp = { topic: batch.topic, partition: batch.partition };
+    let owned = this.partitions.get(tpKey(tp));
+    if (!owned) {
+      owned = await restorePartition(tp, this.deps);
+      this.partitions.set(tpKey(tp), owned);
+    }
+    const start = partitionNextOffset(owned);
+    // The fetch position is past what the state reflects (e.g. the latest checkpoint was corrupt
+    // and an older one was restored): go back once; a real gap in offsets is then accepted.
+    if (start !== undefined && first > start && owned.seekedTo !== start) {
+      owned.seekedTo = start;
+      this.deps.log.info(
+        { ...tp, from: first.toString(), to: start.toString() },
+        'seeking back to the restored checkpoint',
+      );
+      return { kind: 'seek', offset: start.toString() };
+    }
+    const t0 = performance.now();
+    const deadLetters: DeadLetter[] = [];
+    let bytes = 0;
+    for (const rec of batch.records) {
+      const offset = BigInt(rec.offset);
+      bytes += rec.sizeBytes;
+      for (const slot of owned.slots.values()) {
+        if (slot.nextOffset !== undefined && offset < slot.nextOffset) continue;
+        const dead = slot.processor.apply(rec);
+        if (dead) deadLetters.push(dead);
+        slot.nextOffset = offset + 1n;
+      }
+    }
+    const { metrics } = this.deps;
+    metrics.consumed(tp.topic, tp.partition, batch.records.length, bytes);
+    metrics.busy('aggregator', (performance.now() - t0) / 1000);
+    await this.flushOutputs(owned, heartbeat);
+    if (deadLetters.length > 0) {
+      await this.deps.deadLetters.send(deadLetters);
+      for (const d of deadLetters) metrics.deadLetter(d.pipeline, d.reason);
+    }
+    owned.highWatermark = BigInt(batch.highWatermark);
+    const next = partitionNextOffset(owned) ?? BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
+    metrics.lag(tp.topic, tp.partition, Number(owned.highWatermark > next ? owned.highWatermark - next : 0n));
+    this.applyBackpressure();
+    if (this.deps.now() - owned.lastCheckpointMs >= this.deps.options.checkpointIntervalMs)
+      await this.checkpoint(owned, false);
+    await heartbeat();
+    return { kind: 'consumed', nextOffset: next.toString() };
+  }
+
+  /** Writes every closed window and transition; retried until the sink takes it (never dropped). */
+  private async flushOutputs(
+    owned: OwnedPartition,
+    heartbeat: () => Promise<void> = async () => {},
+  ): Promise<void> {
+    const { metrics, log, options } = this.deps;
+    for (const [pipeline, slot] of owned.slots) {
+      const { results, transitions } = slot.processor.takeOutputs();
+      if (results.length === 0 && transitions.length === 0) continue;
+      const sink = this.deps.sinkFor(pipeline);
+      for (let attempt = 1; ; attempt += 1) {
+        const t0 = performance.now();
+        try {
+          await sink.write(results, transitions);
+          metrics.sinkWrite(
+            sink.name,
+            results.length + transitions.length,
+            (performance.now() - t0) / 1000,
+            true,
+          );
+          break;
+        } catch (err) {
+          metrics.sinkWrite(sink.name, 0, (performance.now() - t0) / 1000, false);
+          metrics.paused('sink', 1);
+          log.warn(
+            { pipeline, sink: sink.name, attempt, err: (err as Error).message },
+            'sink write failed; retrying (not advancing)',
+          );
+          await heartbeat().catch(() => undefined);
+          await this.deps.sleep(
+            Math.min(
+              options.sinkRetryMaxDelayMs,
+              options.sinkRetryBaseDelayMs * 2 ** Math.min(attempt - 1, 16),
+            ),
+          );
+        }
+      }
+      metrics.paused('sink', 0);
+      metrics.windowsEmitted(pipeline, results.length);
+      metrics.transitionsEmitted(pipeline, transitions.length);
+    }
+  }
+
+  private async checkpoint(owned: OwnedPartition, force: boolean): Promise<CheckpointSummary[]> {
+    await this.flushOutputs(owned);
+    return checkpointPartition(owned, force, this.deps);
+  }
+
+  private applyBackpressure(): void {
+    const mem = this.deps.factory.memory();
+    this.deps.metrics.memory(mem.usedBytes, mem.limitBytes, mem.liveSeries, mem.byPipeline);
+    const owned = [...this.partitions.values()].map((p) => p.tp);
+    if (mem.pressure === 'pause' && !this.pausedForMemory) {
+      this.pausedForMemory = true;
+      this.deps.source.pause(owned);
+      this.deps.metrics.paused('memory', 1);
+      this.deps.log.warn(
+        { usedBytes: mem.usedBytes, limitBytes: mem.limitBytes },
+        'memory above high-water mark: fetching paused',
+      );
+    } else if (mem.pressure === 'ok' && this.pausedForMemory && !this.stopFetching) {
+      this.pausedForMemory = false;
+      this.deps.source.resume(owned);
+      this.deps.metrics.paused('memory', 0);
+      this.deps.log.info({ usedBytes: mem.usedBytes }, 'memory below low-water mark: fetching resumed');
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopFetching) return;
+    this.applyBackpressure();
+    const now = this.deps.now();
+    for (const p of this.partitions.values()) {
+      this.deps.metrics.checkpointAge(
+        p.slots.keys().next().value ?? '',
+        p.tp.topic,
+        p.tp.partition,
+        (now - p.lastCheckpointMs) / 1000,
+      );
+      if (now - p.lastCheckpointMs >= this.deps.options.checkpointIntervalMs) await this.checkpoint(p, false);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { gzipSync } from 'node:zlib';
+import type { BlobStore } from '../../aggregator/checkpoint/blob-store.js';
+import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+import type { WindowResult } from '../../aggregator/engine/partition-engine.js';
+import type { Sink } from '../../aggregator/ports/sink.js';
+import { flattenAggregates } from '../../aggregator/sink/flatten-aggregates.js';
+import type { Transition } from '../../aggregator/state-machine/state-machine-table.js';
+
+/**
+ * Closed windows as gzipped JSON Lines, one object per (pipeline, window size, window start,
+ * source partition): `<prefix>/<pipeline>/size=<ms>/start=<ISO>/<topic>-<partition>.jsonl.gz`.
+ * A window closes for every series of a partition at once, so a replay rewrites the same
+ * object with the same bytes — an idempotent write.
+ */
+export class S3ResultsSink implements Sink {
+  readonly name = 's3';
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly prefix: string,
+  ) {}
+
+  async write(results: WindowResult[], transitions: Transition[], origin?: PartitionRef): Promise<void> {
+    const source = origin ? `${encodeURIComponent(origin.topic)}-${origin.partition}` : 'all';
+    const groups = new Map<string, WindowResult[]>();
+    for (const r of results) {
+      const key = `${this.prefix}/${encodeURIComponent(r.pipeline)}/size=${r.windowSizeMs}/start=${new Date(r.windowStartMs).toISOString()}/${source}.jsonl.gz`;
+      const g = groups.get(key) ?? [];
+      g.push(r);
+      groups.set(key, g);
+    }
+    for (const [key, rows] of groups) {
+      rows.sort((a, b) => (a.seriesKey < b.seriesKey ? -1 : a.seriesKey > b.seriesKey ? 1 : 0));
+      const lines = rows.map((r) =>
+        JSON.stringify({
+          pipeline: r.pipeline,
+          seriesKey: r.seriesKey,
+          keyValues: r.keyValues,
+          windowSizeMs: r.windowSizeMs,
+          windowStart: new Date(r.windowStartMs).toISOString(),
+          metrics: flattenAggregates(r.aggregates),
+        }),
+      );
+      await this.blobs.put(key, gzipSync(`${lines.join('\n')}\n`));
+    }
+    // One small object per transition, keyed by what it is: a replay rewrites the same keys.
+    for (const t of transitions) {
+      const pipeline = encodeURIComponent(origin?.pipeline ?? results[0]?.pipeline ?? 'unknown');
+      const key = `${this.prefix}/${pipeline}/transitions/${encodeURIComponent(t.machine)}/${encodeURIComponent(t.seriesKey)}/${t.atMs}-${encodeURIComponent(t.from)}-${encodeURIComponent(t.to)}.json`;
+      await this.blobs.put(key, Buffer.from(JSON.stringify(t)));
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,33 @@
+import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+import type { DeadLetter } from '../../aggregator/dead-letter/dead-letter.js';
+import type { WindowResult } from '../../aggregator/engine/partition-engine.js';
+import type { DeadLetterSink, Sink } from '../../aggregator/ports/sink.js';
+import type { Transition } from '../../aggregator/state-machine/state-machine-table.js';
+
+/** A sink that keeps what it was given (upserts by key, like the real ones) and can fail on demand. */
+export class RecordingSink implements Sink {
+  readonly name = 'recording';
+  readonly rows = new Map<string, WindowResult>();
+  writes = 0;
+  failuresLeft = 0;
+  constructor(private readonly log: string[] = []) {}
+  async write(results: WindowResult[], _transitions: Transition[], _origin?: PartitionRef): Promise<void> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      this.log.push('sink-fail');
+      throw new Error('sink down');
+    }
+    this.writes += 1;
+    for (const r of results) this.rows.set(`${r.pipeline}|${r.seriesKey}|${r.windowStartMs}`, r);
+    this.log.push(`sink ${results.length}`);
+  }
+  async close(): Promise<void> {}
+}
+
+export class RecordingDeadLetters implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+  async send(deadLetters: DeadLetter[]): Promise<void> {
+    this.letters.push(...deadLetters);
+  }
+  async close(): Promise<void> {}
+}

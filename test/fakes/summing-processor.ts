@@ -1,0 +1,94 @@
+import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+import type { DeadLetter } from '../../aggregator/dead-letter/dead-letter.js';
+import type { WindowResult } from '../../aggregator/engine/partition-engine.js';
+import type {
+  PartitionProcessor,
+  ProcessorFactory,
+  ProcessorOutputs,
+  ProcessorStats,
+} from '../../aggregator/worker/partition-processor.js';
+import type { SourceRecord } from '../../aggregator/worker/record-source.js';
+
+/**
+ * A stand-in processor for worker tests: values are `key=number`; it keeps a running sum per
+ * key and emits one result per applied record (the sum so far), so every applied record is
+ * visible in the sink. `bad` values become dead letters.
+ */
+export class SummingProcessor implements PartitionProcessor {
+  private sums: Record<string, number>;
+  private pending: WindowResult[] = [];
+  released = false;
+
+  constructor(
+    readonly ref: PartitionRef,
+    snapshot?: Uint8Array,
+  ) {
+    this.sums = snapshot ? (JSON.parse(Buffer.from(snapshot).toString()) as Record<string, number>) : {};
+  }
+
+  apply(record: SourceRecord): DeadLetter | undefined {
+    const text = record.value?.toString() ?? '';
+    const [key, num] = text.split('=');
+    if (!key || num === undefined || Number.isNaN(Number(num))) {
+      return {
+        reason: 'malformed_json',
+        detail: `bad value ${text}`,
+        pipeline: this.ref.pipeline,
+        topic: this.ref.topic,
+        partition: this.ref.partition,
+        offset: record.offset,
+        key: null,
+        value: record.value,
+      };
+    }
+    this.sums[key] = (this.sums[key] ?? 0) + Number(num);
+    this.pending.push({
+      pipeline: this.ref.pipeline,
+      seriesKey: key,
+      keyValues: { key },
+      windowSizeMs: 0,
+      windowStartMs: Number(record.offset),
+      aggregates: { v: { sum: this.sums[key] } },
+    });
+    return undefined;
+  }
+  takeOutputs(): ProcessorOutputs {
+    const results = this.pending;
+    this.pending = [];
+    return { results, transitions: [] };
+  }
+  snapshot(): Uint8Array {
+    return Buffer.from(JSON.stringify(this.sums));
+  }
+  stats(): ProcessorStats {
+    return {
+      stateBytes: JSON.stringify(this.sums).length,
+      liveSeries: Object.keys(this.sums).length,
+      openWindows: 0,
+      updates: 0,
+    };
+  }
+  release(): void {
+    this.released = true;
+  }
+  sum(key: string): number | undefined {
+    return this.sums[key];
+  }
+}
+
+export class SummingFactory implements ProcessorFactory {
+  readonly created: SummingProcessor[] = [];
+  pressure: 'ok' | 'pause' = 'ok';
+  constructor(private readonly pipelines: string[] = ['p']) {}
+  pipelinesFor(): string[] {
+    return this.pipelines;
+  }
+  create(ref: PartitionRef, snapshot?: Uint8Array): SummingProcessor {
+    const p = new SummingProcessor(ref, snapshot);
+    this.created.push(p);
+    return p;
+  }
+  memory() {
+    return { usedBytes: 10, limitBytes: 100, liveSeries: 1, byPipeline: { p: 10 }, pressure: this.pressure };
+  }
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { BlobCheckpointStore } from '../../../../aggregator/checkpoint/blob-checkpoint-store.js';
+import type { CheckpointStore } from '../../../../aggregator/checkpoint/checkpoint-store.js';
+import { Worker } from '../../../../aggregator/worker/worker.js';
+import { PromWorkerMetrics } from '../../../../infra/metrics/prom-worker-metrics.js';
+import { FakeRecordSource } from '../../../fakes/fake-record-source.js';
+import { MemoryBlobStore } from '../../../fakes/memory-blob-store.js';
+import { RecordingDeadLetters, RecordingSink } from '../../../fakes/recording-sink.js';
+import { SummingFactory } from '../../../fakes/summing-processor.js';
+
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+function setup(opts: { checkpointIntervalMs?: number; blobs?: MemoryBlobStore } = {}) {
+  const log: string[] = [];
+  let now = 1_000_000;
+  const blobs = opts.blobs ?? new MemoryBlobStore(() => now);
+  const inner = new BlobCheckpointStore(blobs, {
+    prefix: 'ck',
+    writer: 't',
+    keep: 3,
+    orphanGraceMs: 1000,
+    compress: true,
+    now: () => now,
+  });
+  const checkpoints: CheckpointStore = {
+    location: inner.location,
+    write: async (...a) => {
+      const m = await inner.write(...a);
+      log.push(`checkpoint ${a[0].topic}:${a[0].partition}@${a[2]}`);
+      return m;
+    },
+    latestValid: (r) => inner.latestValid(r),
+    list: (r) => inner.list(r),
+    load: (r, id) => inner.load(r, id),
+    applyRetention: (r) => inner.applyRetention(r),
+  };
+  const source = new FakeRecordSource(log);
+  const factory = new SummingFactory();
+  const sink = new RecordingSink(log);
+  const dead = new RecordingDeadLetters();
+  const worker = new Worker({
+    id: 'w1',
+    source,
+    factory,
+    checkpoints,
+    sinkFor: () => sink,
+    deadLetters: dead,
+    metrics: new PromWorkerMetrics(false),
+    log: silent,
+    now: () => now,
+    // Retry backoffs pass at once; a drain deadline (seconds away) never arrives in these tests.
+    sleep: (ms) => (ms < 1000 ? Promise.resolve() : new Promise<void>(() => {})),
+    options: {
+      checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,
+      drainTimeoutMs: 5000,
+      sinkRetryBaseDelayMs: 1,
+      sinkRetryMaxDelayMs: 2,
+      tickMs: 60_000,
+    },
+  });
+  return { worker, source, factory, sink, dead, log, blobs, advance: (ms: number) => (now += ms) };
+}
+
+const tp = { topic: 't', partition: 0 };
+
+describe('Worker', () => {
+  it('writes outputs, then checkpoints, then commits the covered offset', async () => {
+    const s = setup();
+    await s.worker.start();
+    await s.source.assign([tp]);
+    expect(await s.source.deliver('t', 0, 0, ['a=1', 'b=2'])).toEqual({ kind: 'consumed', nextOffset: '2' });
+    expect(s.source.commits).toEqual([]);
+    s.advance(1000);
+    await s.source.deliver('t', 0, 2, ['a=3']);
+    expect(s.log).toEqual(['sink 2', 'sink 1', 'checkpoint t:0@3', 'commit t:0@3']);
+  });
+
+  it('restores from the checkpoint after a rebalance and skips records its state already holds', async () => {
+    const first = setup();
+    await first.worker.start();
+    await first.source.assign([tp]);
+    await first.source.deliver('t', 0, 0, ['a=1', 'a=2']);
+    await first.worker.checkpointNow();
+    await first.source.deliver('t', 0, 2, ['a=4']); // applied but never checkpointed: a crash loses it
+
+    const second = setup({ blobs: first.blobs });
+    await second.worker.start();
+    await second.source.assign([tp]);
+    // Kafka redelivers from an older committed offset: the restored state already holds 0 and 1.
+    expect(await second.source.deliver('t', 0, 0, ['a=1', 'a=2', 'a=4', 'a=8'])).toEqual({
+      kind: 'consumed',
+      nextOffset: '4',
+    });
+    expect(second.factory.created[0]!.sum('a')).toBe(15);
+  });
+
+  it('seeks back when the fetch position is past the restored checkpoint, once', async () => {
+    const first = setup();
+    await first.worker.start();
+    await first.source.assign([tp]);
+    await first.source.deliver('t', 0, 0, ['a=1']);
+    await first.worker.checkpointNow();
+    const second = setup({ blobs: first.blobs });
+    await second.worker.start();
+    await second.source.assign([tp]);
+    expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
+    // A real gap (e.g. transaction markers): accepted on the next delivery.
+    expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'consumed', nextOffset: '6' });
+  });
+
+  it('retries a failing sink without advancing and never checkpoints past unwritten results', async () => {
+    const s = setup({ checkpointIntervalMs: 0 });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    s.sink.failuresLeft = 3;
+    await s.source.deliver('t', 0, 0, ['a=1']);
+    expect(s.log).toEqual([
+      'sink-fail',
+      'sink-fail',
+      'sink-fail',
+      'sink 1',
+      'checkpoint t:0@1',
+      'commit t:0@1',
+    ]);
+  });
+
+  it('does not commit when the checkpoint cannot be written', async () => {
+    const s = setup({ checkpointIntervalMs: 0 });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    s.blobs.failNext(1, ['put'], false);
+    await s.source.deliver('t', 0, 0, ['a=1']);
+    expect(s.source.commits).toEqual([]);
+    await s.source.deliver('t', 0, 1, ['a=1']);
+    expect(s.source.commits).toEqual([{ ...tp, offset: '2' }]);
+  });
+
+  it('sends malformed records to the dead-letter sink and keeps going', async () => {
+    const s = setup();
+    await s.worker.start();
+    await s.source.assign([tp]);
+    await s.source.deliver('t', 0, 0, ['bad', 'a=1']);
+    expect(s.dead.letters).toEqual([
+      expect.objectContaining({ reason: 'malformed_json', offset: '0', topic: 't' }),
+    ]);
+    expect(s.factory.created[0]!.sum('a')).toBe(1);
+  });
+
+  it('drains once: checkpoints and commits every owned partition, then leaves the group', async () => {
+    const s = setup();
+    await s.worker.start();
+    await s.source.assign([tp, { topic: 't', partition: 1 }]);
+    await s.source.deliver('t', 0, 0, ['a=1']);
+    await s.source.deliver('t', 1, 0, ['b=1', 'b=2']);
+    const a = s.worker.drain('test');
+    const b = s.worker.drain('again');
+    expect(a).toBe(b);
+    const report = await a;
+    expect(report.complete).toBe(true);
+    expect(report.checkpoints.map((c) => `${c.partition}@${c.nextOffset}`).sort()).toEqual(['0@1', '1@2']);
+    expect(s.source.commits).toEqual(
+      expect.arrayContaining([
+        { ...tp, offset: '1' },
+        { topic: 't', partition: 1, offset: '2' },
+      ]),
+    );
+    expect(s.source.stopped).toBe(1);
+    expect(s.log.at(-1)).toBe('stop');
+    expect(s.factory.created.every((p) => p.released)).toBe(true);
+    // A batch that was already in flight is not applied after the drain.
+    expect(await s.source.deliver('t', 0, 1, ['a=5'])).toEqual({ kind: 'seek', offset: '1' });
+  });
+
+  it('pauses fetching under memory pressure and resumes below the low-water mark', async () => {
+    const s = setup();
+    await s.worker.start();
+    await s.source.assign([tp]);
+    s.factory.pressure = 'pause';
+    await s.source.deliver('t', 0, 0, ['a=1']);
+    expect([...s.source.paused]).toEqual(['t:0']);
+    s.factory.pressure = 'ok';
+    await s.source.deliver('t', 0, 1, ['a=1']);
+    expect([...s.source.paused]).toEqual([]);
+  });
+});
