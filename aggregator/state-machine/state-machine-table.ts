@@ -1,0 +1,301 @@
+import type { DecodedRecord } from '../decode/decoder.js';
+import { splitSeriesKey } from '../decode/series-key.js';
+import { type CompiledPredicate, compilePredicate } from './predicate.js';
+import type { StateMachineDefinition } from './state-machine-schema.js';
+import { decodeTable, encodeTable, StateMachineSnapshotError } from './state-machine-snapshot.js';
+import { TimeoutHeap } from './timeout-heap.js';
+
+/** One state change of one key, emitted to the sinks. */
+export interface Transition {
+  machine: string;
+  seriesKey: string;
+  keyValues: Record<string, string>;
+  from: string;
+  to: string;
+  /** Event time of the change: the record's time, or the timeout's due time. */
+  atMs: number;
+  cause: 'record' | 'timeout';
+}
+
+/** Estimated heap bytes per key beyond the typed arrays: Map entry, key string header, array slot. */
+const PER_KEY_OVERHEAD_BYTES = 64;
+const INITIAL_CAPACITY = 64;
+const NONE: Transition[] = Object.freeze([]) as unknown as Transition[];
+
+interface Candidate {
+  to: number;
+  when: CompiledPredicate;
+}
+
+/**
+ * The state of one machine for every key of one partition.
+ *
+ * Semantics (event time throughout):
+ * - A key is created on its first record, in `initial`; that record is then evaluated like any other.
+ * - On a record, the first declared transition whose `from` is the key's state (or `*`) and whose
+ *   `when` matches moves the key; a transition to the current state is a no-op (not emitted).
+ * - Timer base `lastMs` = the key's latest record time, or the time of its last timeout.
+ *   A timeout on state S is due at `lastMs + afterMs(S)` and fires when the watermark reaches it
+ *   (`watermarkMs >= due`), or when a record of the key arrives with time `>= due` (the silence
+ *   already happened in event time; the timeout fires first, then the record is applied).
+ *   Chained timeouts fire in sequence (`to` of one starts its own timer at the first's due time).
+ * - Out of order: a record older than `lastMs` is evaluated and may change the state, but never
+ *   moves `lastMs` (hence the timeout) back. Once fired, a timeout is never undone.
+ * - `onWatermark` fires in order of due time, then series key; the same inputs always give the same output.
+ * Storage: a Map from series key to slot, and per slot a Uint16 state and a Float64 timer base;
+ * pending timeouts sit in an indexed min-heap keyed by (due, series key).
+ */
+export class StateMachineTable {
+  private readonly machine: string;
+  private readonly states: readonly string[];
+  private readonly candidates: Candidate[][];
+  private readonly timeoutAfter: Float64Array;
+  private readonly timeoutTo: Uint16Array;
+  private readonly emitMask: Uint8Array;
+  private readonly initial: number;
+  private readonly slots = new Map<string, number>();
+  private keys: string[] = [];
+  private stateIdx: Uint16Array;
+  private lastMs: Float64Array;
+  private readonly heap: TimeoutHeap;
+  private count = 0;
+  private keyChars = 0;
+  private keyFieldNames: string[] | null = null;
+  private watermarkMs = Number.NEGATIVE_INFINITY;
+  private lastOffset = '';
+
+  constructor(def: StateMachineDefinition) {
+    this.machine = def.name;
+    this.states = [...def.states];
+    const index = new Map(def.states.map((s, i) => [s, i]));
+    const at = (s: string): number => index.get(s) as number;
+    const n = def.states.length;
+    this.initial = at(def.initial);
+    this.candidates = def.states.map((_, s) =>
+      def.transitions
+        .filter((t) => t.from === '*' || at(t.from) === s)
+        .map((t) => ({ to: at(t.to), when: compilePredicate(t.when) })),
+    );
+    this.timeoutAfter = new Float64Array(n);
+    this.timeoutTo = new Uint16Array(n);
+    for (const t of def.timeouts) {
+      this.timeoutAfter[at(t.state)] = t.afterMs;
+      this.timeoutTo[at(t.state)] = at(t.to);
+    }
+    this.emitMask = new Uint8Array(n * n);
+    for (let f = 0; f < n; f++) {
+      for (let t = 0; t < n; t++) {
+        const emit =
+          def.emit === 'all' ||
+          (Array.isArray(def.emit) &&
+            def.emit.some(
+              (e) => (e.from === '*' || e.from === def.states[f]) && (e.to === '*' || e.to === def.states[t]),
+            ));
+        this.emitMask[f * n + t] = emit ? 1 : 0;
+      }
+    }
+    this.stateIdx = new Uint16Array(INITIAL_CAPACITY);
+    this.lastMs = new Float64Array(INITIAL_CAPACITY);
+    this.heap = new TimeoutHeap((a, b) => {
+      const da = this.dueOf(a);
+      const db = this.dueOf(b);
+      return da < db || (da === db && (this.keys[a] as string) < (this.keys[b] as string));
+    }, INITIAL_CAPACITY);
+  }
+
+  /**
+   * Applies one decoded record; returns the transitions it caused (timeouts it overtook first).
+   * @param offset the record's Kafka offset, kept as the last offset applied (stored in snapshots)
+   */
+  onRecord(record: DecodedRecord, offset: string): Transition[] {
+    this.lastOffset = offset;
+    const t = record.eventTimeMs;
+    let out = NONE;
+    let slot = this.slots.get(record.seriesKey);
+    if (slot === undefined) {
+      if (this.keyFieldNames === null) this.keyFieldNames = Object.keys(record.keyValues);
+      slot = this.allocate(record.seriesKey, t);
+    } else {
+      while (this.dueOf(slot) <= t) {
+        if (out === NONE) out = [];
+        this.fire(slot, out);
+      }
+      if (t > (this.lastMs[slot] as number)) this.lastMs[slot] = t;
+    }
+    const from = this.stateIdx[slot] as number;
+    const cands = this.candidates[from] as Candidate[];
+    for (let i = 0; i < cands.length; i++) {
+      const c = cands[i] as Candidate;
+      if (!c.when(record.raw)) continue;
+      if (c.to !== from) {
+        this.stateIdx[slot] = c.to;
+        if (this.emitMask[from * this.states.length + c.to] === 1) {
+          if (out === NONE) out = [];
+          out.push(this.transition(record.seriesKey, record.keyValues, from, c.to, t, 'record'));
+        }
+      }
+      break;
+    }
+    this.schedule(slot);
+    return out;
+  }
+
+  /** Advances event time: fires every timeout due at or before `watermarkMs`, by due time then series key. */
+  onWatermark(watermarkMs: number): Transition[] {
+    if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
+    let out = NONE;
+    for (;;) {
+      const slot = this.heap.peek();
+      if (slot < 0 || this.dueOf(slot) > watermarkMs) break;
+      if (out === NONE) out = [];
+      this.fire(slot, out);
+    }
+    return out;
+  }
+
+  /** A deterministic binary image of the table (see state-machine-snapshot.ts). */
+  snapshot(): Uint8Array {
+    return encodeTable({
+      machine: this.machine,
+      states: this.states,
+      keyFieldNames: this.keyFieldNames,
+      watermarkMs: this.watermarkMs,
+      lastOffset: this.lastOffset,
+      count: this.count,
+      keys: this.keys,
+      stateIdx: this.stateIdx,
+      lastMs: this.lastMs,
+    });
+  }
+
+  /**
+   * Rebuilds a table from {@link snapshot} bytes. States are matched by name, so states may be
+   * added or reordered in the definition; a stored state the definition no longer has is an error.
+   */
+  static restore(def: StateMachineDefinition, bytes: Uint8Array): StateMachineTable {
+    const img = decodeTable(bytes);
+    if (img.machine !== def.name) {
+      throw new StateMachineSnapshotError(`snapshot is of state machine "${img.machine}", not "${def.name}"`);
+    }
+    const table = new StateMachineTable(def);
+    const mapping = img.stateNames.map((name) => {
+      const i = def.states.indexOf(name);
+      if (i < 0) {
+        throw new StateMachineSnapshotError(
+          `snapshot of state machine "${def.name}" holds keys in state "${name}", which the definition no longer declares; add it back to states`,
+        );
+      }
+      return i;
+    });
+    table.keyFieldNames = img.keyFieldNames;
+    table.watermarkMs = img.watermarkMs;
+    table.lastOffset = img.lastOffset;
+    for (let i = 0; i < img.keys.length; i++) {
+      const slot = table.allocate(img.keys[i] as string, img.lastMs[i] as number);
+      table.stateIdx[slot] = mapping[img.stateIdx[i] as number] as number;
+      table.schedule(slot);
+    }
+    return table;
+  }
+
+  /** Estimated memory held, in bytes (typed arrays exactly, per-key Map/string overhead estimated). */
+  bytes(): number {
+    return (
+      this.stateIdx.byteLength +
+      this.lastMs.byteLength +
+      this.heap.byteLength +
+      this.keys.length * 8 +
+      this.count * PER_KEY_OVERHEAD_BYTES +
+      this.keyChars
+    );
+  }
+
+  /** Number of keys held. */
+  liveKeys(): number {
+    return this.count;
+  }
+
+  /** Offset of the last record applied ('' before any). */
+  lastAppliedOffset(): string {
+    return this.lastOffset;
+  }
+
+  /** The current state of a key, or undefined when the key has not been seen (for tests and admin). */
+  stateOf(seriesKey: string): string | undefined {
+    const slot = this.slots.get(seriesKey);
+    return slot === undefined ? undefined : this.states[this.stateIdx[slot] as number];
+  }
+
+  /** Due time of the slot's pending timeout, or +Infinity when its state has none. */
+  private dueOf(slot: number): number {
+    const after = this.timeoutAfter[this.stateIdx[slot] as number] as number;
+    return after > 0 ? (this.lastMs[slot] as number) + after : Number.POSITIVE_INFINITY;
+  }
+
+  private schedule(slot: number): void {
+    if ((this.timeoutAfter[this.stateIdx[slot] as number] as number) > 0) this.heap.update(slot);
+    else this.heap.remove(slot);
+  }
+
+  /** Fires the slot's pending timeout: the timer base moves to the due time. */
+  private fire(slot: number, out: Transition[]): void {
+    const from = this.stateIdx[slot] as number;
+    const due = this.dueOf(slot);
+    const to = this.timeoutTo[from] as number;
+    this.stateIdx[slot] = to;
+    this.lastMs[slot] = due;
+    this.schedule(slot);
+    if (to !== from && this.emitMask[from * this.states.length + to] === 1) {
+      const key = this.keys[slot] as string;
+      out.push(this.transition(key, this.keyValuesOf(key), from, to, due, 'timeout'));
+    }
+  }
+
+  private allocate(seriesKey: string, timeMs: number): number {
+    const slot = this.count++;
+    if (slot >= this.stateIdx.length) this.grow(this.stateIdx.length * 2);
+    this.slots.set(seriesKey, slot);
+    this.keys.push(seriesKey);
+    this.keyChars += seriesKey.length;
+    this.stateIdx[slot] = this.initial;
+    this.lastMs[slot] = timeMs;
+    return slot;
+  }
+
+  private grow(capacity: number): void {
+    const s = new Uint16Array(capacity);
+    s.set(this.stateIdx);
+    this.stateIdx = s;
+    const l = new Float64Array(capacity);
+    l.set(this.lastMs);
+    this.lastMs = l;
+    this.heap.grow(capacity);
+  }
+
+  private keyValuesOf(seriesKey: string): Record<string, string> {
+    const names = this.keyFieldNames ?? [];
+    const values = splitSeriesKey(seriesKey);
+    const out: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i] ?? '';
+    return out;
+  }
+
+  private transition(
+    seriesKey: string,
+    keyValues: Record<string, string>,
+    from: number,
+    to: number,
+    atMs: number,
+    cause: Transition['cause'],
+  ): Transition {
+    return {
+      machine: this.machine,
+      seriesKey,
+      keyValues,
+      from: this.states[from] as string,
+      to: this.states[to] as string,
+      atMs,
+      cause,
+    };
+  }
+}
