@@ -96,10 +96,12 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
     const actual = values.subarray(o, o + horizon);
     const scale = naiveScale(history, seasons.day, SCALE_DAYS * seasons.day);
     scales.push(scale);
+    const made = new Map<string, Float64Array>();
     for (const m of candidates) {
       const r = results.get(m.name);
       if (!r) continue;
-      const f = predictClamped(m, history, horizon, seasons);
+      const f = combineMade(m, made, history.length, seasons) ?? predictClamped(m, history, horizon, seasons);
+      made.set(m.name, f);
       r.acc.addPoints(actual, f, scale);
       r.forecasts.push(f);
       r.residuals.push(actual.map((y, h) => y - (f[h] ?? 0)));
@@ -144,6 +146,31 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
     chosenVsBaseline: chosenMase !== null && baseline?.mase ? chosenMase / baseline.mase : null,
     notes,
   };
+}
+
+/**
+ * A combination's forecast from its members' forecasts made at this origin (the mean of those the
+ * history supports, as the model itself computes it); undefined when one was not made.
+ */
+function combineMade(
+  m: ForecastModel,
+  made: Map<string, Float64Array>,
+  historyLength: number,
+  seasons: Seasons,
+): Float64Array | undefined {
+  if (!m.members) return undefined;
+  const parts: Float64Array[] = [];
+  for (const member of m.members) {
+    if (historyLength < member.minHistory(seasons)) continue;
+    const f = made.get(member.name);
+    if (!f) return undefined;
+    parts.push(f);
+  }
+  if (parts.length === 0) return undefined;
+  const out = new Float64Array(parts[0]?.length ?? 0);
+  for (const f of parts)
+    for (let h = 0; h < out.length; h++) out[h] = (out[h] ?? 0) + (f[h] ?? 0) / parts.length;
+  return out;
 }
 
 /** Origins (index of the first forecast step), oldest first, each with `need` steps before it. */

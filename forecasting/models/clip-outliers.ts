@@ -18,7 +18,8 @@ export function clipOutliers(x: Float64Array, seasons: Seasons): { values: Float
   const offset = (((n - period) % period) + period) % period;
   const resid = new Float64Array(n);
   for (let t = 0; t < n; t++) resid[t] = (x[t] ?? 0) - (profile[(t - offset + period) % period] ?? 0);
-  const abs = resid.map(Math.abs);
+  const abs = new Float64Array(n);
+  for (let t = 0; t < n; t++) abs[t] = Math.abs(resid[t] ?? 0);
   const sigma = 1.4826 * medianInPlace(abs);
   if (sigma <= 0) return { values: x, clipped: 0 };
   const out = new Float64Array(x);

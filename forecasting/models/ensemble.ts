@@ -12,6 +12,7 @@ const MEMBERS = [seasonalNaiveBlend, decomposition, holtWintersDouble];
 export const ensemble: ForecastModel = {
   name: 'ensemble',
   description: 'mean of seasonal-naive-blend, decomposition and holt-winters-double',
+  members: MEMBERS,
   minHistory: (s) => Math.min(...MEMBERS.map((m) => m.minHistory(s))),
   predict(history, horizon, seasons) {
     const out = new Float64Array(horizon);

@@ -12,7 +12,7 @@ interface HwParams {
 
 const WEEKLY_GRID: HwParams[] = [];
 for (const alpha of [0.02, 0.1, 0.3])
-  for (const beta of [0, 0.01]) for (const gamma of [0.05, 0.2]) WEEKLY_GRID.push({ alpha, beta, gamma });
+  for (const gamma of [0.05, 0.2]) WEEKLY_GRID.push({ alpha, beta: 0.01, gamma });
 
 /**
  * Additive Holt-Winters with a weekly season, in error-correction form:
@@ -74,7 +74,11 @@ function runWeekly(
 
 const DOUBLE_GRID: { alpha: number; delta: number; omega: number }[] = [];
 for (const alpha of [0.02, 0.1, 0.3])
-  for (const delta of [0.02, 0.1]) for (const omega of [0.05, 0.2]) DOUBLE_GRID.push({ alpha, delta, omega });
+  for (const [delta, omega] of [
+    [0.02, 0.05],
+    [0.1, 0.2],
+  ] as const)
+    DOUBLE_GRID.push({ alpha, delta, omega });
 
 /**
  * Double-seasonal additive Holt-Winters (Taylor 2003) without trend:

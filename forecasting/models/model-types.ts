@@ -17,4 +17,9 @@ export interface ForecastModel {
    * finite values). Returns finite values only.
    */
   predict(history: Float64Array, horizon: number, seasons: Seasons): Float64Array;
+  /**
+   * For a combination: its members. The backtest then averages the members' forecasts it has
+   * already made at an origin instead of refitting them.
+   */
+  readonly members?: readonly ForecastModel[];
 }

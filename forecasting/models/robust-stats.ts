@@ -1,11 +1,39 @@
-/** Median of the first `len` values of a scratch array (sorted in place). */
+/** Median of the first `len` values of a scratch array (reordered in place). */
 export function medianInPlace(xs: Float64Array | number[], len = xs.length): number {
   if (len === 0) return 0;
-  const a = xs.length === len ? xs : xs.slice(0, len);
-  if (a instanceof Float64Array) a.sort();
-  else a.sort((x, y) => x - y);
   const mid = len >> 1;
-  return len % 2 ? (a[mid] ?? 0) : ((a[mid - 1] ?? 0) + (a[mid] ?? 0)) / 2;
+  const hi = select(xs, len, mid);
+  if (len % 2) return hi;
+  // The lower middle is the largest value left of `mid` after selection.
+  let lo = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if ((xs[i] ?? 0) > lo) lo = xs[i] ?? 0;
+  return (lo + hi) / 2;
+}
+
+/** Quickselect (Hoare partition): puts the k-th smallest of xs[0..len) at k and returns it. */
+function select(xs: Float64Array | number[], len: number, k: number): number {
+  let left = 0;
+  let right = len - 1;
+  while (right > left) {
+    const pivot = xs[(left + right) >> 1] ?? 0;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((xs[i] ?? 0) < pivot) i++;
+      while ((xs[j] ?? 0) > pivot) j--;
+      if (i <= j) {
+        const t = xs[i] ?? 0;
+        xs[i] = xs[j] ?? 0;
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return xs[k] ?? 0;
 }
 
 /** Median of a copy. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { forecastBench } from '../../../test/bench/forecast-bench.js';
 import { printJson, progress } from '../output.js';
 
 /**
@@ -16,7 +17,7 @@ export interface BenchDefinition {
 }
 
 /** Benchmarks register here: one import and one entry per benchmark module. */
-const benches: BenchDefinition[] = [];
+const benches: BenchDefinition[] = [forecastBench];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
   const bench = program
