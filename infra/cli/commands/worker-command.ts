@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { createLogger } from '../../log/logger.js';
-import { runWorker } from '../../worker/run-worker.js';
 import { printJson } from '../output.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -15,6 +14,8 @@ export function registerWorkerCommand(program: Command): void {
     .action(async (opts: { config: string; json?: boolean }) => {
       const cfg = await loadConfig(opts.config);
       const log = createLogger('worker');
+      // Loaded on use: the worker pulls in the whole aggregation engine, which other commands do not need.
+      const { runWorker } = await import('../../worker/run-worker.js');
       const report = await runWorker(cfg, log);
       if (opts.json) printJson(report);
       // Every adapter is closed by now; exit even if a client library left a timer behind.
