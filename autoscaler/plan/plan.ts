@@ -74,7 +74,10 @@ export function plan(input: PlanInput): PlanDecision {
   );
   const leavingUnits = sumUnits(leaving);
   const keptUnits = Math.max(0, previousUnits - leavingUnits);
-  const keptFloor = memory.lastKeptUnits ?? keptUnits;
+  // Capacity lost to interruptions is replaced up to what the last decision kept. Without memory (first call, or a
+  // restart), draining-tagged instances were already handled (replaced) and untagged noticed ones were not.
+  const drainingTaggedUnits = sumUnits(leaving.filter((i) => i.tags[DRAINING_TAG] !== undefined));
+  const keptFloor = memory.lastKeptUnits ?? Math.max(0, previousUnits - drainingTaggedUnits);
   const open = availablePools(policy, memory.poolUnavailableUntilMs, now);
   const mix = typeMix(open);
   const lead = { ...policy.leadTime, ...definedOnly(model.leadTime ?? {}) };
@@ -229,7 +232,8 @@ export function plan(input: PlanInput): PlanDecision {
   });
 
   const [, high] = policy.utilizationBand;
-  const lagOverSlo = maxLagSeconds > policy.lagSloSeconds;
+  // Lag forces action when it is over the SLO and the spare capacity at 100 % cannot burn it within catchUpSeconds.
+  const lagOverSlo = maxLagSeconds > policy.lagSloSeconds && cpuUnitsAt100 + lagUnits > keptUnits;
   const floorBinding = Math.max(hardFloor, headroomUnits) > keptUnits + 1e-9;
   if (requiredUnits > keptUnits && (projectedUtilization > high || floorBinding || lagOverSlo)) {
     const sinceOut = now - (memory.lastScaleOutMs ?? Number.NEGATIVE_INFINITY);

@@ -15,6 +15,8 @@ export interface ScaleInEconomicsInput {
   movedFraction: number;
   /** Units the whole input needs at 100 % (replaying the paused share costs that share of it for the pause). */
   cpuUnitsAt100: number;
+  /** True when the forecast needs the capacity back within the horizon: the state moves twice (out and back). */
+  roundTrip: boolean;
 }
 
 /** Saved and spent capacity-unit hours of a scale-in. */
@@ -27,7 +29,8 @@ export interface ScaleInEconomics {
 /**
  * Saving = removed units × the time they are not needed. Cost = capacity that does no new work because of the move:
  * the receivers restoring the state (restore time × removed units' worth of workers), every kept worker pausing
- * for the rebalance, and the CPU to replay the moved partitions' input that arrived during pause + restore.
+ * for the rebalance, and the CPU to replay the moved partitions' input that arrived during pause + restore; twice
+ * when the forecast wants the capacity back within the horizon (the state then moves back onto new workers).
  */
 export function scaleInEconomics(input: ScaleInEconomicsInput): ScaleInEconomics {
   const restoreSeconds = input.victimStateBytes / Math.max(1, input.restoreBytesPerSecond);
@@ -35,9 +38,10 @@ export function scaleInEconomics(input: ScaleInEconomicsInput): ScaleInEconomics
   const restoringUnitSeconds = restoreSeconds * input.removedUnits;
   const pauseUnitSeconds = pauseSeconds * input.keptUnits;
   const replayUnitSeconds = input.movedFraction * input.cpuUnitsAt100 * (pauseSeconds + restoreSeconds);
+  const moves = input.roundTrip ? 2 : 1;
   return {
     savedUnitHours: (input.removedUnits * input.horizonMs) / 3_600_000,
-    moveCostUnitHours: (restoringUnitSeconds + pauseUnitSeconds + replayUnitSeconds) / 3600,
+    moveCostUnitHours: (moves * (restoringUnitSeconds + pauseUnitSeconds + replayUnitSeconds)) / 3600,
     restoreSeconds,
   };
 }

@@ -89,7 +89,7 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
       removableUnits: keptUnits - newKept,
     });
   }
-  const horizonMs = savingHorizonMs(ctx, keptUnits - removedUnits);
+  const { horizonMs, roundTrip } = savingHorizon(ctx, keptUnits - removedUnits);
   const victimStateBytes = victims.reduce((a, v) => a + ctx.stateBytesOf(v.instanceId), 0);
   const econ = scaleInEconomics({
     removedUnits,
@@ -100,6 +100,7 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
     keptUnits: keptUnits - removedUnits,
     movedFraction: removedUnits / Math.max(1, keptUnits),
     cpuUnitsAt100: ctx.cpuUnitsAt100,
+    roundTrip,
   });
   const values = {
     removedUnits,
@@ -127,7 +128,7 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
  * How long the smaller fleet suffices: until the forecast (chosen band) would need more than `keptAfter`, minus the
  * lead time to bring capacity back; the policy's default horizon without a forecast.
  */
-function savingHorizonMs(ctx: ScaleInContext, keptAfter: number): number {
+function savingHorizon(ctx: ScaleInContext, keptAfter: number): { horizonMs: number; roundTrip: boolean } {
   const { forecast, policy, now } = ctx;
   const points = new Map<number, number>();
   for (const s of forecast?.series ?? []) {
@@ -135,15 +136,17 @@ function savingHorizonMs(ctx: ScaleInContext, keptAfter: number): number {
       if (p.timestampMs > now)
         points.set(p.timestampMs, (points.get(p.timestampMs) ?? 0) + p[policy.forecastQuantile]);
   }
-  if (points.size === 0 || ctx.plannedRecordsPerSecond <= 0) return policy.savingHorizonMs;
+  if (points.size === 0 || ctx.plannedRecordsPerSecond <= 0)
+    return { horizonMs: policy.savingHorizonMs, roundTrip: false };
   const unitsPerRecordPerSecond = ctx.cpuUnitsAt100 / ctx.plannedRecordsPerSecond;
   let last = now;
   for (const [t, rate] of [...points].sort((a, b) => a[0] - b[0])) {
-    if ((rate * unitsPerRecordPerSecond) / policy.targetUtilization > keptAfter)
-      return Math.max(0, t - now - ctx.leadTimeMs);
+    if ((rate * unitsPerRecordPerSecond) / policy.targetUtilization > keptAfter) {
+      return { horizonMs: Math.max(0, t - now - ctx.leadTimeMs), roundTrip: true };
+    }
     last = t;
   }
-  return last - now;
+  return { horizonMs: last - now, roundTrip: false };
 }
 
 function fmt(n: number): string {

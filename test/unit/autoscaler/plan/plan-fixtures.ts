@@ -45,7 +45,9 @@ export function fleetOf(
   const instances: FleetInstance[] = Array.from({ length: n }, (_, k) => {
     const id = `i-${String(k).padStart(3, '0')}`;
     const reason = opts.draining?.[id];
-    const tags: Record<string, string> = reason ? { [DRAINING_TAG]: String(T0), [DRAIN_REASON_TAG]: reason } : {};
+    const tags: Record<string, string> = reason
+      ? { [DRAINING_TAG]: String(T0), [DRAIN_REASON_TAG]: reason }
+      : {};
     return {
       instanceId: id,
       instanceType: 'm.x',
