@@ -1,7 +1,20 @@
+import {
+  compileLayout,
+  type FieldLayout,
+  type FieldState,
+  finishField,
+} from '../aggregates/aggregate-layout.js';
+import { encodePartial } from '../aggregates/partial-codec.js';
+import { ByteReader, ByteWriter } from '../codec/byte-io.js';
 import type { DecodedRecord } from '../decode/decoder.js';
+import { splitSeriesKey } from '../decode/series-key.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
-import type { Transition } from '../state-machine/state-machine-table.js';
-import type { MemoryAccount } from '../store/memory-manager.js';
+import { StateMachineTable, type Transition } from '../state-machine/state-machine-table.js';
+import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
+import { SeriesDictionary } from '../store/series-dictionary.js';
+import { WindowTable } from '../store/window-table.js';
+import { isClosed, windowStart } from '../window/tumbling-window.js';
+import { PartialMerger } from './partial-merger.js';
 
 /** Finished aggregates of one field over one window (only the declared kinds are present). */
 export interface FieldAggregates {
@@ -71,26 +84,389 @@ export interface PartitionEngineOptions {
   memory?: MemoryAccount;
 }
 
+const MAGIC = 0x4c414531; // "LAE1"
+const OK: ProcessOutcome = Object.freeze({ ok: true });
+/** Memory is re-counted (and charged) every this many updates, and at every drain. */
+const RECOUNT_EVERY = 1024;
+
 /**
  * The pure aggregation state of one (pipeline, topic, partition): tumbling windows of every
  * declared size, per-key state machines, the partition watermark, all in typed storage charged
  * to the memory manager. Deterministic: the outputs depend only on the sequence of inputs, and
  * `restore(snapshot())` continues exactly as the uninterrupted engine would.
+ *
+ * Event time: the watermark is the greatest event time seen in the partition. A window
+ * [start, end) closes when watermark ≥ end + allowedLatenessMs and is emitted once. A record is
+ * late when its window of the smallest size has closed: it is refused (dead letter `late`) and
+ * aggregated nowhere, so a larger window always equals the merge of the smaller ones inside it.
  */
-export declare class PartitionEngine {
-  constructor(opts: PartitionEngineOptions);
-  /** Applies one decoded record at `offset` (Kafka offset as a number). */
-  process(record: DecodedRecord, offset: number): ProcessOutcome;
-  /** Level 2: merges a partial written by a level-1 engine, replacing any partial from the same origin. */
-  processPartial(partial: Uint8Array, offset: number): ProcessOutcome;
-  /** Windows closed and transitions made since the last call. */
-  drainClosed(): EngineOutputs;
-  /** Closes every open window now (end of a bounded input) and returns all outputs. */
-  flush(): EngineOutputs;
-  /** Serialized state (windows, dictionary, watermark, state machines); see {@link PartitionEngine.restore}. */
-  snapshot(): Uint8Array;
-  static restore(opts: PartitionEngineOptions, snapshot: Uint8Array): PartitionEngine;
-  stats(): EngineStats;
-  /** Releases the state's memory (partition revoked); the engine must not be used afterwards. */
-  release(): void;
+export class PartitionEngine {
+  private readonly pipeline: PipelineConfig;
+  private readonly topic: string;
+  private readonly partition: number;
+  private readonly account: MemoryAccount;
+  private readonly layout: FieldLayout[];
+  private readonly sizes: number[];
+  private readonly lateness: number;
+  private readonly keyFields: string[];
+  private readonly withPartials: boolean;
+  private readonly dict = new SeriesDictionary();
+  /** Per size (ascending): open windows, oldest first. */
+  private readonly open: WindowTable[][];
+  /** Per size: rows of the last closed window (initial capacity of the next one: no regrowth). */
+  private readonly rowsHint: number[];
+  /** Closed, not yet drained, in closing order; `drainRow` = next row of the first one. */
+  private closed: WindowTable[] = [];
+  private readonly machines: StateMachineTable[];
+  private readonly merger: PartialMerger | null;
+  private mergedPending: WindowResult[] = [];
+  private transitions: Transition[] = [];
+  private watermark = Number.NEGATIVE_INFINITY;
+  private updates = 0;
+  private late = 0;
+  private chargedBytes = 0;
+  private chargedSeries = 0;
+  private released = false;
+
+  constructor(opts: PartitionEngineOptions) {
+    this.pipeline = opts.pipeline;
+    this.topic = opts.topic;
+    this.partition = opts.partition;
+    this.account = opts.memory ?? unlimitedAccount(opts.pipeline.name);
+    this.layout = compileLayout(opts.pipeline.aggregates);
+    this.sizes = [...opts.pipeline.windows].sort((a, b) => a - b);
+    this.lateness = opts.pipeline.allowedLatenessMs;
+    this.keyFields = [...opts.pipeline.keyFields];
+    this.withPartials = opts.pipeline.nextLevel !== undefined || opts.pipeline.sink.type === 'kafka';
+    this.open = this.sizes.map(() => []);
+    this.rowsHint = this.sizes.map(() => 0);
+    this.machines = opts.pipeline.stateMachines.map((def) => new StateMachineTable(def));
+    this.merger = opts.pipeline.source.format === 'partial' ? new PartialMerger(opts.pipeline) : null;
+    this.recount();
+  }
+
+  process(record: DecodedRecord, offset: number): ProcessOutcome {
+    const t = record.eventTimeMs;
+    const sizes = this.sizes;
+    const smallest = sizes[0]!;
+    if (isClosed(windowStart(t, smallest), smallest, this.watermark, this.lateness)) {
+      this.late++;
+      return {
+        ok: false,
+        reason: 'late',
+        detail: `event time ${new Date(t).toISOString()} is in a window closed by watermark ${new Date(this.watermark).toISOString()} (allowedLatenessMs ${this.lateness})`,
+      };
+    }
+    if (t > this.watermark) this.advance(t);
+    const id = this.dict.intern(record.seriesKey);
+    for (let i = 0; i < sizes.length; i++) {
+      const size = sizes[i]!;
+      const start = t - (((t % size) + size) % size);
+      const table = this.tableFor(i, start);
+      let row = table.find(id);
+      if (row < 0) {
+        row = table.insert(id);
+        this.dict.addRef(id);
+      }
+      table.update(row, record.numbers, record.strings, t, offset);
+    }
+    const machines = this.machines;
+    for (let m = 0; m < machines.length; m++) {
+      const out = machines[m]!.onRecord(record, String(offset));
+      for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
+    }
+    if (++this.updates % RECOUNT_EVERY === 0) this.recount();
+    return OK;
+  }
+
+  processPartial(partial: Uint8Array, _offset: number): ProcessOutcome {
+    if (!this.merger) {
+      return {
+        ok: false,
+        reason: 'bad_partial',
+        detail: `pipeline ${this.pipeline.name} reads raw records (source.format json), not partials`,
+      };
+    }
+    const outcome = this.merger.accept(partial, this.watermark);
+    if (!outcome.ok) {
+      if (outcome.reason === 'late') this.late++;
+      return outcome;
+    }
+    if (outcome.timeMs > this.watermark) {
+      this.watermark = outcome.timeMs;
+      this.collectMerged(false);
+    }
+    if (++this.updates % RECOUNT_EVERY === 0) this.recount();
+    return OK;
+  }
+
+  private tableFor(sizeIdx: number, start: number): WindowTable {
+    const list = this.open[sizeIdx]!;
+    for (let j = list.length - 1; j >= 0; j--) {
+      const tb = list[j]!;
+      if (tb.startMs === start) return tb;
+      if (tb.startMs < start) {
+        const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, this.rowsHint[sizeIdx]!);
+        list.splice(j + 1, 0, created);
+        return created;
+      }
+    }
+    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, this.rowsHint[sizeIdx]!);
+    list.unshift(created);
+    return created;
+  }
+
+  /** Moves the watermark to `t`: closes windows it passes (smaller sizes first, oldest first) and fires timeouts. */
+  private advance(t: number): void {
+    this.watermark = t;
+    for (let i = 0; i < this.sizes.length; i++) {
+      const list = this.open[i]!;
+      let n = 0;
+      while (n < list.length && isClosed(list[n]!.startMs, list[n]!.sizeMs, t, this.lateness)) n++;
+      if (n > 0) {
+        for (const tb of list.splice(0, n)) {
+          this.rowsHint[i] = tb.rows;
+          this.closed.push(tb);
+        }
+      }
+    }
+    for (const m of this.machines) {
+      const out = m.onWatermark(t);
+      for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
+    }
+  }
+
+  private collectMerged(all: boolean): void {
+    if (!this.merger) return;
+    for (const row of this.merger.close(this.watermark, all)) {
+      this.mergedPending.push(
+        this.result(row.seriesKey, row.keyValues, row.windowSizeMs, row.windowStartMs, row.fields),
+      );
+    }
+  }
+
+  private result(
+    seriesKey: string,
+    keyValues: Record<string, string>,
+    windowSizeMs: number,
+    windowStartMs: number,
+    states: FieldState[],
+  ): WindowResult {
+    const aggregates: Record<string, FieldAggregates> = {};
+    const fields: Record<string, FieldState> = {};
+    for (let k = 0; k < this.layout.length; k++) {
+      const l = this.layout[k]!;
+      aggregates[l.name] = finishField(l, states[k]!);
+      fields[l.name] = states[k]!;
+    }
+    const r: WindowResult = {
+      pipeline: this.pipeline.name,
+      seriesKey,
+      keyValues,
+      windowSizeMs,
+      windowStartMs,
+      aggregates,
+    };
+    if (this.withPartials) {
+      r.partial = encodePartial({
+        origin: { pipeline: this.pipeline.name, topic: this.topic, partition: this.partition },
+        seriesKey,
+        keyValues,
+        windowSizeMs,
+        windowStartMs,
+        fields,
+      });
+    }
+    return r;
+  }
+
+  private keyValuesOf(seriesKey: string): Record<string, string> {
+    const kf = this.keyFields;
+    const values = kf.length === 1 ? [seriesKey] : splitSeriesKey(seriesKey);
+    const out: Record<string, string> = {};
+    for (let i = 0; i < kf.length; i++) out[kf[i]!] = values[i] ?? '';
+    return out;
+  }
+
+  drainClosed(): EngineOutputs {
+    const results: WindowResult[] = this.mergedPending;
+    this.mergedPending = [];
+    for (const tb of this.closed) {
+      const nFields = this.layout.length;
+      for (let row = 0; row < tb.rows; row++) {
+        const id = tb.seriesIds[row]!;
+        const seriesKey = this.dict.key(id);
+        const states: FieldState[] = new Array(nFields);
+        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(row, k);
+        const kv =
+          this.keyFields.length === 1
+            ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
+            : this.keyValuesOf(seriesKey);
+        results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states));
+        this.dict.release(id);
+      }
+    }
+    this.closed = [];
+    const transitions = this.transitions;
+    this.transitions = [];
+    this.recount();
+    return { results, transitions };
+  }
+
+  flush(): EngineOutputs {
+    for (let i = 0; i < this.sizes.length; i++) {
+      for (const tb of this.open[i]!) this.closed.push(tb);
+      this.open[i] = [];
+    }
+    this.collectMerged(true);
+    return this.drainClosed();
+  }
+
+  watermarkMs(): number {
+    return this.watermark;
+  }
+
+  snapshot(): Uint8Array {
+    const w = new ByteWriter(1 << 16);
+    w.u32(MAGIC).str(this.pipeline.name).str(this.topic).i32(this.partition);
+    w.f64(this.watermark).f64(this.updates).f64(this.late);
+    const alloc = this.dict.allocationState();
+    w.u32(alloc.nextId).u32(alloc.freeIds.length);
+    for (const id of alloc.freeIds) w.u32(id);
+    const ids = this.dict.liveIds();
+    w.u32(ids.length);
+    for (const id of ids) w.u32(id).str(this.dict.key(id));
+    w.u32(this.sizes.length);
+    for (let i = 0; i < this.sizes.length; i++) {
+      w.f64(this.sizes[i]!).u32(this.rowsHint[i]!).u32(this.open[i]!.length);
+      for (const tb of this.open[i]!) tb.write(w);
+    }
+    w.u32(this.closed.length);
+    for (const tb of this.closed) tb.write(w);
+    w.str(JSON.stringify(this.transitions));
+    w.u32(this.machines.length);
+    for (const m of this.machines) w.bytes(m.snapshot());
+    if (this.merger) this.merger.write(w);
+    w.u32(this.mergedPending.length);
+    for (const r of this.mergedPending) {
+      const { partial, ...rest } = r;
+      w.str(JSON.stringify(rest)).u8(partial ? 1 : 0);
+      if (partial) w.bytes(partial);
+    }
+    return w.finish();
+  }
+
+  static restore(opts: PartitionEngineOptions, snapshot: Uint8Array): PartitionEngine {
+    const e = new PartitionEngine(opts);
+    const r = new ByteReader(snapshot, 'engine snapshot');
+    r.expect(snapshot.length >= 4 && r.u32() === MAGIC, 'not a liveagg engine snapshot (bad magic)');
+    const name = r.str();
+    r.expect(name === opts.pipeline.name, `snapshot of pipeline "${name}", not "${opts.pipeline.name}"`);
+    r.str(); // topic and partition: the state may move to another (pipeline, topic, partition) name only by its owner
+    r.i32();
+    e.watermark = r.f64();
+    e.updates = r.f64();
+    e.late = r.f64();
+    const nextId = r.u32();
+    const nFree = r.u32();
+    const freeIds: number[] = [];
+    for (let i = 0; i < nFree; i++) freeIds.push(r.u32());
+    const nLive = r.u32();
+    for (let i = 0; i < nLive; i++) {
+      const id = r.u32();
+      e.dict.internAs(r.str(), id);
+    }
+    e.dict.setFreeIds(freeIds, nextId);
+    const nSizes = r.u32();
+    r.expect(
+      nSizes === e.sizes.length,
+      `snapshot has ${nSizes} window sizes, the pipeline ${e.sizes.length}`,
+    );
+    const addRefs = (tb: WindowTable): void => {
+      for (let row = 0; row < tb.rows; row++) e.dict.addRef(tb.seriesIds[row]!);
+    };
+    for (let i = 0; i < nSizes; i++) {
+      const size = r.f64();
+      r.expect(size === e.sizes[i], `snapshot window size ${size} ms is not the pipeline's ${e.sizes[i]} ms`);
+      e.rowsHint[i] = r.u32();
+      const n = r.u32();
+      for (let k = 0; k < n; k++) {
+        const tb = WindowTable.read(r, e.layout);
+        addRefs(tb);
+        e.open[i]!.push(tb);
+      }
+    }
+    const nClosed = r.u32();
+    for (let k = 0; k < nClosed; k++) {
+      const tb = WindowTable.read(r, e.layout);
+      addRefs(tb);
+      e.closed.push(tb);
+    }
+    e.transitions = JSON.parse(r.str()) as Transition[];
+    const nMachines = r.u32();
+    r.expect(
+      nMachines === e.machines.length,
+      `snapshot has ${nMachines} state machines, the pipeline ${e.machines.length}`,
+    );
+    opts.pipeline.stateMachines.forEach((def, i) => {
+      e.machines[i] = StateMachineTable.restore(def, r.bytes());
+    });
+    if (e.merger) e.merger.read(r);
+    const nPending = r.u32();
+    for (let k = 0; k < nPending; k++) {
+      const res = JSON.parse(r.str()) as WindowResult;
+      if (r.u8() === 1) res.partial = r.bytes();
+      e.mergedPending.push(res);
+    }
+    r.expect(r.done(), 'trailing bytes');
+    e.recount();
+    return e;
+  }
+
+  /** Re-measures the state's bytes and live series and charges the difference to the account. */
+  private recount(): void {
+    if (this.released) return;
+    let bytes = this.dict.bytes();
+    for (const list of this.open) for (const tb of list) bytes += tb.bytes();
+    for (const tb of this.closed) bytes += tb.bytes();
+    for (const m of this.machines) bytes += m.bytes();
+    let series = this.dict.size();
+    if (this.merger) {
+      bytes += this.merger.bytes();
+      series += this.merger.liveSeries();
+    }
+    this.account.charge(bytes - this.chargedBytes, series - this.chargedSeries);
+    this.chargedBytes = bytes;
+    this.chargedSeries = series;
+  }
+
+  stats(): EngineStats {
+    this.recount();
+    let openWindows = 0;
+    for (const list of this.open) for (const tb of list) openWindows += tb.rows;
+    if (this.merger) openWindows += this.merger.openWindows();
+    return {
+      stateBytes: this.chargedBytes,
+      liveSeries: this.chargedSeries,
+      openWindows,
+      updates: this.updates,
+      lateRecords: this.late,
+      watermarkMs: this.watermark,
+    };
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.account.close();
+    this.released = true;
+    for (let i = 0; i < this.open.length; i++) this.open[i] = [];
+    this.closed = [];
+    this.mergedPending = [];
+    this.transitions = [];
+  }
+}
+
+/** A single-field series key is the escaped value (`seriesKeyOf`); undo the escapes when present. */
+function unescapeSingle(seriesKey: string): string {
+  return seriesKey.indexOf('\\') === -1 ? seriesKey : (splitSeriesKey(seriesKey)[0] ?? '');
 }

@@ -1,0 +1,234 @@
+import {
+  compileLayout,
+  emptyFieldState,
+  type FieldLayout,
+  type FieldState,
+  mergeFieldState,
+} from '../aggregates/aggregate-layout.js';
+import { decodePartial, partialIdentity, type WindowPartial } from '../aggregates/partial-codec.js';
+import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
+import { CorruptStateError } from '../codec/byte-io.js';
+import { seriesKeyOf } from '../decode/series-key.js';
+import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
+import { isClosed, windowStart } from '../window/tumbling-window.js';
+
+/** Estimated bytes per held partial beyond its encoded size (Map entries, identity string, object). */
+const PER_PARTIAL_OVERHEAD = 160;
+
+/** One level-2 (series, window): the latest partial of each origin, by identity. */
+interface MergeRow {
+  keyValues: Record<string, string>;
+  partials: Map<string, Uint8Array>;
+}
+
+/** A closed level-2 window of one series, merged. */
+export interface MergedRow {
+  seriesKey: string;
+  keyValues: Record<string, string>;
+  windowSizeMs: number;
+  windowStartMs: number;
+  fields: FieldState[];
+}
+
+export type AcceptOutcome =
+  | { ok: true; timeMs: number }
+  | { ok: false; reason: 'bad_partial'; detail: string }
+  | { ok: false; reason: 'late'; detail: string };
+
+/**
+ * Level-2 state: partials from level 1 grouped by (window size, window start, coarser series),
+ * holding the LATEST partial per origin identity (level-1 pipeline, topic, partition, series,
+ * window). A replayed partial replaces the one held under its identity instead of adding to it,
+ * so a level-1 replay cannot double count. Merges run at close, in identity order, so even
+ * floating-point sums do not depend on arrival order.
+ */
+export class PartialMerger {
+  readonly layout: FieldLayout[];
+  private readonly sizes: number[];
+  /** Per size: window start → series key → row (Maps keep insertion order: deterministic). */
+  private readonly open: Map<number, Map<string, MergeRow>>[];
+  private heldBytes = 0;
+
+  constructor(private readonly pipeline: PipelineConfig) {
+    this.layout = compileLayout(pipeline.aggregates);
+    this.sizes = [...pipeline.windows].sort((a, b) => a - b);
+    this.open = this.sizes.map(() => new Map());
+  }
+
+  bytes(): number {
+    return this.heldBytes;
+  }
+
+  openWindows(): number {
+    let n = 0;
+    for (const bySize of this.open) for (const w of bySize.values()) n += w.size;
+    return n;
+  }
+
+  liveSeries(): number {
+    const keys = new Set<string>();
+    for (const bySize of this.open) for (const w of bySize.values()) for (const k of w.keys()) keys.add(k);
+    return keys.size;
+  }
+
+  /** Validates and files one partial; `watermarkMs` is the partition watermark before it. */
+  accept(bytes: Uint8Array, watermarkMs: number): AcceptOutcome {
+    let p: WindowPartial;
+    try {
+      p = decodePartial(bytes);
+    } catch (err) {
+      return { ok: false, reason: 'bad_partial', detail: (err as Error).message };
+    }
+    const problem = this.check(p);
+    if (problem) return { ok: false, reason: 'bad_partial', detail: problem };
+    const t = p.windowStartMs;
+    const smallest = this.sizes[0]!;
+    if (isClosed(windowStart(t, smallest), smallest, watermarkMs, this.pipeline.allowedLatenessMs)) {
+      return {
+        ok: false,
+        reason: 'late',
+        detail: `partial of window ${new Date(t).toISOString()} arrived after watermark ${new Date(watermarkMs).toISOString()} closed its window`,
+      };
+    }
+    const values = this.pipeline.keyFields.map((f) => p.keyValues[f]!);
+    const seriesKey = seriesKeyOf(values);
+    const identity = partialIdentity(p);
+    this.sizes.forEach((size, i) => {
+      const start = windowStart(t, size);
+      const byStart = this.open[i]!;
+      let rows = byStart.get(start);
+      if (!rows) {
+        rows = new Map();
+        byStart.set(start, rows);
+      }
+      let row = rows.get(seriesKey);
+      if (!row) {
+        row = {
+          keyValues: Object.fromEntries(this.pipeline.keyFields.map((f, k) => [f, values[k]!])),
+          partials: new Map(),
+        };
+        rows.set(seriesKey, row);
+        this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+      }
+      const previous = row.partials.get(identity);
+      if (previous) this.heldBytes -= previous.length;
+      else this.heldBytes += PER_PARTIAL_OVERHEAD + identity.length * 2;
+      row.partials.set(identity, bytes.slice());
+      this.heldBytes += bytes.length;
+    });
+    return { ok: true, timeMs: t };
+  }
+
+  private check(p: WindowPartial): string | undefined {
+    for (const f of this.pipeline.keyFields) {
+      if (p.keyValues[f] === undefined) return `partial of ${p.seriesKey} has no key field "${f}"`;
+    }
+    for (const size of this.sizes) {
+      if (size % p.windowSizeMs !== 0) {
+        return `partial window of ${p.windowSizeMs} ms does not divide this pipeline's ${size} ms window`;
+      }
+    }
+    for (const l of this.layout) {
+      const s = p.fields[l.name];
+      if (!s) return `partial of ${p.seriesKey} has no field "${l.name}"`;
+      if (l.quantiles && !s.sketch && s.count > 0) return `partial field "${l.name}" has no quantile sketch`;
+      if (l.distinct !== null && !s.hll) return `partial field "${l.name}" has no HyperLogLog`;
+      if (l.quantiles && s.sketch && s.sketch.relativeAccuracy !== l.quantiles.relativeAccuracy) {
+        return `partial field "${l.name}" has relative accuracy ${s.sketch.relativeAccuracy}, not ${l.quantiles.relativeAccuracy}`;
+      }
+      if (l.distinct !== null && s.hll && s.hll.precision !== l.distinct) {
+        return `partial field "${l.name}" has HLL precision ${s.hll.precision}, not ${l.distinct}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Removes and merges the windows that `watermarkMs` closes (all when `all`), oldest first per size. */
+  close(watermarkMs: number, all: boolean): MergedRow[] {
+    const out: MergedRow[] = [];
+    this.sizes.forEach((size, i) => {
+      const byStart = this.open[i]!;
+      const starts = [...byStart.keys()].sort((a, b) => a - b);
+      for (const start of starts) {
+        if (!all && !isClosed(start, size, watermarkMs, this.pipeline.allowedLatenessMs)) break;
+        for (const [seriesKey, row] of byStart.get(start)!) {
+          out.push({
+            seriesKey,
+            keyValues: row.keyValues,
+            windowSizeMs: size,
+            windowStartMs: start,
+            fields: this.merge(row),
+          });
+          for (const [id, b] of row.partials)
+            this.heldBytes -= b.length + PER_PARTIAL_OVERHEAD + id.length * 2;
+          this.heldBytes -= PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+        }
+        byStart.delete(start);
+      }
+    });
+    return out;
+  }
+
+  private merge(row: MergeRow): FieldState[] {
+    const states = this.layout.map((l) => emptyFieldState({ ...l, quantiles: null, distinct: null }));
+    const ids = [...row.partials.keys()].sort();
+    for (const id of ids) {
+      const p = decodePartial(row.partials.get(id)!);
+      this.layout.forEach((l, k) => {
+        mergeFieldState(states[k]!, p.fields[l.name]!);
+      });
+    }
+    return states;
+  }
+
+  write(w: ByteWriter): void {
+    w.u32(this.sizes.length);
+    this.sizes.forEach((size, i) => {
+      const byStart = this.open[i]!;
+      w.f64(size).u32(byStart.size);
+      for (const [start, rows] of byStart) {
+        w.f64(start).u32(rows.size);
+        for (const [seriesKey, row] of rows) {
+          w.str(seriesKey).str(JSON.stringify(row.keyValues)).u32(row.partials.size);
+          for (const [id, b] of row.partials) w.str(id).bytes(b);
+        }
+      }
+    });
+  }
+
+  read(r: ByteReader): void {
+    const n = r.u32();
+    r.expect(n === this.sizes.length, `${n} level-2 window sizes, the pipeline has ${this.sizes.length}`);
+    for (let i = 0; i < n; i++) {
+      const size = r.f64();
+      r.expect(size === this.sizes[i], `level-2 window size ${size} is not the pipeline's ${this.sizes[i]}`);
+      const byStart = this.open[i]!;
+      const nStarts = r.u32();
+      for (let s = 0; s < nStarts; s++) {
+        const start = r.f64();
+        const rows = new Map<string, MergeRow>();
+        const nRows = r.u32();
+        for (let k = 0; k < nRows; k++) {
+          const seriesKey = r.str();
+          let keyValues: Record<string, string>;
+          try {
+            keyValues = JSON.parse(r.str()) as Record<string, string>;
+          } catch {
+            throw new CorruptStateError('engine snapshot', 'level-2 key values are not JSON');
+          }
+          const partials = new Map<string, Uint8Array>();
+          const nP = r.u32();
+          this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+          for (let j = 0; j < nP; j++) {
+            const id = r.str();
+            const b = r.bytes();
+            partials.set(id, b);
+            this.heldBytes += b.length + PER_PARTIAL_OVERHEAD + id.length * 2;
+          }
+          rows.set(seriesKey, { keyValues, partials });
+        }
+        byStart.set(start, rows);
+      }
+    }
+  }
+}
