@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
 import { printJson, progress } from '../output.js';
 
@@ -17,7 +18,7 @@ export interface BenchDefinition {
 }
 
 /** Benchmarks register here: one import and one entry per benchmark module. */
-const benches: BenchDefinition[] = [forecastBench];
+const benches: BenchDefinition[] = [forecastBench, decodeBench];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
   const bench = program
