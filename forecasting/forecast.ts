@@ -32,6 +32,12 @@ export interface ForecastOptions {
   model?: string;
   /** Backtest origins for selection and intervals (default 14). */
   origins?: number;
+  /**
+   * Names the stream (e.g. `rate:orders`) so the model selection is reused while the series grows
+   * (sliding windows included) and redone after a day of new data. Without it, reuse needs the
+   * same start and unchanged earlier values.
+   */
+  seriesKey?: string;
 }
 
 const CACHE_SIZE = 16;
@@ -45,7 +51,8 @@ const cache = new Map<string, Forecast>();
  * MASE. With too little history for a backtest it falls back to the decomposition (≥ 2 days) or
  * the daily seasonal naive (≥ 1 day) and says so in `notes`; below one day it throws
  * `SeriesError` TOO_LITTLE_HISTORY naming how much is needed. Results are memoised on the exact
- * series and options, so repeated calls (simulator, autoscaler ticks) cost one hash of the values.
+ * series and options, and the selection (model + bands) is reused for up to a day of new data,
+ * so autoscaler ticks and simulator steps mostly cost one refit of the chosen model.
  */
 export function forecastSeries(series: RegularSeries, opts: ForecastOptions): Forecast {
   const key = cacheKey(series, opts);
@@ -63,8 +70,11 @@ function compute(series: RegularSeries, opts: ForecastOptions): Forecast {
   const coverage = opts.coverage ?? 0.8;
   if (!(coverage > 0 && coverage < 1))
     throw new SeriesError('BAD_OPTION', `coverage ${coverage} is not in (0, 1): use e.g. 0.8 for q0.1..q0.9`);
-  const pLow = (1 - coverage) / 2;
-  const requested = opts.model && opts.model !== 'auto' ? modelByName(opts.model) : undefined;
+  if (!Number.isInteger(horizon) || horizon < 1)
+    throw new SeriesError(
+      'BAD_OPTION',
+      `horizon ${horizon} steps is not a positive whole number of intervals`,
+    );
   const values = Float64Array.from(series.values);
   const n = values.length;
   if (n < seasons.day)
@@ -72,6 +82,90 @@ function compute(series: RegularSeries, opts: ForecastOptions): Forecast {
       'TOO_LITTLE_HISTORY',
       `the series has ${describeSteps(n, series.intervalMs)}; forecasting needs at least ${describeSteps(seasons.day, series.intervalMs)} (one day), 8 days for the weekly models`,
     );
+  const selection = cachedSelection(series, values, opts, coverage);
+  const f = predictClamped(selection.model, values, horizon, seasons);
+  const { bands } = selection;
+  const nonNegative = values.every((v) => v >= 0);
+  const lastMs = series.startMs + (n - 1) * series.intervalMs;
+  const points: ForecastPoint[] = [];
+  for (let h = 0; h < horizon; h++) {
+    const value = f[h] ?? 0;
+    let lower = value + (bands.lower[h] ?? 0);
+    const upper = value + (bands.upper[h] ?? 0);
+    if (nonNegative) lower = Math.max(0, lower);
+    points.push({ timestampMs: lastMs + (h + 1) * series.intervalMs, value, lower, upper });
+  }
+  const notes = [...selection.notes];
+  const reusedSteps = (lastMs - selection.endMs) / series.intervalMs;
+  if (reusedSteps > 0)
+    notes.push(`model selection reused from ${reusedSteps} steps earlier (redone after a day of new data)`);
+  return { model: selection.model.name, intervalMs: series.intervalMs, points, notes };
+}
+
+interface Selection {
+  model: ForecastModel;
+  bands: ResidualBands;
+  notes: string[];
+  /** Timestamp of the last value the selection saw. */
+  endMs: number;
+  /** Hash of the values it saw, to recognise the same series grown by a few steps. */
+  length: number;
+  hash: number;
+}
+
+const SELECTION_CACHE_SIZE = 64;
+const selections = new Map<string, Selection>();
+
+/**
+ * The model and its interval bands, re-selected by backtest at most once per day of new data for
+ * the same series (same `seriesKey`, or same start and unchanged earlier values); in between,
+ * a forecast only refits the chosen model. This keeps autoscaler ticks and simulator steps cheap.
+ */
+function cachedSelection(
+  series: RegularSeries,
+  values: Float64Array,
+  opts: ForecastOptions,
+  coverage: number,
+): Selection {
+  const seasons = seasonsFor(series.intervalMs);
+  const key = [
+    opts.seriesKey ?? `start:${series.startMs}`,
+    series.intervalMs,
+    opts.horizonSteps,
+    coverage,
+    opts.model ?? 'auto',
+    opts.origins ?? '',
+  ].join('|');
+  const endMs = series.startMs + (values.length - 1) * series.intervalMs;
+  const prev = selections.get(key);
+  const grownSteps = prev ? (endMs - prev.endMs) / series.intervalMs : -1;
+  if (
+    prev &&
+    grownSteps >= 0 &&
+    grownSteps < seasons.day &&
+    (opts.seriesKey !== undefined ||
+      (values.length >= prev.length && hashValues(values.subarray(0, prev.length)) === prev.hash))
+  )
+    return prev;
+  const fresh = select(series, values, opts, coverage);
+  const entry: Selection = { ...fresh, endMs, length: values.length, hash: hashValues(values) };
+  selections.delete(key);
+  selections.set(key, entry);
+  if (selections.size > SELECTION_CACHE_SIZE) selections.delete(selections.keys().next().value ?? key);
+  return entry;
+}
+
+function select(
+  series: RegularSeries,
+  values: Float64Array,
+  opts: ForecastOptions,
+  coverage: number,
+): { model: ForecastModel; bands: ResidualBands; notes: string[] } {
+  const seasons = seasonsFor(series.intervalMs);
+  const horizon = opts.horizonSteps;
+  const pLow = (1 - coverage) / 2;
+  const n = values.length;
+  const requested = opts.model && opts.model !== 'auto' ? modelByName(opts.model) : undefined;
   const notes: string[] = [];
   const report: BacktestReport = backtest(series, {
     horizonSteps: horizon,
@@ -109,34 +203,29 @@ function compute(series: RegularSeries, opts: ForecastOptions): Forecast {
       : naiveBands(values, n >= 2 * seasons.day ? seasons.day : 1, horizon, pLow);
   if (residuals.length === 0)
     notes.push('intervals from historical day-over-day changes (no backtest residuals)');
-  const f = predictClamped(model, values, horizon, seasons);
-  const nonNegative = values.every((v) => v >= 0);
-  const lastMs = series.startMs + (n - 1) * series.intervalMs;
-  const points: ForecastPoint[] = [];
-  for (let h = 0; h < horizon; h++) {
-    const value = f[h] ?? 0;
-    let lower = value + (bands.lower[h] ?? 0);
-    const upper = value + (bands.upper[h] ?? 0);
-    if (nonNegative) lower = Math.max(0, lower);
-    points.push({ timestampMs: lastMs + (h + 1) * series.intervalMs, value, lower, upper });
-  }
-  return { model: model.name, intervalMs: series.intervalMs, points, notes };
+  return { model, bands, notes };
 }
 
 function fallback(n: number, day: number): ForecastModel {
   return n >= decomposition.minHistory({ day, week: 7 * day }) ? decomposition : seasonalNaiveDaily;
 }
 
-/** Exact key: options plus an FNV-1a hash over the values' bits. */
-function cacheKey(series: RegularSeries, opts: ForecastOptions): string {
-  const bits = new Uint32Array(Float64Array.from(series.values).buffer);
+/** FNV-1a over the values' bits. */
+function hashValues(values: Float64Array): number {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
   let h = 0x811c9dc5;
   for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ (bits[i] ?? 0), 0x01000193);
+  return h >>> 0;
+}
+
+/** Exact key: options plus a hash of the values. */
+function cacheKey(series: RegularSeries, opts: ForecastOptions): string {
   return [
+    opts.seriesKey ?? '',
     series.startMs,
     series.intervalMs,
     series.values.length,
-    h >>> 0,
+    hashValues(Float64Array.from(series.values)),
     opts.horizonSteps,
     opts.coverage ?? 0.8,
     opts.model ?? 'auto',

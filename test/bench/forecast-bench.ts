@@ -88,6 +88,12 @@ export const forecastBench: BenchDefinition = {
     const cachedSeries = fresh(1_000);
     forecastSeries(cachedSeries, { horizonSteps });
     const cachedMs = timeMs(iterations, () => forecastSeries(cachedSeries, { horizonSteps }));
+    // Autoscaler/simulator ticks: the series grows by one step per call, the selection is reused.
+    const growing = series.values.slice(0, series.values.length - iterations - 1);
+    const tickMs = timeMs(iterations, () => {
+      growing.push(series.values[growing.length] ?? 0);
+      forecastSeries({ ...series, values: growing.slice() }, { horizonSteps });
+    });
     const backtestMs = timeMs(iterations, () => backtest(series, { horizonSteps }));
     const perModel = MODELS.map((m) => {
       const ms = timeMs(iterations, () => m.predict(values, horizonSteps, seasons));
@@ -106,6 +112,8 @@ export const forecastBench: BenchDefinition = {
       autoForecastMs: round(autoMs),
       autoVsBaseline: round(autoMs / baselineMs),
       cachedForecastMs: round(cachedMs),
+      growingSeriesTickMs: round(tickMs),
+      tickVsBaseline: round(tickMs / baselineMs),
       backtestMs: round(backtestMs),
       perModel,
     };

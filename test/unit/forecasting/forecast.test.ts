@@ -75,6 +75,23 @@ describe('forecastSeries', () => {
     }
   });
 
+  it('reuses the model selection while the series grows by less than a day, then redoes it', () => {
+    // Its own start, so no selection cached by the other tests applies.
+    const full = { ...series(6 * 168 + 30, 10), startMs: T0 - 1000 * H };
+    const at = (n: number) => ({ ...full, values: full.values.slice(0, n) });
+    const first = forecastSeries(at(6 * 168), { horizonSteps: 24 });
+    expect(first.notes?.join(' ')).toMatch(/chosen by backtest/);
+    const tick = forecastSeries(at(6 * 168 + 3), { horizonSteps: 24 });
+    expect(tick.model).toBe(first.model);
+    expect(tick.notes?.join(' ')).toMatch(/reused from 3 steps earlier/);
+    expect(tick.points[0]?.timestampMs).toBe(full.startMs + (6 * 168 + 3) * H);
+    const nextDay = forecastSeries(at(6 * 168 + 30), { horizonSteps: 24 });
+    expect(nextDay.notes?.join(' ')).not.toMatch(/reused/);
+    const changed = at(6 * 168 + 4);
+    changed.values[0] = 999; // not the same series: no reuse
+    expect(forecastSeries(changed, { horizonSteps: 24 }).notes?.join(' ')).not.toMatch(/reused/);
+  });
+
   it('rejects an unknown model by listing the valid names', () => {
     expect(() => forecastSeries(series(200), { horizonSteps: 5, model: 'prophet' })).toThrow(
       /use auto or one of/,
