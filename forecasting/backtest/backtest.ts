@@ -3,7 +3,7 @@ import type { ForecastModel, Seasons } from '../models/model-types.js';
 import { describeSteps, seasonsFor } from '../series/seasons.js';
 import { type RegularSeries, SeriesError } from '../series/series-types.js';
 import { MetricsAccumulator, type ModelMetrics, naiveScale } from './metrics.js';
-import { residualBands } from './residual-intervals.js';
+import { leaveOneOutBands } from './residual-intervals.js';
 
 export interface BacktestOptions {
   /** Steps ahead each origin forecasts (the horizon the forecast is used at). */
@@ -91,6 +91,9 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
   for (const m of candidates)
     results.set(m.name, { acc: new MetricsAccumulator(), residuals: [], forecasts: [] });
   const scales: number[] = [];
+  // Histories before the first negative value are clamped at 0 (counts, CPU never go negative).
+  let firstNegative = values.findIndex((v) => v < 0);
+  if (firstNegative < 0) firstNegative = n;
   origins.forEach((o, k) => {
     const history = values.subarray(0, o);
     const actual = values.subarray(o, o + horizon);
@@ -100,7 +103,9 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
     for (const m of candidates) {
       const r = results.get(m.name);
       if (!r) continue;
-      const f = combineMade(m, made, history.length, seasons) ?? predictClamped(m, history, horizon, seasons);
+      const f =
+        combineMade(m, made, history.length, seasons) ??
+        predictClamped(m, history, horizon, seasons, o <= firstNegative);
       made.set(m.name, f);
       r.acc.addPoints(actual, f, scale);
       r.forecasts.push(f);
@@ -116,8 +121,9 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
       return { model: m.name, available: false, reason, metrics: emptyMetrics(), residuals: [] };
     }
     // Coverage and pinball with intervals from the other origins' residuals (leave one out).
+    const folds = leaveOneOutBands(r.residuals, horizon, pLow);
     origins.forEach((o, k) => {
-      const bands = residualBands(r.residuals, horizon, pLow, origins.length > 1 ? k : -1);
+      const bands = folds[k] ?? { lower: new Float64Array(horizon), upper: new Float64Array(horizon) };
       const f = r.forecasts[k] ?? new Float64Array(horizon);
       const lower = f.map((v, h) => v + (bands.lower[h] ?? 0));
       const upper = f.map((v, h) => v + (bands.upper[h] ?? 0));
@@ -186,15 +192,19 @@ export function predictClamped(
   history: Float64Array,
   horizon: number,
   seasons: Seasons,
+  nonNegative = isNonNegative(history),
 ): Float64Array {
   const f = m.predict(history, horizon, seasons);
-  let min = Number.POSITIVE_INFINITY;
-  for (const v of history) if (v < min) min = v;
   for (let h = 0; h < horizon; h++) {
     const v = f[h] ?? 0;
-    f[h] = Number.isFinite(v) ? (min >= 0 ? Math.max(0, v) : v) : 0;
+    f[h] = Number.isFinite(v) ? (nonNegative ? Math.max(0, v) : v) : 0;
   }
   return f;
+}
+
+function isNonNegative(x: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if ((x[i] ?? 0) < 0) return false;
+  return true;
 }
 
 function emptyMetrics(): ModelMetrics {

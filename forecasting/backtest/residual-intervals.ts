@@ -44,6 +44,64 @@ export function residualBands(
 }
 
 /**
+ * `residualBands` with each origin left out in turn (bands[k] leaves origin k out), for honest
+ * backtest coverage. Sorts each block's pool once and reads the quantiles of every fold from it.
+ */
+export function leaveOneOutBands(residuals: Float64Array[], horizon: number, pLow: number): ResidualBands[] {
+  const folds = residuals.length;
+  if (folds <= 1) return residuals.map(() => residualBands(residuals, horizon, pLow));
+  const out = residuals.map(() => ({ lower: new Float64Array(horizon), upper: new Float64Array(horizon) }));
+  const blocks = Math.min(MAX_BLOCKS, horizon);
+  for (let b = 0; b < blocks; b++) {
+    const from = Math.floor((b * horizon) / blocks);
+    const to = Math.floor(((b + 1) * horizon) / blocks);
+    const width = to - from;
+    const size = width * folds;
+    const vals = new Float64Array(size);
+    const owner = new Int32Array(size);
+    let i = 0;
+    residuals.forEach((r, k) => {
+      for (let h = from; h < to; h++) {
+        vals[i] = r[h] ?? 0;
+        owner[i++] = k;
+      }
+    });
+    const order = Array.from({ length: size }, (_, j) => j).sort((x, y) => (vals[x] ?? 0) - (vals[y] ?? 0));
+    const kept = size - width;
+    for (let k = 0; k < folds; k++) {
+      const lo = rankValue(order, vals, owner, k, (kept - 1) * pLow);
+      const hi = rankValue(order, vals, owner, k, (kept - 1) * (1 - pLow));
+      const band = out[k];
+      if (!band) continue;
+      band.lower.fill(Math.min(0, lo), from, to);
+      band.upper.fill(Math.max(0, hi), from, to);
+    }
+  }
+  return out;
+}
+
+/** The value at fractional rank `pos` among the sorted values not owned by `skip` (linear between ranks). */
+function rankValue(
+  order: number[],
+  vals: Float64Array,
+  owner: Int32Array,
+  skip: number,
+  pos: number,
+): number {
+  const lo = Math.floor(pos);
+  let rank = -1;
+  let below = 0;
+  for (const j of order) {
+    if (owner[j] === skip) continue;
+    rank++;
+    const v = vals[j] ?? 0;
+    if (rank === lo) below = v;
+    if (rank === lo + 1) return below + (v - below) * (pos - lo);
+  }
+  return below;
+}
+
+/**
  * Fallback bands when no backtest is possible: quantiles of the daily (or one-step) changes in
  * the history, widened with √step for the one-step case.
  */

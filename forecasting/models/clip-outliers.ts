@@ -10,6 +10,40 @@ const CLIP_SIGMAS = 5;
  * the residuals. Keeps spikes and outages from poisoning non-robust fits (Holt-Winters).
  */
 export function clipOutliers(x: Float64Array, seasons: Seasons): { values: Float64Array; clipped: number } {
+  // Both Holt-Winters models clip the same window at each backtest origin: remember the last one.
+  const sum = checksum(x);
+  if (
+    last &&
+    last.buffer === x.buffer &&
+    last.offset === x.byteOffset &&
+    last.length === x.length &&
+    last.sum === sum &&
+    last.week === seasons.week
+  )
+    return last.output;
+  const output = computeClip(x, seasons);
+  last = { buffer: x.buffer, offset: x.byteOffset, length: x.length, sum, week: seasons.week, output };
+  return output;
+}
+
+let last:
+  | {
+      buffer: ArrayBufferLike;
+      offset: number;
+      length: number;
+      sum: number;
+      week: number;
+      output: { values: Float64Array; clipped: number };
+    }
+  | undefined;
+
+function checksum(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i] ?? 0) * ((i % 7) + 1);
+  return s;
+}
+
+function computeClip(x: Float64Array, seasons: Seasons): { values: Float64Array; clipped: number } {
   const n = x.length;
   const period = n >= 2 * seasons.week ? seasons.week : seasons.day;
   const cycles = Math.floor(n / period);

@@ -3,13 +3,19 @@ import { decomposition } from './decomposition.js';
 import { ensemble } from './ensemble.js';
 import { holtWintersDouble, holtWintersWeekly } from './holt-winters.js';
 import type { ForecastModel } from './model-types.js';
-import { seasonalNaiveBlend, seasonalNaiveDaily, seasonalNaiveWeekly } from './seasonal-naive.js';
+import {
+  seasonalNaiveBlend,
+  seasonalNaiveBlendRatio,
+  seasonalNaiveDaily,
+  seasonalNaiveWeekly,
+} from './seasonal-naive.js';
 
 /** Every model, baselines first. */
 export const MODELS: readonly ForecastModel[] = [
   seasonalNaiveWeekly,
   seasonalNaiveDaily,
   seasonalNaiveBlend,
+  seasonalNaiveBlendRatio,
   holtWintersWeekly,
   holtWintersDouble,
   decomposition,

@@ -54,3 +54,37 @@ export const seasonalNaiveBlend: ForecastModel = {
     return out;
   },
 };
+
+/** Bounds on the multiplicative level correction: one odd day must not double or halve a week. */
+const RATIO_BOUNDS = [0.5, 2] as const;
+
+/**
+ * Like the blend, with a multiplicative correction: (sum of the last day) / (sum of its blended
+ * profile), bounded to [0.5, 2]. Fits loads whose daily swing scales with the level (rentals,
+ * traffic), where an additive shift would lift the night as much as the peak.
+ */
+export const seasonalNaiveBlendRatio: ForecastModel = {
+  name: 'seasonal-naive-blend-ratio',
+  description: 'median of the same slot over the last 4 weeks times a bounded level ratio',
+  minHistory: (s) => s.week + s.day,
+  predict(history, horizon, seasons) {
+    const { week, day } = seasons;
+    const n = history.length;
+    const weeks = Math.min(BLEND_WEEKS, Math.floor(n / week));
+    const past = seasonalMedianProfile(history, n - day, week, weeks);
+    let actual = 0;
+    let expected = 0;
+    for (let i = 0; i < day; i++) {
+      actual += history[n - day + i] ?? 0;
+      expected += past[i] ?? 0;
+    }
+    const ratio =
+      actual > 0 && expected > 0
+        ? Math.min(RATIO_BOUNDS[1], Math.max(RATIO_BOUNDS[0], actual / expected))
+        : 1;
+    const profile = seasonalMedianProfile(history, n, week, weeks);
+    const out = new Float64Array(horizon);
+    for (let h = 0; h < horizon; h++) out[h] = (profile[h % week] ?? 0) * ratio;
+    return out;
+  },
+};
