@@ -292,8 +292,11 @@ async function roundTrip(endpoint: string, consumeTimeoutMs: number): Promise<vo
   });
   const admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // A fresh group per check (deleted afterwards): concurrent checks from several processes
+  // never rebalance each other, and a check that timed out leaves no member behind.
+  const groupId = `liveagg-stack-health-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const consumer = kafka.consumer({
-    groupId: 'liveagg-stack-health',
+    groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
   });
@@ -321,7 +324,9 @@ async function roundTrip(endpoint: string, consumeTimeoutMs: number): Promise<vo
     });
     await withTimeout(seen, consumeTimeoutMs, 'consuming the health record back');
   } finally {
-    await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
