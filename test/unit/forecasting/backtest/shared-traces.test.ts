@@ -10,11 +10,11 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const load = (file: string, agg: 'sum' | 'mean') =>
   resample(parseTimeSeriesCsv(readFileSync(path.resolve(repoRoot, '../shared/data', file), 'utf8')), { agg });
 
-// Day-ahead backtests on the real traces. Bound is the issue's target (≤ 0.8 × weekly seasonal
-// naive) where we reach it, and "below the baseline" on the bike trace, whose last weeks are the
-// Christmas holidays (0.75× over 56 origins, see the report).
+// Day-ahead backtests on the real traces against the issue's target: the chosen model's MASE
+// ≤ 0.8 × the weekly seasonal naive's. The bike trace uses 28 origins because its last two weeks
+// are the Christmas holidays, which no weekly model foresees.
 const cases: [string, 'sum' | 'mean', number, number][] = [
-  ['bike_sharing_hourly.csv', 'sum', 28, 1],
+  ['bike_sharing_hourly.csv', 'sum', 28, 0.8],
   ['ec2_cpu_utilization_5f5533.csv', 'mean', 14, 0.8],
   ['ec2_cpu_utilization_24ae8d.csv', 'mean', 14, 0.8],
   ['ec2_cpu_utilization_c6585a.csv', 'mean', 14, 0.8],
