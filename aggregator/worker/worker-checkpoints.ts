@@ -130,6 +130,17 @@ export async function checkpointPartition(
   return written;
 }
 
+/** The newest durable checkpoint of each pipeline of a partition (written now or earlier). */
+export function durableCheckpoints(owned: OwnedPartition): CheckpointSummary[] {
+  const out: CheckpointSummary[] = [];
+  for (const [pipeline, slot] of owned.slots) {
+    const m = slot.lastCheckpoint;
+    if (m)
+      out.push({ pipeline, ...owned.tp, id: m.id, nextOffset: m.nextOffset, storedBytes: m.storedBytes });
+  }
+  return out;
+}
+
 /** The offset every pipeline's durable checkpoint covers (the least of them). */
 function committableOffset(owned: OwnedPartition): bigint | undefined {
   let min: bigint | undefined;

@@ -5,7 +5,7 @@ import { type OwnedPartition, partitionNextOffset, tpKey } from './owned-partiti
 import type { ProcessorFactory } from './partition-processor.js';
 import type { BatchOutcome, RecordSource, SourceBatch, TopicPartition } from './record-source.js';
 import { SerialLock } from './serial-lock.js';
-import { type CheckpointSummary, checkpointPartition, restorePartition } from './worker-checkpoints.js';
+import { type CheckpointSummary, checkpointPartition, durableCheckpoints, restorePartition } from './worker-checkpoints.js';
 import type { WorkerLog } from './worker-log.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -131,7 +131,11 @@ export class Worker {
     const problems: string[] = [];
     const checkpoints: CheckpointSummary[] = [];
     const work = this.lock.run(async () => {
-      for (const p of this.partitions.values()) checkpoints.push(...(await this.checkpoint(p, false)));
+      // Each owned partition ends covered by a durable checkpoint: written now, or already current.
+      for (const p of this.partitions.values()) {
+        await this.checkpoint(p, false);
+        checkpoints.push(...durableCheckpoints(p));
+      }
     });
     const budget = Math.max(0, deadlineMs - this.deps.now());
     const finished = await Promise.race([work.then(() => true), this.deps.sleep(budget).then(() => false)]);
