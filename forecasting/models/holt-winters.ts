@@ -12,7 +12,7 @@ interface HwParams {
 
 const WEEKLY_GRID: HwParams[] = [];
 for (const alpha of [0.02, 0.1, 0.3])
-  for (const gamma of [0.05, 0.2]) WEEKLY_GRID.push({ alpha, beta: 0.01, gamma });
+  for (const gamma of [0.05, 0.2]) WEEKLY_GRID.push({ alpha, beta: 0.001, gamma });
 
 /**
  * Additive Holt-Winters with a weekly season, in error-correction form:
