@@ -94,3 +94,21 @@ export function truncateDetail(detail: string): string {
 export function isDeadLetterReason(value: string): value is DeadLetterReason {
   return (DEAD_LETTER_REASONS as readonly string[]).includes(value);
 }
+
+/** Where a record came from (the part of a {@link DeadLetter} that is not about the failure). */
+export interface DeadLetterSource {
+  pipeline: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** Builds a {@link DeadLetter} from a failed decode (`{ ok: false, reason, detail }`) and its source record. */
+export function deadLetterOf(
+  failure: { reason: DeadLetterReason; detail: string },
+  source: DeadLetterSource,
+): DeadLetter {
+  return { reason: failure.reason, detail: failure.detail, ...source };
+}

@@ -43,7 +43,7 @@ interface Candidate {
  *   moves `lastMs` (hence the timeout) back. Once fired, a timeout is never undone.
  * - `onWatermark` fires in order of due time, then series key; the same inputs always give the same output.
  * Storage: a Map from series key to slot, and per slot a Uint16 state and a Float64 timer base;
- * pending timeouts sit in an indexed min-heap keyed by (due, series key).
+ * pending timeouts sit in an indexed min-heap keyed by (due, series key), filed lazily.
  */
 export class StateMachineTable {
   private readonly machine: string;
@@ -57,6 +57,8 @@ export class StateMachineTable {
   private keys: string[] = [];
   private stateIdx: Uint16Array;
   private lastMs: Float64Array;
+  /** Due time each slot is filed under in the heap; may be earlier than its real due time (see schedule). */
+  private heapDue: Float64Array;
   private readonly heap: TimeoutHeap;
   private count = 0;
   private keyChars = 0;
@@ -96,9 +98,10 @@ export class StateMachineTable {
     }
     this.stateIdx = new Uint16Array(INITIAL_CAPACITY);
     this.lastMs = new Float64Array(INITIAL_CAPACITY);
+    this.heapDue = new Float64Array(INITIAL_CAPACITY);
     this.heap = new TimeoutHeap((a, b) => {
-      const da = this.dueOf(a);
-      const db = this.dueOf(b);
+      const da = this.heapDue[a] as number;
+      const db = this.heapDue[b] as number;
       return da < db || (da === db && (this.keys[a] as string) < (this.keys[b] as string));
     }, INITIAL_CAPACITY);
   }
@@ -136,7 +139,7 @@ export class StateMachineTable {
       }
       break;
     }
-    this.schedule(slot);
+    this.schedule(slot, false);
     return out;
   }
 
@@ -146,7 +149,13 @@ export class StateMachineTable {
     let out = NONE;
     for (;;) {
       const slot = this.heap.peek();
-      if (slot < 0 || this.dueOf(slot) > watermarkMs) break;
+      if (slot < 0 || (this.heapDue[slot] as number) > watermarkMs) break;
+      const due = this.dueOf(slot);
+      if (due !== this.heapDue[slot]) {
+        // Filed early (records moved the key's timeout later): refile under the real due time.
+        this.schedule(slot, true);
+        continue;
+      }
       if (out === NONE) out = [];
       this.fire(slot, out);
     }
@@ -193,7 +202,7 @@ export class StateMachineTable {
     for (let i = 0; i < img.keys.length; i++) {
       const slot = table.allocate(img.keys[i] as string, img.lastMs[i] as number);
       table.stateIdx[slot] = mapping[img.stateIdx[i] as number] as number;
-      table.schedule(slot);
+      table.schedule(slot, true);
     }
     return table;
   }
@@ -203,6 +212,7 @@ export class StateMachineTable {
     return (
       this.stateIdx.byteLength +
       this.lastMs.byteLength +
+      this.heapDue.byteLength +
       this.heap.byteLength +
       this.keys.length * 8 +
       this.count * PER_KEY_OVERHEAD_BYTES +
@@ -232,9 +242,23 @@ export class StateMachineTable {
     return after > 0 ? (this.lastMs[slot] as number) + after : Number.POSITIVE_INFINITY;
   }
 
-  private schedule(slot: number): void {
-    if ((this.timeoutAfter[this.stateIdx[slot] as number] as number) > 0) this.heap.update(slot);
-    else this.heap.remove(slot);
+  /**
+   * Files the slot's timeout in the heap. Lazily (the hot path, on every record) a key already
+   * filed under an earlier due time stays put: a record only ever moves a due time later, and
+   * `onWatermark` refiles such an entry when it reaches the top. The heap order is (filed due,
+   * series key) with filed ≤ real, so timeouts still fire in (real due, series key) order.
+   */
+  private schedule(slot: number, eager: boolean): void {
+    const after = this.timeoutAfter[this.stateIdx[slot] as number] as number;
+    if (after > 0) {
+      const due = (this.lastMs[slot] as number) + after;
+      if (eager || due < (this.heapDue[slot] as number) || !this.heap.has(slot)) {
+        this.heapDue[slot] = due;
+        this.heap.update(slot);
+      }
+    } else {
+      this.heap.remove(slot);
+    }
   }
 
   /** Fires the slot's pending timeout: the timer base moves to the due time. */
@@ -244,7 +268,7 @@ export class StateMachineTable {
     const to = this.timeoutTo[from] as number;
     this.stateIdx[slot] = to;
     this.lastMs[slot] = due;
-    this.schedule(slot);
+    this.schedule(slot, true);
     if (to !== from && this.emitMask[from * this.states.length + to] === 1) {
       const key = this.keys[slot] as string;
       out.push(this.transition(key, this.keyValuesOf(key), from, to, due, 'timeout'));
@@ -269,6 +293,9 @@ export class StateMachineTable {
     const l = new Float64Array(capacity);
     l.set(this.lastMs);
     this.lastMs = l;
+    const h = new Float64Array(capacity);
+    h.set(this.heapDue);
+    this.heapDue = h;
     this.heap.grow(capacity);
   }
 

@@ -41,6 +41,11 @@ export class TimeoutHeap {
     this.pos = pos;
   }
 
+  /** True when `slot` is scheduled. */
+  has(slot: number): boolean {
+    return (this.pos[slot] as number) >= 0;
+  }
+
   /** The slot due first, or -1 when empty. */
   peek(): number {
     return this.n === 0 ? -1 : (this.heap[0] as number);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
+import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
 import { printJson, progress } from '../output.js';
 
 /**
@@ -18,7 +19,7 @@ export interface BenchDefinition {
 }
 
 /** Benchmarks register here: one import and one entry per benchmark module. */
-const benches: BenchDefinition[] = [forecastBench, decodeBench];
+const benches: BenchDefinition[] = [forecastBench, decodeBench, stateMachineBench];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
   const bench = program

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEAD_LETTER_REASONS,
   type DeadLetter,
+  deadLetterOf,
   isDeadLetterReason,
   MAX_DETAIL_CHARS,
   toDeadLetterRecord,
@@ -59,5 +60,10 @@ describe('dead-letter record', () => {
     ]);
     expect(isDeadLetterReason('late')).toBe(true);
     expect(isDeadLetterReason('bogus')).toBe(false);
+  });
+
+  it('builds a dead letter from a decode failure and its source', () => {
+    const { reason, detail, ...source } = letter;
+    expect(deadLetterOf({ reason, detail }, source)).toEqual(letter);
   });
 });

@@ -1,0 +1,126 @@
+import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
+import { stateMachineSchema } from '../../aggregator/state-machine/state-machine-schema.js';
+import { StateMachineTable, type Transition } from '../../aggregator/state-machine/state-machine-table.js';
+import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+
+export interface StateMachineBenchResult {
+  keys: number;
+  records: number;
+  /** A plain `Map<string, number>` get+set per record: the floor of any per-key table. */
+  baseline: { mapUpdatesPerSec: number };
+  table: { recordsPerSec: number; transitions: number; timeoutTransitions: number };
+  ratioToMap: number;
+  /** `table.bytes()` / live keys after the run. */
+  bytesPerKey: number;
+  snapshot: { bytes: number; ms: number; restoreMs: number };
+}
+
+/**
+ * Device presence (online → offline after 5 min of silence) over `keys` devices that each report
+ * every `reportEveryMs` of event time (20 s: ~15 records per timeout window), watermark every
+ * 1000 records, 10 s behind. Best of `rounds` alternating rounds (the machine is shared and noisy).
+ */
+export function measureStateMachine(
+  keys = 100_000,
+  records = 1_000_000,
+  reportEveryMs = 20_000,
+  rounds = 3,
+): StateMachineBenchResult {
+  const def = stateMachineSchema.parse({
+    name: 'presence',
+    states: ['online', 'offline'],
+    initial: 'online',
+    transitions: [{ from: 'offline', to: 'online' }],
+    timeouts: [{ state: 'online', afterMs: 300_000, to: 'offline' }],
+  });
+  const input: DecodedRecord[] = [];
+  for (let i = 0; i < keys; i++) {
+    const device = `dev-${i}`;
+    input.push({
+      seriesKey: device,
+      keyValues: { device },
+      eventTimeMs: 0,
+      numbers: {},
+      strings: {},
+      raw: { device },
+    });
+  }
+  // Keys visited in a scattered order (7919 is prime); event time advances so each key recurs every reportEveryMs.
+  const stepMs = reportEveryMs / keys;
+  const at = (i: number): DecodedRecord => input[(i * 7919) % keys] as DecodedRecord;
+
+  let bestMap = 0;
+  let bestTable = 0;
+  let table = new StateMachineTable(def);
+  let transitions = 0;
+  let timeouts = 0;
+  for (let round = 0; round < rounds; round++) {
+    const map = new Map<string, number>();
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < records; i++) {
+      const r = at(i);
+      map.set(r.seriesKey, (map.get(r.seriesKey) ?? 0) + 1);
+    }
+    bestMap = Math.max(bestMap, (records / Number(process.hrtime.bigint() - start)) * 1e9);
+
+    table = new StateMachineTable(def);
+    transitions = 0;
+    timeouts = 0;
+    start = process.hrtime.bigint();
+    for (let i = 0; i < records; i++) {
+      const r = at(i);
+      r.eventTimeMs = Math.floor(i * stepMs);
+      const out = table.onRecord(r, '');
+      for (let j = 0; j < out.length; j++) {
+        transitions++;
+        if ((out[j] as Transition).cause === 'timeout') timeouts++;
+      }
+      if (i % 1000 === 999) transitions += table.onWatermark(r.eventTimeMs - 10_000).length;
+    }
+    bestTable = Math.max(bestTable, (records / Number(process.hrtime.bigint() - start)) * 1e9);
+  }
+
+  let start = process.hrtime.bigint();
+  const bytes = table.snapshot();
+  const snapNs = Number(process.hrtime.bigint() - start);
+  start = process.hrtime.bigint();
+  StateMachineTable.restore(def, bytes);
+  const restoreNs = Number(process.hrtime.bigint() - start);
+
+  return {
+    keys: table.liveKeys(),
+    records,
+    baseline: { mapUpdatesPerSec: Math.round(bestMap) },
+    table: { recordsPerSec: Math.round(bestTable), transitions, timeoutTransitions: timeouts },
+    ratioToMap: Math.round((bestTable / bestMap) * 1000) / 1000,
+    bytesPerKey: Math.round(table.bytes() / table.liveKeys()),
+    snapshot: { bytes: bytes.length, ms: Math.round(snapNs / 1e6), restoreMs: Math.round(restoreNs / 1e6) },
+  };
+}
+
+/** `liveagg bench state-machine --json`. */
+export const stateMachineBench: BenchDefinition = {
+  name: 'state-machine',
+  description: 'Per-key state machine records/s against a plain Map update, bytes per key, snapshot cost.',
+  options: (cmd) =>
+    cmd
+      .option('--keys <n>', 'distinct keys', '100000')
+      .option('--records <n>', 'records applied per round', '1000000')
+      .option('--report-every-ms <n>', 'event-time interval between two records of a key', '20000')
+      .option('--rounds <n>', 'timed rounds (best counts)', '3'),
+  run: async (opts, log) => {
+    const num = (v: unknown, name: string): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new Error(`--${name}: ${String(v)} is not a positive integer`);
+      return n;
+    };
+    log('state-machine bench: Map baseline vs StateMachineTable');
+    return measureStateMachine(
+      num(opts['keys'], 'keys'),
+      num(opts['records'], 'records'),
+      num(opts['reportEveryMs'], 'report-every-ms'),
+      num(opts['rounds'], 'rounds'),
+    );
+  },
+};
