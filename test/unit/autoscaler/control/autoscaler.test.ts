@@ -82,7 +82,9 @@ describe('Autoscaler loop', () => {
 
   it('scales in by draining victims first, then terminating them with decrement', async () => {
     const r = rig({ instances: 20, rate: 15_000, policy: quickScaleIn });
-    r.workers.mode = Object.fromEntries(r.fleet.snapshot.instances.map((i) => [i.instanceId, 'hang' as const]));
+    r.workers.mode = Object.fromEntries(
+      r.fleet.snapshot.instances.map((i) => [i.instanceId, 'hang' as const]),
+    );
     const loop = r.make();
     const d = await loop.tick();
     expect(d?.action).toBe('scale-in');
