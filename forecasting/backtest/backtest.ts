@@ -35,7 +35,7 @@ export interface BacktestReport {
   /** Forecast origins (timestamp of the first forecast step), oldest first. */
   originsMs: number[];
   models: ModelBacktest[];
-  /** The available model with the lowest MASE (ties: the simpler, listed first). */
+  /** The available model with the lowest MASE (MAE if MASE is undefined; ties: the one listed first). */
   chosen: string | null;
   /** The weekly seasonal naive's MASE, when there is a week of history before every origin. */
   baseline: { model: string; mase: number | null } | null;
@@ -132,9 +132,12 @@ export function backtest(series: RegularSeries, opts: BacktestOptions): Backtest
     return { model: m.name, available: true, metrics: r.acc.result(), residuals: r.residuals };
   });
 
-  const avail = models.filter((m) => m.available && m.metrics.mase !== null);
+  // Rank by MASE; by MAE when MASE is undefined (a history with zero day-over-day change).
+  const avail = models.filter((m) => m.available && m.metrics.mae !== null);
+  const byMase = avail.every((m) => m.metrics.mase !== null);
+  const score = (m: ModelBacktest) => (byMase ? m.metrics.mase : m.metrics.mae) ?? Number.POSITIVE_INFINITY;
   const best = avail.reduce<ModelBacktest | undefined>(
-    (a, b) => (a === undefined || (b.metrics.mase ?? Infinity) < (a.metrics.mase ?? Infinity) ? b : a),
+    (a, b) => (a === undefined || score(b) < score(a) ? b : a),
     undefined,
   );
   const base = models.find((m) => m.model === BASELINE_MODEL);
@@ -208,5 +211,5 @@ function isNonNegative(x: Float64Array): boolean {
 }
 
 function emptyMetrics(): ModelMetrics {
-  return { mase: null, smape: null, mape: null, pinball: null, coverage: null };
+  return { mae: null, mase: null, smape: null, mape: null, pinball: null, coverage: null };
 }

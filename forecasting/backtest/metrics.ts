@@ -1,5 +1,7 @@
 /** Accumulates forecast-error metrics over backtest origins. */
 export interface ModelMetrics {
+  /** Mean absolute error, in the series' units. */
+  mae: number | null;
   /** Mean over origins of MAE / (in-sample MAE of the daily seasonal naive before the origin). */
   mase: number | null;
   /** Symmetric MAPE in percent (terms where actual and forecast are both 0 are skipped). */
@@ -28,6 +30,8 @@ export function pinball(y: number, q: number, p: number): number {
 
 /** Running sums for one model across origins. */
 export class MetricsAccumulator {
+  private maeSum = 0;
+  private maeN = 0;
   private maseSum = 0;
   private maseN = 0;
   private smapeSum = 0;
@@ -59,6 +63,8 @@ export class MetricsAccumulator {
         this.mapeN++;
       }
     }
+    this.maeSum += abs;
+    this.maeN += actual.length;
     if (scale > 0 && actual.length > 0) {
       this.maseSum += abs / actual.length / scale;
       this.maseN++;
@@ -89,6 +95,7 @@ export class MetricsAccumulator {
   result(): ModelMetrics {
     const avg = (s: number, n: number) => (n > 0 ? s / n : null);
     return {
+      mae: avg(this.maeSum, this.maeN),
       mase: avg(this.maseSum, this.maseN),
       smape: avg(this.smapeSum, this.smapeN),
       mape: this.mapeUndefined ? null : avg(this.mapeSum, this.mapeN),

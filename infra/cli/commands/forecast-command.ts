@@ -107,18 +107,19 @@ export function registerForecastCommand(program: Command): void {
         );
         printLine(
           formatTable(
-            ['model', 'MASE', 'sMAPE%', 'MAPE%', 'pinball', 'coverage'],
+            ['model', 'MASE', 'MAE', 'sMAPE%', 'MAPE%', 'pinball', 'coverage'],
             report.models.map((m) =>
               m.available
                 ? [
                     m.model,
                     fmt(m.metrics.mase),
+                    fmt(m.metrics.mae),
                     fmt(m.metrics.smape),
                     fmt(m.metrics.mape),
                     fmt(m.metrics.pinball),
                     fmt(m.metrics.coverage),
                   ]
-                : [m.model, `unavailable: ${m.reason ?? ''}`, '', '', '', ''],
+                : [m.model, `unavailable: ${m.reason ?? ''}`, '', '', '', '', ''],
             ),
           ),
         );
