@@ -201,9 +201,15 @@ export class StateMachineTable {
     table.lastOffset = img.lastOffset;
     for (let i = 0; i < img.keys.length; i++) {
       const slot = table.allocate(img.keys[i] as string, img.lastMs[i] as number);
-      table.stateIdx[slot] = mapping[img.stateIdx[i] as number] as number;
-      table.schedule(slot, true);
+      const state = mapping[img.stateIdx[i] as number] as number;
+      table.stateIdx[slot] = state;
+      const after = table.timeoutAfter[state] as number;
+      if (after > 0) {
+        table.heapDue[slot] = (img.lastMs[i] as number) + after;
+        table.heap.pushUnordered(slot);
+      }
     }
+    table.heap.heapify();
     return table;
   }
 

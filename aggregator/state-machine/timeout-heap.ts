@@ -64,6 +64,18 @@ export class TimeoutHeap {
     if (!this.siftUp(i)) this.siftDown(i);
   }
 
+  /** Appends `slot` without ordering (bulk load); call {@link heapify} before any other operation. */
+  pushUnordered(slot: number): void {
+    const at = this.n++;
+    this.heap[at] = slot;
+    this.pos[slot] = at;
+  }
+
+  /** Restores heap order after bulk loading, in O(n). */
+  heapify(): void {
+    for (let i = (this.n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
   /** Removes `slot` if scheduled. */
   remove(slot: number): void {
     const i = this.pos[slot] as number;

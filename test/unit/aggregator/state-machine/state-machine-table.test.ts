@@ -108,6 +108,21 @@ describe('state machine table', () => {
     expect(brief(table.onRecord(rec('a', 2000), '3'))).toEqual(['a:gone>active@2000/record']); // '*' source
   });
 
+  it('keeps (due, key) order when records pushed a filed timeout later', () => {
+    const table = new StateMachineTable(
+      def({ ...presence, timeouts: [{ state: 'online', afterMs: 10, to: 'offline' }] }),
+    );
+    table.onRecord(rec('a', 0), '0');
+    table.onRecord(rec('b', 0), '1');
+    table.onRecord(rec('a', 7), '2'); // a: filed at 10, really due at 17
+    table.onRecord(rec('c', 3), '3');
+    expect(brief(table.onWatermark(16))).toEqual([
+      'b:online>offline@10/timeout',
+      'c:online>offline@13/timeout',
+    ]);
+    expect(brief(table.onWatermark(17))).toEqual(['a:online>offline@17/timeout']);
+  });
+
   it('uses the first matching transition, predicates on fields, and emit filters', () => {
     const alarm = def({
       name: 'alarm',

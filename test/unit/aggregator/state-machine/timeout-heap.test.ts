@@ -36,3 +36,25 @@ describe('timeout heap', () => {
     expect(popped).toEqual(expected);
   });
 });
+
+describe('timeout heap bulk load', () => {
+  it('heapify after unordered pushes pops in order', () => {
+    const due = Float64Array.from({ length: 300 }, (_, i) => (i * 7919) % 1000);
+    const heap = new TimeoutHeap(
+      (a, b) => (due[a] as number) < (due[b] as number) || (due[a] === due[b] && a < b),
+      300,
+    );
+    for (let s = 0; s < 300; s++) heap.pushUnordered(s);
+    heap.heapify();
+    heap.remove(5);
+    const popped: number[] = [];
+    for (let s = heap.peek(); s >= 0; s = heap.peek()) {
+      popped.push(s);
+      heap.remove(s);
+    }
+    const expected = [...Array(300).keys()]
+      .filter((s) => s !== 5)
+      .sort((a, b) => (due[a] as number) - (due[b] as number) || a - b);
+    expect(popped).toEqual(expected);
+  });
+});
