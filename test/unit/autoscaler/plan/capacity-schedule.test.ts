@@ -32,7 +32,7 @@ describe('capacitySchedule', () => {
   it('applies min/max, the memory floor and pool-loss headroom', () => {
     const s = capacitySchedule(daily(), testModel, testPolicy({ maxUnits: 40 }), T0);
     expect(Math.max(...s.map((p) => p.desiredUnits))).toBe(40);
-    const mem = capacitySchedule(daily(), testModel, testPolicy(), T0, {
+    const mem = capacitySchedule(daily(), testModel, testPolicy(), T0 + 2 * HOUR, {
       stateBytes: 100 * 2 ** 30,
       hours: 2,
     });
