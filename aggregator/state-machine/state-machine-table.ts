@@ -108,6 +108,7 @@ export class StateMachineTable {
 
   /**
    * Applies one decoded record; returns the transitions it caused (timeouts it overtook first).
+   * The returned array must not be mutated: "no transitions" is one shared frozen empty array.
    * @param offset the record's Kafka offset, kept as the last offset applied (stored in snapshots)
    */
   onRecord(record: DecodedRecord, offset: string): Transition[] {
@@ -143,7 +144,10 @@ export class StateMachineTable {
     return out;
   }
 
-  /** Advances event time: fires every timeout due at or before `watermarkMs`, by due time then series key. */
+  /**
+   * Advances event time: fires every timeout due at or before `watermarkMs`, by due time then
+   * series key. A lower watermark than seen before fires nothing new. Same array rule as onRecord.
+   */
   onWatermark(watermarkMs: number): Transition[] {
     if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
     let out = NONE;

@@ -123,6 +123,16 @@ describe('state machine table', () => {
     expect(brief(table.onWatermark(17))).toEqual(['a:online>offline@17/timeout']);
   });
 
+  it('gives timeout transitions the key values back, escaping included', () => {
+    const table = new StateMachineTable(presence);
+    const keyValues = { tenant: 'a|b', device: 'c\\d' };
+    const seriesKey = seriesKeyOf([keyValues.tenant, keyValues.device]);
+    table.onRecord({ seriesKey, keyValues, eventTimeMs: 0, numbers: {}, strings: {}, raw: {} }, '0');
+    const [t] = table.onWatermark(5 * MIN);
+    expect(t?.keyValues).toEqual(keyValues);
+    expect(t?.seriesKey).toBe(seriesKey);
+  });
+
   it('uses the first matching transition, predicates on fields, and emit filters', () => {
     const alarm = def({
       name: 'alarm',
