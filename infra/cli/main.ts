@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
+import { registerDeployCommand } from './commands/deploy-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerStackCommand(program);
   registerForecastCommand(program);
+  registerDeployCommand(program);
   return program;
 }
 

@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, describeIssues } from '../config/config-error.js';
+
+const instanceTypeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'is not an EC2 instance type (e.g. m6i.xlarge)');
+const az = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'is not an availability zone name (e.g. us-east-1a)');
+
+/** A worker instance type of the mixed-instances policy; weight = capacity units it brings (vCPU by default). */
+const workerInstanceTypeSchema = z
+  .object({
+    name: instanceTypeName,
+    /** WeightedCapacity of the override: the units one instance of this type counts for. */
+    weight: z.number().int().min(1).max(999),
+  })
+  .strict();
+
+/** Where the admin token (bearer token of the workers' admin API) lives; never in the template itself. */
+const adminTokenSchema = z.union([
+  z
+    .object({ secretsManagerSecretName: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'is not a secret name') })
+    .strict(),
+  z
+    .object({
+      ssmParameterName: z.string().regex(/^\/[\w/.-]{1,1010}$/, 'is not an SSM parameter name (/a/b)'),
+    })
+    .strict(),
+]);
+
+/**
+ * The deployment's parameters (`--params FILE`, YAML or JSON). Validated at synth time; every error names the field.
+ * `config` is the liveagg config file content (pipelines, worker, autoscaler…) passed through to the instances,
+ * with the deployment's endpoints, bucket and fleet bounds filled in.
+ */
+export const deployParamsSchema = z
+  .object({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'is not a CloudFormation stack name')
+      .default('LiveAggregators'),
+    /** Account id; unset = environment-agnostic (the account is resolved at deploy time). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'is not a 12-digit account id')
+      .optional(),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'is not a region name (e.g. us-east-1)'),
+    /** Explicit AZs (no lookup at synth time); the worker fleet spreads across all of them. */
+    availabilityZones: z.array(az).min(2, 'needs at least 2 availability zones').default([]),
+    network: z
+      .object({
+        /** Use an existing VPC (its public or NAT-routed subnets, one per AZ, same order as availabilityZones). */
+        vpcId: z
+          .string()
+          .regex(/^vpc-[0-9a-f]{8,17}$/, 'is not a VPC id')
+          .optional(),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'is not a subnet id')).default([]),
+        /** CIDR of the VPC created when vpcId is unset. */
+        vpcCidr: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'is not a CIDR block')
+          .default('10.42.0.0/16'),
+      })
+      .strict()
+      .default({ subnetIds: [], vpcCidr: '10.42.0.0/16' }),
+    fleet: z
+      .object({
+        /** Bounds of the worker group in capacity units (sum of weights). */
+        minCapacity: z.number().int().min(0).default(2),
+        maxCapacity: z.number().int().min(1).default(64),
+        instanceTypes: z
+          .array(workerInstanceTypeSchema)
+          .min(2, 'needs at least 2 instance types so spot can diversify')
+          .default([
+            { name: 'm6i.xlarge', weight: 4 },
+            { name: 'm5.xlarge', weight: 4 },
+            { name: 'c6i.xlarge', weight: 4 },
+          ]),
+        /** Capacity units kept on demand regardless of spot (0 = all spot). */
+        onDemandBaseCapacity: z.number().int().min(0).default(0),
+        /** Target utilization of the fleet; written into the autoscaler's config. */
+        targetUtilization: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]').default(0.75),
+      })
+      .strict()
+      .default({
+        minCapacity: 2,
+        maxCapacity: 64,
+        instanceTypes: [
+          { name: 'm6i.xlarge', weight: 4 },
+          { name: 'm5.xlarge', weight: 4 },
+          { name: 'c6i.xlarge', weight: 4 },
+        ],
+        onDemandBaseCapacity: 0,
+        targetUtilization: 0.75,
+      })
+      .refine((f) => f.minCapacity <= f.maxCapacity, {
+        message: 'must be ≤ fleet.maxCapacity',
+        path: ['minCapacity'],
+      })
+      .refine((f) => new Set(f.instanceTypes.map((t) => t.name)).size === f.instanceTypes.length, {
+        message: 'lists an instance type twice',
+        path: ['instanceTypes'],
+      }),
+    autoscalerInstance: z
+      .object({
+        instanceType: instanceTypeName.default('t3.small'),
+        /** The command the autoscaler service runs (after installing the package). */
+        command: z.string().min(1).default('liveagg autoscaler run --config /etc/liveagg/config.yaml'),
+      })
+      .strict()
+      .default({
+        instanceType: 't3.small',
+        command: 'liveagg autoscaler run --config /etc/liveagg/config.yaml',
+      }),
+    /** S3 bucket name for checkpoints; unset = generated by CloudFormation. */
+    bucketName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'is not a valid S3 bucket name (3-63 chars, a-z 0-9 . -)')
+      .optional(),
+    checkpointPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a single key-prefix segment')
+      .default('checkpoints'),
+    /** Checkpoint objects older than this are expired (the worker keeps only its newest few anyway). */
+    checkpointRetentionDays: z.number().int().min(1).max(3650).default(7),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'is not host:port')).min(1),
+        ssl: z.boolean().default(false),
+      })
+      .strict(),
+    cassandra: z
+      .object({
+        contactPoints: z.array(z.string().min(1)).min(1),
+        localDataCenter: z.string().min(1),
+      })
+      .strict(),
+    adminToken: adminTokenSchema,
+    /** How the instances install liveagg. */
+    install: z
+      .object({
+        /** Shell commands that make `node` ≥ 20 and `npm` available (Amazon Linux 2023). */
+        nodeSetup: z
+          .array(z.string().min(1))
+          .default([
+            'dnf install -y nodejs20 nodejs20-npm',
+            'alternatives --set node /usr/bin/node-20 || true',
+          ]),
+        /** Anything `npm install -g` accepts: a registry spec, a tarball URL, an s3-fetched path. */
+        packageSpec: z.string().min(1).default('live-aggregators@0.1.0'),
+      })
+      .strict()
+      .default({
+        nodeSetup: [
+          'dnf install -y nodejs20 nodejs20-npm',
+          'alternatives --set node /usr/bin/node-20 || true',
+        ],
+        packageSpec: 'live-aggregators@0.1.0',
+      }),
+    /** Alarm thresholds. */
+    alarms: z
+      .object({
+        maxLagRecords: z.number().int().positive().default(1_000_000),
+        lagEvaluationMinutes: z.number().int().min(1).max(60).default(5),
+      })
+      .strict()
+      .default({ maxLagRecords: 1_000_000, lagEvaluationMinutes: 5 }),
+    /** The liveagg config (same file the worker reads); deployment values override its endpoints. */
+    config: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .refine((p) => p.availabilityZones.length >= 2, {
+    message: 'needs at least 2 availability zones (listed explicitly: no lookup at synth time)',
+    path: ['availabilityZones'],
+  })
+  .refine((p) => p.availabilityZones.every((a) => a.startsWith(p.region)), {
+    message: 'every availability zone must be in region',
+    path: ['availabilityZones'],
+  })
+  .refine((p) => p.network.vpcId === undefined || p.network.subnetIds.length === p.availabilityZones.length, {
+    message: 'needs one subnet per availability zone when network.vpcId is set',
+    path: ['network', 'subnetIds'],
+  });
+
+export type DeployParams = z.infer<typeof deployParamsSchema>;
+
+/** Validates parameters; throws {@link ConfigError} with one line per bad field (`fleet.maxCapacity: 0 …`). */
+export function parseDeployParams(doc: unknown, source = 'deploy parameters'): DeployParams {
+  const result = deployParamsSchema.safeParse(doc ?? {}, { reportInput: true });
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues));
+  return result.data;
+}
+
+/** Reads a YAML/JSON parameter file and validates it. */
+export async function loadDeployParams(file: string): Promise<DeployParams> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, [`is not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseDeployParams(doc, file);
+}
+
+/** Parameters good for an offline synth when no file is given (placeholders for the endpoints). */
+export const EXAMPLE_PARAMS = {
+  region: 'us-east-1',
+  availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+  kafka: { brokers: ['kafka-1.internal:9092', 'kafka-2.internal:9092'] },
+  cassandra: { contactPoints: ['cassandra-1.internal:9042'], localDataCenter: 'dc1' },
+  adminToken: { secretsManagerSecretName: 'liveagg/admin-token' },
+} as const;
