@@ -92,6 +92,18 @@ describe('forecastSeries', () => {
     expect(forecastSeries(changed, { horizonSteps: 24 }).notes?.join(' ')).not.toMatch(/reused/);
   });
 
+  it('a holiday (a zero day) a week ago does not drag the same weekday down', () => {
+    const s = { ...series(6 * 168, 4), startMs: T0 - 2000 * H };
+    const values = s.values.slice();
+    for (let t = 5 * 168; t < 5 * 168 + 24; t++) values[t] = 0; // holiday exactly one week before the horizon
+    const clean = series(6 * 168 + 24, 4).values.slice(6 * 168);
+    for (const model of ['auto', 'decomposition', 'seasonal-naive-blend']) {
+      const f = forecastSeries({ ...s, values }, { horizonSteps: 24, model });
+      const mae = f.points.reduce((a, p, h) => a + Math.abs(p.value - (clean[h] ?? 0)), 0) / 24;
+      expect(mae, model).toBeLessThan(10); // the weekly naive would be off by ~100
+    }
+  });
+
   it('rejects an unknown model by listing the valid names', () => {
     expect(() => forecastSeries(series(200), { horizonSteps: 5, model: 'prophet' })).toThrow(
       /use auto or one of/,
