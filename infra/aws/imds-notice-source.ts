@@ -1,20 +1,24 @@
-import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import type { InstanceNotice, NoticeSource } from '../../aggregator/worker/notice-source.js';
 
+const DEFAULT_ENDPOINT = 'http://169.254.169.254';
+const TOKEN_TTL_SEC = 21_600;
+
 /**
- * Polls the instance metadata service (IMDSv2 tokens) for `spot/instance-action` and
- * `events/recommendations/rebalance`. Both answer 404 until something is posted.
+ * Polls the instance metadata service for `spot/instance-action` and
+ * `events/recommendations/rebalance` (both 404 until something is posted), IMDSv2 only:
+ * a session token from `PUT /latest/api/token`, reused until shortly before it expires.
+ * (A plain fetch client: the SDK's MetadataService mangles paths against a custom endpoint.)
  * An interruption outranks a rebalance recommendation.
  */
 export class ImdsNoticeSource implements NoticeSource {
-  private readonly imds: MetadataService;
-  constructor(endpoint?: string, timeoutMs = 1000) {
-    this.imds = new MetadataService({
-      ...(endpoint ? { endpoint } : {}),
-      httpOptions: { timeout: timeoutMs },
-      retries: 0,
-      ec2MetadataV1Disabled: true,
-    });
+  private readonly endpoint: string;
+  private token: { value: string; expiresMs: number } | undefined;
+
+  constructor(
+    endpoint: string | undefined,
+    private readonly timeoutMs = 1000,
+  ) {
+    this.endpoint = (endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
   }
 
   async poll(): Promise<InstanceNotice | undefined> {
@@ -41,12 +45,26 @@ export class ImdsNoticeSource implements NoticeSource {
   }
 
   private async get(path: string): Promise<string | undefined> {
-    try {
-      return await this.imds.request(path, {});
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) return undefined;
-      throw err;
-    }
+    const res = await fetch(`${this.endpoint}${path}`, {
+      headers: { 'x-aws-ec2-metadata-token': await this.sessionToken() },
+      signal: AbortSignal.timeout(this.timeoutMs),
+      redirect: 'follow',
+    });
+    if (res.status === 404) return undefined;
+    if (res.status === 401) this.token = undefined;
+    if (!res.ok) throw new Error(`instance metadata ${path}: HTTP ${res.status}`);
+    return res.text();
+  }
+
+  private async sessionToken(): Promise<string> {
+    if (this.token && this.token.expiresMs > Date.now() + 60_000) return this.token.value;
+    const res = await fetch(`${this.endpoint}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'x-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SEC) },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!res.ok) throw new Error(`instance metadata token: HTTP ${res.status}`);
+    this.token = { value: await res.text(), expiresMs: Date.now() + TOKEN_TTL_SEC * 1000 };
+    return this.token.value;
   }
 }

@@ -65,6 +65,7 @@ export async function writeWorkerConfig(
   s: Scenario,
   adminPort = scenarioPort(),
   extra: Record<string, unknown> = {},
+  awsExtra: Record<string, unknown> = {},
 ): Promise<{ file: string; adminPort: number }> {
   const doc = {
     kafka: { brokers: kafkaBrokers, clientId: 'la-test' },
@@ -74,10 +75,11 @@ export async function writeWorkerConfig(
       endpoint: awsConnection.endpoint,
       accessKeyId: 'testing',
       secretAccessKey: 'testing',
+      ...awsExtra,
     },
     worker: {
       groupId: s.groupId,
-      sessionTimeoutMs: 6000,
+      sessionTimeoutMs: 10_000,
       admin: { host: '127.0.0.1', port: adminPort },
       checkpoint: { store: 's3', bucket: s.bucket, intervalMs: 1000 },
       deadLetterTopic: s.dlqTopic,
