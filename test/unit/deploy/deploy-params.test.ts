@@ -1,6 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../infra/config/config-error.js';
-import { EXAMPLE_PARAMS, parseDeployParams } from '../../../infra/deploy/deploy-params.js';
+import { EXAMPLE_PARAMS, loadDeployParams, parseDeployParams } from '../../../infra/deploy/deploy-params.js';
 
 function problems(doc: unknown): string[] {
   try {
@@ -68,5 +71,19 @@ describe('parseDeployParams', () => {
     expect(out.some((l) => l.startsWith('cassandra:'))).toBe(true);
     expect(out.some((l) => l.startsWith('adminToken'))).toBe(true);
     expect(out.some((l) => l.includes('extra'))).toBe(true);
+  });
+});
+
+describe('loadDeployParams', () => {
+  it('names the file and the field', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'deploy-params-'));
+    const file = path.join(dir, 'p.yaml');
+    await writeFile(
+      file,
+      'region: us-east-1\navailabilityZones: [us-east-1a, us-east-1b]\nfleet: { maxCapacity: 0 }\n',
+    );
+    await expect(loadDeployParams(file)).rejects.toThrow(new RegExp(`invalid configuration in ${file}`));
+    await expect(loadDeployParams(file)).rejects.toThrow(/fleet\.maxCapacity: 0 /);
+    await expect(loadDeployParams(path.join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read the file/);
   });
 });
