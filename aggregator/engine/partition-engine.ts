@@ -163,12 +163,12 @@ export class PartitionEngine {
       const size = sizes[i]!;
       const start = t - (((t % size) + size) % size);
       const table = this.tableFor(i, start);
-      let row = table.find(id);
-      if (row < 0) {
-        row = table.insert(id);
+      const slot = table.slotOf(id);
+      if (table.isNew) {
+        table.isNew = false;
         this.dict.addRef(id);
       }
-      table.update(row, record.numbers, record.strings, t, offset);
+      table.update(slot, record.numbers, record.strings, t, offset);
     }
     const machines = this.machines;
     for (let m = 0; m < machines.length; m++) {
@@ -202,16 +202,19 @@ export class PartitionEngine {
 
   private tableFor(sizeIdx: number, start: number): WindowTable {
     const list = this.open[sizeIdx]!;
+    // Size a new window like the last closed one (no regrowth), but never beyond the series
+    // live now: memory freed by a closing window is not re-reserved for keys that went quiet.
+    const expected = Math.min(this.rowsHint[sizeIdx]!, this.dict.size());
     for (let j = list.length - 1; j >= 0; j--) {
       const tb = list[j]!;
       if (tb.startMs === start) return tb;
       if (tb.startMs < start) {
-        const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, this.rowsHint[sizeIdx]!);
+        const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected);
         list.splice(j + 1, 0, created);
         return created;
       }
     }
-    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, this.rowsHint[sizeIdx]!);
+    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected);
     list.unshift(created);
     return created;
   }
@@ -293,11 +296,13 @@ export class PartitionEngine {
     this.mergedPending = [];
     for (const tb of this.closed) {
       const nFields = this.layout.length;
-      for (let row = 0; row < tb.rows; row++) {
-        const id = tb.seriesIds[row]!;
+      const keys = tb.keys;
+      for (let slot = 0; slot < tb.cap; slot++) {
+        if (keys[slot] === 0) continue;
+        const id = keys[slot]! - 1;
         const seriesKey = this.dict.key(id);
         const states: FieldState[] = new Array(nFields);
-        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(row, k);
+        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
         const kv =
           this.keyFields.length === 1
             ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
@@ -383,7 +388,7 @@ export class PartitionEngine {
       `snapshot has ${nSizes} window sizes, the pipeline ${e.sizes.length}`,
     );
     const addRefs = (tb: WindowTable): void => {
-      for (let row = 0; row < tb.rows; row++) e.dict.addRef(tb.seriesIds[row]!);
+      for (let slot = 0; slot < tb.cap; slot++) if (tb.keys[slot] !== 0) e.dict.addRef(tb.keys[slot]! - 1);
     };
     for (let i = 0; i < nSizes; i++) {
       const size = r.f64();

@@ -1,12 +1,15 @@
 const EMPTY = -1;
+const META = 3; // per id: [arena offset, hash, length | refs << 16]
+const MAX_LOAD = 0.75;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Series key → dense int id, in typed storage: key bytes (UTF-8) in one arena, per-id columns
- * (offset, length, hash, reference count) and an open-addressing table of ids (linear probing,
- * load ≤ 0.5). A JS Map<string, number> would cost ~60 bytes per key plus the retained string;
- * this costs the key bytes + ~22.
+ * Series key → dense int id, in typed storage: key bytes (UTF-8) in one arena, per-id metadata
+ * interleaved in one Int32Array ([offset, hash, length | refs << 16]: one cache line per lookup)
+ * and an open-addressing table of ids (linear probing, any capacity via multiply-shift, load
+ * ≤ 0.75). A JS Map<string, number> costs ~60 bytes per key plus the retained string; this costs
+ * the key bytes + ~20.
  *
  * Ids are reference-counted by the window rows that use them; an id whose count drops to zero
  * is freed (its slot deleted by backward shift, the id reused LIFO), so the dictionary holds only
@@ -17,12 +20,9 @@ export class SeriesDictionary {
   private arenaUsed = 0;
   /** Arena bytes of freed keys (compacted away when they exceed half the arena). */
   private arenaGarbage = 0;
-  private offsets = new Int32Array(256);
-  private lengths = new Uint16Array(256);
-  private hashes = new Int32Array(256);
-  private refs = new Int32Array(256);
+  private meta = new Int32Array(256 * META);
   private slots = new Int32Array(512).fill(EMPTY);
-  private mask = 511;
+  private cap = 512;
   private nextId = 0;
   private freeIds: number[] = [];
   private live = 0;
@@ -35,21 +35,10 @@ export class SeriesDictionary {
 
   /** Bytes of typed storage held. */
   bytes(): number {
-    return (
-      this.arena.byteLength +
-      this.offsets.byteLength +
-      this.lengths.byteLength +
-      this.hashes.byteLength +
-      this.refs.byteLength +
-      this.slots.byteLength +
-      this.freeIds.length * 8
-    );
+    return this.arena.byteLength + this.meta.byteLength + this.slots.byteLength + this.freeIds.length * 8;
   }
 
-  /**
-   * Encodes `key` into the scratch buffer and returns its byte length; the hash is FNV-1a over
-   * the UTF-8 bytes. ASCII keys (the common case) skip the encoder.
-   */
+  /** Encodes `key` into the scratch buffer and returns its byte length; ASCII keys skip the encoder. */
   private encode(key: string): number {
     const n = key.length;
     if (this.scratch.length < n * 3) this.scratch = new Uint8Array(n * 3 + 16);
@@ -62,64 +51,123 @@ export class SeriesDictionary {
     return n;
   }
 
+  /** FNV-1a over the bytes, then an avalanche so multiply-shift sees well-mixed high bits. */
   private static hash(bytes: Uint8Array, n: number): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < n; i++) {
       h ^= bytes[i]!;
       h = Math.imul(h, 0x01000193);
     }
-    // Final avalanche so linear probing sees well-spread low bits.
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
     return h | 0;
   }
 
-  private equals(id: number, bytes: Uint8Array, n: number): boolean {
-    if (this.lengths[id] !== n) return false;
+  /** Home slot of a hash: ⌊h · cap / 2^32⌋ (any capacity, no power of two needed). */
+  private home(h: number): number {
+    const i = Math.floor(((h >>> 0) / 4294967296) * this.cap);
+    return i < this.cap ? i : 0;
+  }
+
+  /**
+   * Hash of a key: FNV-1a over its UTF-8 bytes, then an avalanche. ASCII keys (the common case)
+   * are hashed straight from the string's char codes; others are encoded into the scratch buffer
+   * first (`scratchLength` ≥ 0 tells which).
+   */
+  private hashKey(key: string): number {
+    let h = 0x811c9dc5;
+    const n = key.length;
+    for (let i = 0; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) {
+        this.scratchLength = this.encode(key);
+        return SeriesDictionary.hash(this.scratch, this.scratchLength);
+      }
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    this.scratchLength = -1;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h | 0;
+  }
+
+  /** Byte length of the key last hashed when it was not ASCII; -1 for ASCII. */
+  private scratchLength = -1;
+
+  /** True when id's key equals `key` (hash `h`, last passed to {@link hashKey}). */
+  private matches(id: number, h: number, key: string): boolean {
+    const m = this.meta;
+    const b = id * META;
+    if (m[b + 1] !== h) return false;
+    const len = m[b + 2]! & 0xffff;
     const a = this.arena;
-    const off = this.offsets[id]!;
-    for (let i = 0; i < n; i++) if (a[off + i] !== bytes[i]) return false;
+    const off = m[b]!;
+    if (this.scratchLength < 0) {
+      const n = key.length;
+      if (len !== n) return false;
+      for (let i = 0; i < n; i++) if (a[off + i] !== key.charCodeAt(i)) return false;
+      return true;
+    }
+    const n = this.scratchLength;
+    if (len !== n) return false;
+    const s = this.scratch;
+    for (let i = 0; i < n; i++) if (a[off + i] !== s[i]) return false;
     return true;
   }
 
   /** The id of `key`, or -1. */
   find(key: string): number {
-    const n = this.encode(key);
-    const h = SeriesDictionary.hash(this.scratch, n);
-    let i = h & this.mask;
+    const h = this.hashKey(key);
+    let i = this.home(h);
     for (;;) {
       const id = this.slots[i]!;
       if (id === EMPTY) return -1;
-      if (this.hashes[id] === h && this.equals(id, this.scratch, n)) return id;
-      i = (i + 1) & this.mask;
+      if (this.matches(id, h, key)) return id;
+      if (++i === this.cap) i = 0;
     }
   }
 
   /** The id of `key`, inserting it (with zero references) when absent. */
   intern(key: string): number {
-    return this.internAt(key, -1);
+    const h = this.hashKey(key);
+    const slots = this.slots;
+    let i = this.home(h);
+    for (;;) {
+      const id = slots[i]!;
+      if (id === EMPTY) return this.insertAt(i, h, key, -1);
+      if (this.matches(id, h, key)) return id;
+      if (++i === this.cap) i = 0;
+    }
   }
 
   /** Inserts `key` under a given id (restore from a snapshot, before {@link setFreeIds}). */
   internAs(key: string, id: number): void {
-    if (this.internAt(key, id) !== id) {
-      throw new RangeError(`series key ${JSON.stringify(key)} is already in the dictionary`);
+    const h = this.hashKey(key);
+    let i = this.home(h);
+    for (;;) {
+      const other = this.slots[i]!;
+      if (other === EMPTY) break;
+      if (this.matches(other, h, key))
+        throw new RangeError(`series key ${JSON.stringify(key)} is already in the dictionary`);
+      if (++i === this.cap) i = 0;
     }
+    this.insertAt(i, h, key, id);
   }
 
-  private internAt(key: string, forcedId: number): number {
-    const n = this.encode(key);
-    if (n > 0xffff) throw new RangeError(`series key of ${n} bytes exceeds 65535; shorten the key fields`);
-    const bytes = this.scratch;
-    const h = SeriesDictionary.hash(bytes, n);
-    let i = h & this.mask;
-    for (;;) {
-      const id = this.slots[i]!;
-      if (id === EMPTY) break;
-      if (this.hashes[id] === h && this.equals(id, bytes, n)) return id;
-      i = (i + 1) & this.mask;
+  private insertAt(slot: number, h: number, key: string, forcedId: number): number {
+    let n = this.scratchLength;
+    if (n < 0) {
+      n = key.length;
+      if (this.scratch.length < n) this.scratch = new Uint8Array(n + 16);
+      for (let k = 0; k < n; k++) this.scratch[k] = key.charCodeAt(k);
     }
+    if (n > 0xffff) throw new RangeError(`series key of ${n} bytes exceeds 65535; shorten the key fields`);
     let id: number;
     if (forcedId >= 0) {
       id = forcedId;
@@ -127,17 +175,17 @@ export class SeriesDictionary {
     } else {
       id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
     }
-    while (id >= this.offsets.length) this.growColumns();
+    while ((id + 1) * META > this.meta.length) this.growMeta();
     if (this.arenaUsed + n > this.arena.length) this.growArena(n);
-    this.arena.set(bytes.subarray(0, n), this.arenaUsed);
-    this.offsets[id] = this.arenaUsed;
-    this.lengths[id] = n;
-    this.hashes[id] = h;
-    this.refs[id] = 0;
+    this.arena.set(this.scratch.subarray(0, n), this.arenaUsed);
+    const b = id * META;
+    this.meta[b] = this.arenaUsed;
+    this.meta[b + 1] = h;
+    this.meta[b + 2] = n;
     this.arenaUsed += n;
-    this.slots[i] = id;
+    this.slots[slot] = id;
     this.live++;
-    if (this.live * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
+    if (this.live > this.cap * MAX_LOAD) this.rehash(Math.ceil(this.cap * 1.5));
     return id;
   }
 
@@ -153,17 +201,13 @@ export class SeriesDictionary {
   }
 
   key(id: number): string {
-    const off = this.offsets[id]!;
-    const n = this.lengths[id]!;
+    const b = id * META;
+    const off = this.meta[b]!;
+    const n = this.meta[b + 2]! & 0xffff;
     const a = this.arena;
-    let ascii = true;
     for (let i = 0; i < n; i++) {
-      if (a[off + i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
+      if (a[off + i]! >= 0x80) return decoder.decode(a.subarray(off, off + n));
     }
-    if (!ascii) return decoder.decode(a.subarray(off, off + n));
     let s = '';
     for (let i = 0; i < n; i += 4096) {
       s += String.fromCharCode.apply(
@@ -174,15 +218,21 @@ export class SeriesDictionary {
     return s;
   }
 
+  /** Adds one reference (a window row of this series). */
   addRef(id: number): void {
-    this.refs[id] = this.refs[id]! + 1;
+    const b = id * META + 2;
+    const v = this.meta[b]!;
+    if (v >>> 16 === 0xffff)
+      throw new RangeError(`series ${JSON.stringify(this.key(id))} is in 65535 open windows`);
+    this.meta[b] = v + 0x10000;
   }
 
   /** Drops one reference; frees the id when none remain. Returns true when freed. */
   release(id: number): boolean {
-    const r = this.refs[id]! - 1;
-    this.refs[id] = r;
-    if (r > 0) return false;
+    const b = id * META + 2;
+    const v = this.meta[b]! - 0x10000;
+    this.meta[b] = v;
+    if (v >>> 16 > 0) return false;
     this.remove(id);
     return true;
   }
@@ -190,66 +240,61 @@ export class SeriesDictionary {
   /** Ids in use, ascending. */
   liveIds(): number[] {
     const out: number[] = [];
-    for (let i = 0; i <= this.mask; i++) if (this.slots[i] !== EMPTY) out.push(this.slots[i]!);
+    for (let i = 0; i < this.cap; i++) if (this.slots[i] !== EMPTY) out.push(this.slots[i]!);
     return out.sort((a, b) => a - b);
   }
 
   private remove(id: number): void {
-    const mask = this.mask;
-    let i = this.hashes[id]! & mask;
-    while (this.slots[i] !== id) i = (i + 1) & mask;
+    const cap = this.cap;
+    let i = this.home(this.meta[id * META + 1]!);
+    while (this.slots[i] !== id) if (++i === cap) i = 0;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     let j = i;
     for (;;) {
-      j = (j + 1) & mask;
+      if (++j === cap) j = 0;
       const other = this.slots[j]!;
       if (other === EMPTY) break;
-      const home = this.hashes[other]! & mask;
-      // Move `other` into the hole at i unless its home lies cyclically in (i, j].
-      const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!inRange) {
+      const home = this.home(this.meta[other * META + 1]!);
+      // `other` may move into the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
         this.slots[i] = other;
         i = j;
       }
     }
     this.slots[i] = EMPTY;
-    this.arenaGarbage += this.lengths[id]!;
+    this.arenaGarbage += this.meta[id * META + 2]! & 0xffff;
+    this.meta[id * META + 2] = 0;
     this.freeIds.push(id);
     this.live--;
     if (this.arenaGarbage * 2 > this.arenaUsed && this.arenaUsed > 1 << 16) this.compactArena();
   }
 
-  private growColumns(): void {
-    const cap = this.offsets.length * 2;
-    const grow = <T extends Int32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.offsets = grow(this.offsets, (n) => new Int32Array(n));
-    this.lengths = grow(this.lengths, (n) => new Uint16Array(n));
-    this.hashes = grow(this.hashes, (n) => new Int32Array(n));
-    this.refs = grow(this.refs, (n) => new Int32Array(n));
+  private growMeta(): void {
+    const next = new Int32Array(Math.ceil((this.meta.length / META) * 1.5) * META);
+    next.set(this.meta);
+    this.meta = next;
   }
 
   private growArena(need: number): void {
-    let cap = this.arena.length * 2;
-    while (cap < this.arenaUsed + need) cap *= 2;
+    let cap = Math.ceil(this.arena.length * 1.5);
+    while (cap < this.arenaUsed + need) cap = Math.ceil(cap * 1.5);
     const next = new Uint8Array(cap);
     next.set(this.arena.subarray(0, this.arenaUsed));
     this.arena = next;
   }
 
   private compactArena(): void {
-    const next = new Uint8Array(this.arena.length);
+    const next = new Uint8Array(Math.max(1 << 12, Math.ceil((this.arenaUsed - this.arenaGarbage) * 1.25)));
     let used = 0;
-    for (let s = 0; s <= this.mask; s++) {
+    for (let s = 0; s < this.cap; s++) {
       const id = this.slots[s]!;
       if (id === EMPTY) continue;
-      const off = this.offsets[id]!;
-      const n = this.lengths[id]!;
+      const b = id * META;
+      const off = this.meta[b]!;
+      const n = this.meta[b + 2]! & 0xffff;
       next.set(this.arena.subarray(off, off + n), used);
-      this.offsets[id] = used;
+      this.meta[b] = used;
       used += n;
     }
     this.arena = next;
@@ -259,13 +304,13 @@ export class SeriesDictionary {
 
   private rehash(capacity: number): void {
     const old = this.slots;
+    this.cap = capacity;
     this.slots = new Int32Array(capacity).fill(EMPTY);
-    this.mask = capacity - 1;
     for (let s = 0; s < old.length; s++) {
       const id = old[s]!;
       if (id === EMPTY) continue;
-      let i = this.hashes[id]! & this.mask;
-      while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
+      let i = this.home(this.meta[id * META + 1]!);
+      while (this.slots[i] !== EMPTY) if (++i === capacity) i = 0;
       this.slots[i] = id;
     }
   }

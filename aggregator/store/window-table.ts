@@ -4,38 +4,41 @@ import { DDSketch } from '../aggregates/dd-sketch.js';
 import { HyperLogLog } from '../aggregates/hyper-log-log.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
 
-/** Typed columns of one field; a column exists only when a declared kind needs it. */
+/** Where one field's numbers sit inside a row's block of the data column (-1: not stored). */
 interface FieldColumns {
   layout: FieldLayout;
-  count: Float64Array | null;
-  sum: Float64Array | null;
-  min: Float64Array | null;
-  max: Float64Array | null;
-  lastValue: Float64Array | null;
-  lastTime: Float64Array | null;
-  lastOffset: Float64Array | null;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** lastValue, lastTime, lastOffset at last, last + 1, last + 2. */
+  last: number;
   sketches: (DDSketch | null)[] | null;
   hlls: (HyperLogLog | null)[] | null;
 }
 
-const MIN_ROWS = 64;
-/** Fibonacci hashing multiplier (2^32 / φ): spreads consecutive series ids over the slots. */
-const FIB = 0x9e3779b1;
+const MIN_SLOTS = 64;
+/** Grow when rows exceed this fraction of the slots. */
+const MAX_LOAD = 0.8;
+/** A table sized from the previous window's rows starts at this load (no regrowth, little slack). */
+const HINT_LOAD = 0.75;
 
 /**
  * The rows of ONE open window [startMs, startMs + sizeMs) of one window size: an open-addressing
- * table seriesId → row (Int32 slots, load ≤ 0.5) over dense rows whose aggregates live in
- * Float64Array columns. Sketches sit in side arrays only for fields that declare them.
- * Rows keep insertion order, which depends only on the input sequence (deterministic output).
- * Memory for count/sum/min/max/mean of one field: 8 × 4 (columns) + 4 (series id) + 8 (slots)
- * = 44 bytes per row at full capacity.
+ * table keyed by series id (linear probing, any capacity via multiply-shift, load ≤ 0.8) whose
+ * numbers live in one Float64Array, a row's numbers side by side (count, sum, min, max of a field
+ * share a cache line: one miss per update instead of one per column). Sketches sit in side
+ * arrays only for fields that declare them. No deletes: a window's rows go away together when it
+ * is emitted. Slot order, hence emission order, depends only on the input sequence.
+ * Memory for count/sum/min/max/mean of one field: (4 × 8 + 4) / load ≈ 45–48 bytes per row.
  */
 export class WindowTable {
   rows = 0;
-  private cap: number;
-  private slots: Int32Array;
-  private shift: number;
-  seriesIds: Int32Array;
+  cap: number;
+  /** Series id + 1 per slot; 0 = empty. */
+  keys: Int32Array;
+  data: Float64Array;
+  readonly stride: number;
   readonly fields: FieldColumns[];
   /** Bytes held by sketches (maintained incrementally). */
   private sideBytes = 0;
@@ -44,140 +47,163 @@ export class WindowTable {
     readonly sizeMs: number,
     readonly startMs: number,
     layout: readonly FieldLayout[],
-    expectedRows = MIN_ROWS,
+    expectedRows = 0,
   ) {
-    let cap = MIN_ROWS;
-    while (cap < expectedRows) cap *= 2;
-    this.cap = cap;
-    this.slots = new Int32Array(cap * 2);
-    this.shift = 32 - Math.log2(cap * 2);
-    this.seriesIds = new Int32Array(cap);
-    this.fields = layout.map((l) => ({
-      layout: l,
-      count: l.numeric ? new Float64Array(cap) : null,
-      sum: l.sum || l.mean ? new Float64Array(cap) : null,
-      min: l.min ? new Float64Array(cap) : null,
-      max: l.max ? new Float64Array(cap) : null,
-      lastValue: l.last ? new Float64Array(cap) : null,
-      lastTime: l.last ? new Float64Array(cap) : null,
-      lastOffset: l.last ? new Float64Array(cap) : null,
-      sketches: l.quantiles ? [] : null,
-      hlls: l.distinct !== null ? [] : null,
-    }));
+    let stride = 0;
+    this.fields = layout.map((l) => {
+      const take = (on: boolean, n = 1): number => {
+        if (!on) return -1;
+        const at = stride;
+        stride += n;
+        return at;
+      };
+      return {
+        layout: l,
+        count: take(l.numeric),
+        sum: take(l.numeric && (l.sum || l.mean)),
+        min: take(l.min),
+        max: take(l.max),
+        last: take(l.last, 3),
+        sketches: null,
+        hlls: null,
+      };
+    });
+    this.stride = stride;
+    this.cap = Math.max(MIN_SLOTS, Math.ceil(expectedRows / HINT_LOAD));
+    this.keys = new Int32Array(this.cap);
+    this.data = new Float64Array(this.cap * stride);
+    this.allocSide();
   }
 
-  /** Bytes held: typed columns at capacity, slots, sketch side arrays. */
-  bytes(): number {
-    let b = this.slots.byteLength + this.seriesIds.byteLength + this.sideBytes;
+  /** (Re)allocates the sketch side arrays at the current capacity, empty (packed arrays, not holey). */
+  private allocSide(): void {
     for (const f of this.fields) {
-      for (const c of [f.count, f.sum, f.min, f.max, f.lastValue, f.lastTime, f.lastOffset])
-        if (c) b += c.byteLength;
+      f.sketches = f.layout.quantiles ? new Array<DDSketch | null>(this.cap).fill(null) : null;
+      f.hlls = f.layout.distinct !== null ? new Array<HyperLogLog | null>(this.cap).fill(null) : null;
+    }
+  }
+
+  /** Bytes held: key slots, the data column, sketch side arrays. */
+  bytes(): number {
+    let b = this.keys.byteLength + this.data.byteLength + this.sideBytes;
+    for (const f of this.fields) {
       if (f.sketches) b += f.sketches.length * 8;
       if (f.hlls) b += f.hlls.length * 8;
     }
     return b;
   }
 
-  /** The row of `seriesId`, or -1. */
-  find(seriesId: number): number {
-    const mask = this.slots.length - 1;
-    let i = Math.imul(seriesId, FIB) >>> this.shift;
+  private home(seriesId: number): number {
+    // Fibonacci hashing then multiply-shift into [0, cap).
+    const h = Math.imul(seriesId, 0x9e3779b1) >>> 0;
+    const i = Math.floor((h / 4294967296) * this.cap);
+    return i < this.cap ? i : 0;
+  }
+
+  /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
+  slotOf(seriesId: number): number {
+    const key = seriesId + 1;
+    const keys = this.keys;
+    const cap = this.cap;
+    let i = this.home(seriesId);
     for (;;) {
-      const s = this.slots[i]!;
-      if (s === 0) return -1;
-      if (this.seriesIds[s - 1] === seriesId) return s - 1;
-      i = (i + 1) & mask;
+      const k = keys[i]!;
+      if (k === key) return i;
+      if (k === 0) break;
+      if (++i === cap) i = 0;
     }
+    if (this.rows + 1 > cap * MAX_LOAD) {
+      this.grow(Math.ceil(cap * 1.5));
+      return this.slotOf(seriesId);
+    }
+    keys[i] = key;
+    this.rows++;
+    this.initRow(i);
+    this.isNew = true;
+    return i;
   }
 
-  /** Appends a row for a series not in the table yet; returns it. */
-  insert(seriesId: number): number {
-    if (this.rows === this.cap) this.grow();
-    const row = this.rows++;
-    this.seriesIds[row] = seriesId;
-    this.place(seriesId, row);
+  /** Set by {@link slotOf} when it created the row; the caller resets it. */
+  isNew = false;
+
+  private initRow(slot: number): void {
+    const d = this.data;
+    const base = slot * this.stride;
     for (const f of this.fields) {
-      if (f.min) f.min[row] = Number.POSITIVE_INFINITY;
-      if (f.max) f.max[row] = Number.NEGATIVE_INFINITY;
-      if (f.lastTime) f.lastTime[row] = Number.NEGATIVE_INFINITY;
-      if (f.lastOffset) f.lastOffset[row] = -1;
-      if (f.lastValue) f.lastValue[row] = Number.NaN;
-      if (f.sketches) f.sketches.push(null);
-      if (f.hlls) f.hlls.push(null);
+      if (f.min >= 0) d[base + f.min] = Number.POSITIVE_INFINITY;
+      if (f.max >= 0) d[base + f.max] = Number.NEGATIVE_INFINITY;
+      if (f.last >= 0) {
+        d[base + f.last] = Number.NaN;
+        d[base + f.last + 1] = Number.NEGATIVE_INFINITY;
+        d[base + f.last + 2] = -1;
+      }
     }
-    return row;
   }
 
-  private place(seriesId: number, row: number): void {
-    const mask = this.slots.length - 1;
-    let i = Math.imul(seriesId, FIB) >>> this.shift;
-    while (this.slots[i] !== 0) i = (i + 1) & mask;
-    this.slots[i] = row + 1;
-  }
-
-  private grow(): void {
-    const cap = this.cap * 2;
-    const widen = (a: Float64Array | null): Float64Array | null => {
-      if (!a) return null;
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const ids = new Int32Array(cap);
-    ids.set(this.seriesIds);
-    this.seriesIds = ids;
-    for (const f of this.fields) {
-      f.count = widen(f.count);
-      f.sum = widen(f.sum);
-      f.min = widen(f.min);
-      f.max = widen(f.max);
-      f.lastValue = widen(f.lastValue);
-      f.lastTime = widen(f.lastTime);
-      f.lastOffset = widen(f.lastOffset);
-    }
+  private grow(cap: number): void {
+    const oldKeys = this.keys;
+    const oldData = this.data;
+    const stride = this.stride;
+    const oldSketches = this.fields.map((f) => f.sketches);
+    const oldHlls = this.fields.map((f) => f.hlls);
     this.cap = cap;
-    this.slots = new Int32Array(cap * 2);
-    this.shift = 32 - Math.log2(cap * 2);
-    for (let r = 0; r < this.rows; r++) this.place(this.seriesIds[r]!, r);
+    this.keys = new Int32Array(cap);
+    this.data = new Float64Array(cap * stride);
+    this.allocSide();
+    for (let s = 0; s < oldKeys.length; s++) {
+      const k = oldKeys[s]!;
+      if (k === 0) continue;
+      let i = this.home(k - 1);
+      while (this.keys[i] !== 0) if (++i === cap) i = 0;
+      this.keys[i] = k;
+      this.data.set(oldData.subarray(s * stride, s * stride + stride), i * stride);
+      this.fields.forEach((f, n) => {
+        if (f.sketches) f.sketches[i] = oldSketches[n]![s] ?? null;
+        if (f.hlls) f.hlls[i] = oldHlls[n]![s] ?? null;
+      });
+    }
   }
 
   /**
-   * Adds one record's field values to `row`. `numbers`/`strings` are the decoded record's maps.
-   * Returns the bytes the sketches grew by (for memory accounting).
+   * Adds one record's field values to the row at `slot`. Returns the bytes the sketches grew by
+   * (for memory accounting).
    */
   update(
-    row: number,
+    slot: number,
     numbers: Record<string, number>,
     strings: Record<string, string>,
     timeMs: number,
     offset: number,
   ): number {
     let grown = 0;
+    const d = this.data;
+    const base = slot * this.stride;
     const fields = this.fields;
     for (let k = 0; k < fields.length; k++) {
       const f = fields[k]!;
       const l = f.layout;
-      if (l.numeric) {
+      if (f.count >= 0) {
         const v = numbers[l.name];
         if (v !== undefined) {
-          f.count![row]! += 1;
-          if (f.sum) f.sum[row]! += v;
-          if (f.min && v < f.min[row]!) f.min[row] = v;
-          if (f.max && v > f.max[row]!) f.max[row] = v;
-          if (f.lastTime) {
-            const t = f.lastTime[row]!;
+          d[base + f.count]! += 1;
+          if (f.sum >= 0) d[base + f.sum]! += v;
+          if (f.min >= 0 && v < d[base + f.min]!) d[base + f.min] = v;
+          if (f.max >= 0 && v > d[base + f.max]!) d[base + f.max] = v;
+          if (f.last >= 0) {
+            const at = base + f.last;
+            const t = d[at + 1]!;
             // Ties on event time go to the later offset (records arrive in offset order).
-            if (timeMs > t || (timeMs === t && offset >= f.lastOffset![row]!)) {
-              f.lastTime[row] = timeMs;
-              f.lastOffset![row] = offset;
-              f.lastValue![row] = v;
+            if (timeMs > t || (timeMs === t && offset >= d[at + 2]!)) {
+              d[at] = v;
+              d[at + 1] = timeMs;
+              d[at + 2] = offset;
             }
           }
           if (f.sketches) {
-            let sk = f.sketches[row]!;
+            let sk = f.sketches[slot];
             if (!sk) {
               sk = new DDSketch(l.quantiles!.relativeAccuracy);
-              f.sketches[row] = sk;
+              f.sketches[slot] = sk;
               grown += sk.bytes();
             }
             grown += sk.add(v);
@@ -187,10 +213,10 @@ export class WindowTable {
       if (f.hlls) {
         const s = strings[l.name];
         if (s !== undefined) {
-          let h = f.hlls[row]!;
+          let h = f.hlls[slot];
           if (!h) {
             h = new HyperLogLog(l.distinct!);
-            f.hlls[row] = h;
+            f.hlls[slot] = h;
             grown += h.bytes();
           }
           grown += h.add(s);
@@ -201,44 +227,38 @@ export class WindowTable {
     return grown;
   }
 
-  /** The mergeable state of one field at `row` (sketches shared, not copied). */
-  fieldState(row: number, k: number): FieldState {
+  /** The mergeable state of field `k` at `slot` (sketches shared, not copied). */
+  fieldState(slot: number, k: number): FieldState {
     const f = this.fields[k]!;
     const s = emptyFieldState({ ...f.layout, quantiles: null, distinct: null });
-    if (f.count) s.count = f.count[row]!;
-    if (f.sum) s.sum = f.sum[row]!;
-    if (f.min) s.min = f.min[row]!;
-    if (f.max) s.max = f.max[row]!;
-    if (f.lastValue) {
-      s.lastValue = f.lastValue[row]!;
-      s.lastTimeMs = f.lastTime![row]!;
-      s.lastOffset = f.lastOffset![row]!;
+    const d = this.data;
+    const base = slot * this.stride;
+    if (f.count >= 0) s.count = d[base + f.count]!;
+    if (f.sum >= 0) s.sum = d[base + f.sum]!;
+    if (f.min >= 0) s.min = d[base + f.min]!;
+    if (f.max >= 0) s.max = d[base + f.max]!;
+    if (f.last >= 0) {
+      s.lastValue = d[base + f.last]!;
+      s.lastTimeMs = d[base + f.last + 1]!;
+      s.lastOffset = d[base + f.last + 2]!;
     }
-    s.sketch = f.sketches ? (f.sketches[row] ?? null) : null;
-    s.hll = f.hlls ? (f.hlls[row] ?? null) : null;
+    s.sketch = f.sketches ? (f.sketches[slot] ?? null) : null;
+    s.hll = f.hlls ? (f.hlls[slot] ?? null) : null;
     return s;
   }
 
-  /** Rows in insertion order: series id and every column (for a snapshot). */
+  /** The exact slot layout (empty slots included), so a restored table emits in the same order. */
   write(w: ByteWriter): void {
-    w.f64(this.sizeMs).f64(this.startMs).u32(this.rows);
-    w.raw(this.seriesIds, this.rows * 4);
+    w.f64(this.sizeMs).f64(this.startMs).u32(this.cap).u32(this.rows);
+    w.raw(this.keys, this.cap * 4);
+    w.raw(this.data, this.cap * this.stride * 8);
     for (const f of this.fields) {
-      for (const c of [f.count, f.sum, f.min, f.max, f.lastValue, f.lastTime, f.lastOffset]) {
-        if (c) w.raw(c, this.rows * 8);
-      }
-      if (f.sketches) {
-        for (let r = 0; r < this.rows; r++) {
-          const sk = f.sketches[r];
-          w.u8(sk ? 1 : 0);
-          if (sk) sk.write(w);
-        }
-      }
-      if (f.hlls) {
-        for (let r = 0; r < this.rows; r++) {
-          const h = f.hlls[r];
-          w.u8(h ? 1 : 0);
-          if (h) h.write(w);
+      for (const side of [f.sketches, f.hlls]) {
+        if (!side) continue;
+        for (let s = 0; s < this.cap; s++) {
+          const x = this.keys[s] !== 0 ? side[s] : undefined;
+          w.u8(x ? 1 : 0);
+          if (x) x.write(w);
         }
       }
     }
@@ -247,28 +267,35 @@ export class WindowTable {
   static read(r: ByteReader, layout: readonly FieldLayout[]): WindowTable {
     const sizeMs = r.f64();
     const startMs = r.f64();
+    const cap = r.u32();
     const rows = r.u32();
-    r.expect(rows <= 1 << 30, `window table of ${rows} rows`);
-    const t = new WindowTable(sizeMs, startMs, layout, rows);
+    r.expect(
+      cap >= MIN_SLOTS && cap <= 1 << 30 && rows <= cap,
+      `window table of ${rows} rows in ${cap} slots`,
+    );
+    const t = new WindowTable(sizeMs, startMs, layout, 0);
+    t.cap = cap;
     t.rows = rows;
-    r.rawInto(t.seriesIds, rows * 4);
-    for (let row = 0; row < rows; row++) t.place(t.seriesIds[row]!, row);
+    t.keys = new Int32Array(cap);
+    t.data = new Float64Array(cap * t.stride);
+    t.allocSide();
+    r.rawInto(t.keys, cap * 4);
+    r.rawInto(t.data, cap * t.stride * 8);
     for (const f of t.fields) {
-      for (const c of [f.count, f.sum, f.min, f.max, f.lastValue, f.lastTime, f.lastOffset]) {
-        if (c) r.rawInto(c, rows * 8);
-      }
       if (f.sketches) {
-        for (let row = 0; row < rows; row++) {
-          const sk = r.u8() === 1 ? DDSketch.read(r) : null;
-          f.sketches.push(sk);
-          if (sk) t.sideBytes += sk.bytes();
+        for (let s = 0; s < cap; s++) {
+          if (r.u8() !== 1) continue;
+          const sk = DDSketch.read(r);
+          f.sketches[s] = sk;
+          t.sideBytes += sk.bytes();
         }
       }
       if (f.hlls) {
-        for (let row = 0; row < rows; row++) {
-          const h = r.u8() === 1 ? HyperLogLog.read(r) : null;
-          f.hlls.push(h);
-          if (h) t.sideBytes += h.bytes();
+        for (let s = 0; s < cap; s++) {
+          if (r.u8() !== 1) continue;
+          const h = HyperLogLog.read(r);
+          f.hlls[s] = h;
+          t.sideBytes += h.bytes();
         }
       }
     }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { coreBench } from '../../../test/bench/core-bench.js';
 import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
@@ -19,7 +20,7 @@ export interface BenchDefinition {
 }
 
 /** Benchmarks register here: one import and one entry per benchmark module. */
-const benches: BenchDefinition[] = [forecastBench, decodeBench, stateMachineBench];
+const benches: BenchDefinition[] = [forecastBench, decodeBench, stateMachineBench, coreBench];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
   const bench = program

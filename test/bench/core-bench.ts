@@ -1,0 +1,369 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
+import { PartitionEngine } from '../../aggregator/engine/partition-engine.js';
+import { type PipelineConfig, pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
+import { MemoryManager } from '../../aggregator/store/memory-manager.js';
+import { windowStart } from '../../aggregator/window/tumbling-window.js';
+import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+
+export interface CoreBenchOptions {
+  /** Distinct series keys (default 1M). */
+  keys?: number;
+  /** Records fed (default 12M). */
+  records?: number;
+  /** Mean records per series per 1-minute window (sets how fast event time advances; default 6). */
+  perSeriesWindow?: number;
+  /** Records between two drains of closed windows, as a worker does between sink writes. */
+  drainEvery?: number;
+  /** Out-of-order jitter of event times, ms (allowed lateness is twice this). */
+  jitterMs?: number;
+}
+
+export interface CoreBenchResult {
+  keys: number;
+  records: number;
+  windows: string[];
+  aggregates: string[];
+  core: {
+    /**
+     * Records applied per CPU second of this process (each updates one row per window size).
+     * CPU time, not wall time: the machine is shared, and the target is "on one core".
+     */
+    updatesPerSec: number;
+    /** Records per wall-clock second (lower when other processes take the CPU). */
+    updatesPerWallSec: number;
+    cpuSeconds: number;
+    /** Row updates per second (records × window sizes). */
+    rowUpdatesPerSec: number;
+    seconds: number;
+    resultsEmitted: number;
+  };
+  /** Memory-manager bytes per live (series, window) row with every key live in both window sizes. */
+  bytesPerSeries: number;
+  /** The same bytes per live series key (both window sizes together). */
+  bytesPerKey: number;
+  stateBytes: number;
+  liveSeriesWindows: number;
+  baseline: {
+    description: string;
+    /** Per CPU second, like the core's. */
+    updatesPerSec: number;
+    updatesPerWallSec: number;
+    cpuSeconds: number;
+    seconds: number;
+    resultsEmitted: number;
+    /** JS heap growth per live (series, window) entry, measured after a forced GC. */
+    bytesPerSeries: number;
+  };
+  /** core / baseline updates per second. */
+  speedup: number;
+  /** baseline / core bytes per (series, window). */
+  memoryRatio: number;
+  targets: { updatesPerSec: number; bytesPerSeries: number };
+}
+
+const WINDOWS = ['1m', '10m'];
+const KINDS = ['count', 'sum', 'min', 'max', 'mean'] as const;
+
+function benchPipeline(latenessMs: number): PipelineConfig {
+  return pipelineSchema.parse({
+    name: 'core-bench',
+    source: { topics: ['in'] },
+    keyFields: ['device'],
+    eventTimeField: 'ts',
+    windows: WINDOWS,
+    allowedLatenessMs: latenessMs,
+    aggregates: [{ field: 'value', kinds: [...KINDS] }],
+    sink: { type: 'cassandra', table: 'results' },
+  });
+}
+
+/** Deterministic input: xorshift32 picks keys and values; event time advances at a steady rate with jitter. */
+class InputStream {
+  private s = 0x2545f491;
+  readonly record: DecodedRecord;
+  private readonly numbers: Record<string, number> = { value: 0 };
+  private readonly msPerRecord: number;
+
+  constructor(
+    private readonly keyStrings: string[],
+    perSeriesWindow: number,
+    private readonly jitterMs: number,
+    private readonly t0: number,
+  ) {
+    this.msPerRecord = 60_000 / (keyStrings.length * perSeriesWindow);
+    this.record = {
+      seriesKey: '',
+      keyValues: {},
+      eventTimeMs: 0,
+      numbers: this.numbers,
+      strings: {},
+      raw: {},
+    };
+  }
+
+  private next(): number {
+    let x = this.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.s = x;
+    return x >>> 0;
+  }
+
+  /** Fills the shared record with input `i` (the engine does not keep the object). */
+  fill(i: number): DecodedRecord {
+    const r = this.next();
+    this.record.seriesKey = this.keyStrings[r % this.keyStrings.length]!;
+    const jitter = ((r >>> 20) % (2 * this.jitterMs + 1)) - this.jitterMs;
+    this.record.eventTimeMs = Math.max(this.t0, Math.floor(this.t0 + i * this.msPerRecord) + jitter);
+    this.numbers['value'] = ((r >>> 8) % 100_000) / 100;
+    return this.record;
+  }
+}
+
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    gc();
+  };
+}
+
+function heapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+interface Agg {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * The obvious plain-JS implementation of the same work: per window size a Map from window start
+ * to a Map from series key to an aggregate object, windows closed on the same watermark rule.
+ */
+class MapBaseline {
+  readonly open: Map<number, Map<string, Agg>>[];
+  private watermark = Number.NEGATIVE_INFINITY;
+  emitted = 0;
+
+  constructor(
+    private readonly sizes: number[],
+    private readonly latenessMs: number,
+  ) {
+    this.open = sizes.map(() => new Map());
+  }
+
+  process(r: DecodedRecord): void {
+    const t = r.eventTimeMs;
+    if (t < windowStart(this.watermark - this.latenessMs, this.sizes[0]!)) return;
+    if (t > this.watermark) this.watermark = t;
+    const v = r.numbers['value']!;
+    for (let i = 0; i < this.sizes.length; i++) {
+      const start = windowStart(t, this.sizes[i]!);
+      const byStart = this.open[i]!;
+      let rows = byStart.get(start);
+      if (!rows) {
+        rows = new Map();
+        byStart.set(start, rows);
+      }
+      const a = rows.get(r.seriesKey);
+      if (a) {
+        a.count++;
+        a.sum += v;
+        if (v < a.min) a.min = v;
+        if (v > a.max) a.max = v;
+      } else rows.set(r.seriesKey, { count: 1, sum: v, min: v, max: v });
+    }
+  }
+
+  drain(): unknown[] {
+    const out: unknown[] = [];
+    this.sizes.forEach((size, i) => {
+      for (const [start, rows] of this.open[i]!) {
+        if (this.watermark < start + size + this.latenessMs) continue;
+        for (const [seriesKey, a] of rows) {
+          out.push({ seriesKey, windowSizeMs: size, windowStartMs: start, ...a, mean: a.sum / a.count });
+        }
+        this.open[i]!.delete(start);
+      }
+    });
+    this.emitted += out.length;
+    return out;
+  }
+
+  liveRows(): number {
+    let n = 0;
+    for (const bySize of this.open) for (const rows of bySize.values()) n += rows.size;
+    return n;
+  }
+}
+
+/**
+ * The aggregation core fed in-process (no Kafka, no decoding): `keys` series, count/sum/min/max/mean
+ * over 1m and 10m windows, closed windows drained as a worker would. The baseline does the same
+ * updates and emissions with Maps of objects, in the same run.
+ */
+export async function measureCore(
+  opts: CoreBenchOptions = {},
+  log: (line: string) => void = () => {},
+): Promise<CoreBenchResult> {
+  const keys = opts.keys ?? 1_000_000;
+  const records = opts.records ?? 12_000_000;
+  const perSeriesWindow = opts.perSeriesWindow ?? 6;
+  const drainEvery = opts.drainEvery ?? 100_000;
+  const jitterMs = opts.jitterMs ?? 2_000;
+  const latenessMs = 2 * jitterMs;
+  const gc = collectGarbage();
+  const t0 = Date.UTC(2026, 0, 1);
+  const keyStrings = Array.from({ length: keys }, (_, i) => `dev-${(i * 2_654_435_761) % 4_294_967_291}`);
+  const pipeline = benchPipeline(latenessMs);
+  const sizes = [...pipeline.windows];
+
+  // --- core ---
+  gc();
+  const memory = new MemoryManager({ budgetBytes: 8 * 1024 ** 3, highWater: 0.9, lowWater: 0.75 });
+  let engine: PartitionEngine | null = new PartitionEngine({
+    pipeline,
+    topic: 'in',
+    partition: 0,
+    memory: memory.account(pipeline.name),
+  });
+  let input = new InputStream(keyStrings, perSeriesWindow, jitterMs, t0);
+  log(`core: ${records} records over ${keys} keys`);
+  let emitted = 0;
+  let start = performance.now();
+  let cpu = process.cpuUsage();
+  for (let i = 0; i < records; i++) {
+    engine.process(input.fill(i), i);
+    if (i % drainEvery === drainEvery - 1) emitted += engine.drainClosed().results.length;
+  }
+  emitted += engine.drainClosed().results.length;
+  const coreSeconds = (performance.now() - start) / 1000;
+  const coreCpu = cpuSecondsSince(cpu);
+  const stats = engine.stats();
+  // Steady state at `keys` series: every key live once in each size, in tables sized from the
+  // previous window (a first window grows by 1.5× steps; later ones start at the right size).
+  engine.release();
+  engine = null;
+  gc();
+  const full = new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('full') });
+  input = new InputStream(keyStrings, perSeriesWindow, 0, t0);
+  const rec = input.record;
+  for (const windowAt of [t0, t0 + 11 * 60_000]) {
+    for (let k = 0; k < keys; k++) {
+      rec.seriesKey = keyStrings[k]!;
+      rec.eventTimeMs = windowAt;
+      rec.numbers['value'] = k;
+      full.process(rec, k);
+    }
+    full.drainClosed();
+  }
+  const fullStats = full.stats();
+  full.release();
+  log(
+    `core: ${(records / coreCpu / 1e6).toFixed(2)}M records per CPU second, ${fullStats.stateBytes} bytes for ${fullStats.openWindows} rows`,
+  );
+
+  // --- baseline ---
+  gc();
+  const baseline = new MapBaseline(sizes, latenessMs);
+  input = new InputStream(keyStrings, perSeriesWindow, jitterMs, t0);
+  log('baseline: Map<string, object> per window');
+  start = performance.now();
+  cpu = process.cpuUsage();
+  for (let i = 0; i < records; i++) {
+    baseline.process(input.fill(i));
+    if (i % drainEvery === drainEvery - 1) baseline.drain();
+  }
+  baseline.drain();
+  const baseSeconds = (performance.now() - start) / 1000;
+  const baseCpu = cpuSecondsSince(cpu);
+  // Baseline memory: a fresh baseline with every key once in each size, measured on the heap.
+  const emptyBase = new MapBaseline(sizes, latenessMs);
+  gc();
+  const before = heapBytes();
+  for (let k = 0; k < keys; k++) {
+    rec.seriesKey = keyStrings[k]!;
+    rec.eventTimeMs = t0;
+    emptyBase.process(rec);
+  }
+  gc();
+  const baseBytesPerSeries = (heapBytes() - before) / emptyBase.liveRows();
+
+  const coreRate = records / coreCpu;
+  const baseRate = records / baseCpu;
+  const bytesPerSeries = fullStats.stateBytes / fullStats.openWindows;
+  return {
+    keys,
+    records,
+    windows: WINDOWS,
+    aggregates: [...KINDS],
+    core: {
+      updatesPerSec: Math.round(coreRate),
+      updatesPerWallSec: Math.round(records / coreSeconds),
+      cpuSeconds: round(coreCpu),
+      rowUpdatesPerSec: Math.round(coreRate * sizes.length),
+      seconds: round(coreSeconds),
+      resultsEmitted: emitted,
+    },
+    bytesPerSeries: round(bytesPerSeries),
+    bytesPerKey: round(fullStats.stateBytes / fullStats.liveSeries),
+    stateBytes: fullStats.stateBytes,
+    liveSeriesWindows: fullStats.openWindows,
+    baseline: {
+      description: 'Map<windowStart, Map<seriesKey, {count,sum,min,max}>> per window size',
+      updatesPerSec: Math.round(baseRate),
+      updatesPerWallSec: Math.round(records / baseSeconds),
+      cpuSeconds: round(baseCpu),
+      seconds: round(baseSeconds),
+      resultsEmitted: baseline.emitted,
+      bytesPerSeries: round(baseBytesPerSeries),
+    },
+    speedup: round(coreRate / baseRate),
+    memoryRatio: round(baseBytesPerSeries / bytesPerSeries),
+    targets: { updatesPerSec: 3_000_000, bytesPerSeries: 64 },
+    ...(stats.lateRecords > 0 ? { lateRecords: stats.lateRecords } : {}),
+  };
+}
+
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function intOption(v: unknown, fallback: number): number {
+  const n = typeof v === 'string' ? Number(v) : fallback;
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`expected a positive integer, got ${String(v)}`);
+  return n;
+}
+
+export const coreBench: BenchDefinition = {
+  name: 'core',
+  description:
+    'Aggregation core alone at 1M keys (count/sum/min/max/mean over 1m and 10m): updates/s and bytes per series, vs a Map baseline',
+  options: (cmd) =>
+    cmd
+      .option('--keys <n>', 'distinct series keys', '1000000')
+      .option('--records <n>', 'records fed', '12000000')
+      .option('--per-series-window <n>', 'mean records per series per 1m window', '6'),
+  run: (opts, log) =>
+    measureCore(
+      {
+        keys: intOption(opts['keys'], 1_000_000),
+        records: intOption(opts['records'], 12_000_000),
+        perSeriesWindow: intOption(opts['perSeriesWindow'], 6),
+      },
+      log,
+    ),
+};

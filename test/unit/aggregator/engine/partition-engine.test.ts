@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type EngineOutputs,
+  PartitionEngine,
+  type WindowResult,
+} from '../../../../aggregator/engine/partition-engine.js';
+import { MemoryManager } from '../../../../aggregator/store/memory-manager.js';
+import { generate, pipeline, T0 } from './engine-fixtures.js';
+import { exactQuantile, reference, refKey } from './reference.js';
+
+const SIZES = [60_000, 300_000];
+const LATENESS = 10_000;
+
+function runAll(engine: PartitionEngine, records: ReturnType<typeof generate>, drainEvery: number) {
+  const results: WindowResult[] = [];
+  const late: number[] = [];
+  records.forEach((g, offset) => {
+    const outcome = engine.process(g.record, offset);
+    if (!outcome.ok) {
+      expect(outcome.reason).toBe('late');
+      late.push(offset);
+    }
+    if (offset % drainEvery === 0) {
+      const out = engine.drainClosed();
+      // A window is emitted only once the watermark has passed its end plus the lateness.
+      for (const r of out.results) {
+        expect(engine.watermarkMs()).toBeGreaterThanOrEqual(r.windowStartMs + r.windowSizeMs + LATENESS);
+      }
+      results.push(...out.results);
+    }
+  });
+  results.push(...engine.flush().results);
+  return { results, late };
+}
+
+describe('PartitionEngine against an independent reference', () => {
+  const all = generate({ n: 6000, keys: 40, minutes: 30, jitterMs: 25_000, partitions: 3, seed: 7 });
+
+  for (const partition of [0, 1, 2]) {
+    it(`partition ${partition}: exact count/sum/min/max/mean/last, quantiles within α, distinct within HLL error, late refused`, () => {
+      const records = all.filter((g) => g.partition === partition);
+      const ref = reference(
+        records.map((g) => g.record),
+        SIZES,
+        LATENESS,
+      );
+      const engine = new PartitionEngine({ pipeline: pipeline(), topic: 'in', partition });
+      const { results, late } = runAll(engine, records, 17);
+
+      expect(ref.lateOffsets.length).toBeGreaterThan(0);
+      expect(late).toEqual(ref.lateOffsets);
+      expect(engine.stats().lateRecords).toBe(ref.lateOffsets.length);
+
+      const seen = new Set<string>();
+      for (const r of results) {
+        const k = refKey(r.seriesKey, r.windowSizeMs, r.windowStartMs);
+        expect(seen.has(k), `emitted twice: ${k}`).toBe(false);
+        seen.add(k);
+        const w = ref.windows.get(k);
+        expect(w, `unexpected window ${k}`).toBeDefined();
+        if (!w) continue;
+        expect(r.keyValues).toEqual(w.keyValues);
+        const a = r.aggregates['temp']!;
+        expect(a.count).toBe(w.temps.length);
+        expect(a.sum).toBe(w.sum);
+        if (w.temps.length > 0) {
+          expect(a.min).toBe(Math.min(...w.temps));
+          expect(a.max).toBe(Math.max(...w.temps));
+          expect(a.mean).toBe(w.sum / w.temps.length);
+          expect(a.last).toBe(w.last!.value);
+          for (const q of [0.5, 0.9, 0.99]) {
+            const exact = exactQuantile(w.temps, q);
+            expect(Math.abs(a.quantiles![String(q)]! - exact)).toBeLessThanOrEqual(
+              0.01 * Math.abs(exact) + 1e-9,
+            );
+          }
+        } else {
+          expect(a.min).toBeUndefined();
+        }
+        const distinct = r.aggregates['user']!.distinct!;
+        expect(Math.abs(distinct - w.users.size)).toBeLessThanOrEqual(Math.max(2, 0.05 * w.users.size));
+      }
+      expect(seen.size).toBe(ref.windows.size);
+      expect(engine.stats().openWindows).toBe(0);
+      expect(engine.stats().liveSeries).toBe(0);
+    });
+  }
+
+  it('larger windows equal the merge of the smaller windows inside them', () => {
+    const engine = new PartitionEngine({ pipeline: pipeline(), topic: 'in', partition: 0 });
+    const { results } = runAll(
+      engine,
+      all.filter((g) => g.partition === 0),
+      50,
+    );
+    const small = results.filter((r) => r.windowSizeMs === 60_000);
+    for (const big of results.filter((r) => r.windowSizeMs === 300_000)) {
+      const inside = small.filter(
+        (s) =>
+          s.seriesKey === big.seriesKey &&
+          s.windowStartMs >= big.windowStartMs &&
+          s.windowStartMs < big.windowStartMs + 300_000,
+      );
+      expect(inside.reduce((n, s) => n + s.aggregates['temp']!.count!, 0)).toBe(
+        big.aggregates['temp']!.count,
+      );
+    }
+  });
+});
+
+describe('PartitionEngine snapshot and restore', () => {
+  const withMachine = pipeline({
+    aggregates: [
+      { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last', 'quantiles'] },
+      { field: 'user', kinds: ['distinct'] },
+    ],
+    sink: { type: 'kafka', topic: 'partials' },
+    stateMachines: [
+      {
+        name: 'heat',
+        states: ['cold', 'hot', 'silent'],
+        initial: 'cold',
+        transitions: [
+          { from: 'cold', to: 'hot', when: { field: 'temp', op: 'gt', value: 1200 } },
+          { from: '*', to: 'cold', when: { field: 'temp', op: 'lt', value: 0 } },
+        ],
+        timeouts: [{ state: 'hot', afterMs: 120_000, to: 'silent' }],
+      },
+    ],
+  });
+  const records = generate({ n: 1500, keys: 25, minutes: 15, jitterMs: 20_000, partitions: 1, seed: 11 });
+
+  function collect(engine: PartitionEngine, from: number, to: number, sink: EngineOutputs[]): void {
+    for (let i = from; i < to; i++) {
+      engine.process(records[i]!.record, i);
+      if (i % 37 === 0) sink.push(engine.drainClosed());
+    }
+  }
+
+  it.each([0, 700, 1499])(
+    'snapshot at record %i, restore, continue: outputs equal an uninterrupted run',
+    (k) => {
+      const opts = { pipeline: withMachine, topic: 'in', partition: 4 };
+      const straight: EngineOutputs[] = [];
+      const a = new PartitionEngine(opts);
+      collect(a, 0, records.length, straight);
+      straight.push(a.flush());
+
+      const resumed: EngineOutputs[] = [];
+      const b = new PartitionEngine(opts);
+      collect(b, 0, k, resumed);
+      const snap = b.snapshot();
+      b.release();
+      const c = PartitionEngine.restore(opts, snap);
+      expect(c.snapshot()).toEqual(snap);
+      collect(c, k, records.length, resumed);
+      resumed.push(c.flush());
+
+      // Byte-for-byte: partials as base64 (a deep compare of typed arrays is slow).
+      const norm = (o: EngineOutputs[]) =>
+        JSON.stringify(o, (_k, v: unknown) =>
+          v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+        );
+      expect(norm(resumed)).toBe(norm(straight));
+      const all = straight.flatMap((o) => o.results);
+      expect(all.length).toBeGreaterThan(100);
+      expect(all.every((r) => r.partial instanceof Uint8Array)).toBe(true);
+      expect(straight.flatMap((o) => o.transitions).length).toBeGreaterThan(0);
+    },
+    30_000,
+  );
+
+  it('rejects a snapshot of another pipeline and corrupt bytes, naming the problem', () => {
+    const opts = { pipeline: withMachine, topic: 'in', partition: 0 };
+    const snap = new PartitionEngine(opts).snapshot();
+    expect(() => PartitionEngine.restore({ ...opts, pipeline: pipeline({ name: 'other' }) }, snap)).toThrow(
+      /pipeline "metrics", not "other"/,
+    );
+    expect(() => PartitionEngine.restore(opts, snap.subarray(0, snap.length - 3))).toThrow(/corrupt/);
+    expect(() => PartitionEngine.restore(opts, new Uint8Array([1, 2, 3, 4, 5]))).toThrow(/bad magic/);
+  });
+});
+
+describe('PartitionEngine memory accounting', () => {
+  it('charges its account, pauses above high water, resumes under low water after windows close, releases all', () => {
+    const memory = new MemoryManager({ budgetBytes: 200_000, highWater: 0.8, lowWater: 0.5 });
+    const p = pipeline({
+      aggregates: [{ field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean'] }],
+      allowedLatenessMs: 0,
+    });
+    const engine = new PartitionEngine({
+      pipeline: p,
+      topic: 'in',
+      partition: 0,
+      memory: memory.account(p.name),
+    });
+    expect(memory.pressure()).toBe('ok');
+    let i = 0;
+    while (memory.pressure() === 'ok' && i < 100_000) {
+      engine.process(
+        {
+          seriesKey: `k${i}`,
+          keyValues: { site: 's', device: `k${i}` },
+          eventTimeMs: T0,
+          numbers: { temp: i },
+          strings: {},
+          raw: {},
+        },
+        i,
+      );
+      i++;
+      if (i % 100 === 0) engine.stats();
+    }
+    expect(memory.pressure()).toBe('pause');
+    expect(memory.report().byPipeline['metrics']).toBe(engine.stats().stateBytes);
+    expect(memory.liveSeries()).toBe(i);
+    // Still paused between the marks (hysteresis), until the windows close and are drained.
+    engine.process(
+      {
+        seriesKey: 'late-key',
+        keyValues: { site: 's', device: 'x' },
+        eventTimeMs: T0 + 600_000,
+        numbers: { temp: 1 },
+        strings: {},
+        raw: {},
+      },
+      i,
+    );
+    expect(engine.drainClosed().results.length).toBe(2 * i);
+    expect(memory.liveSeries()).toBe(1);
+    // The windows opened meanwhile were sized for the keys then live; once they close too, only
+    // the dictionary's arrays remain.
+    engine.process(
+      {
+        seriesKey: 'k0',
+        keyValues: { site: 's', device: 'k0' },
+        eventTimeMs: T0 + 1_200_000,
+        numbers: { temp: 1 },
+        strings: {},
+        raw: {},
+      },
+      i + 1,
+    );
+    expect(engine.drainClosed().results.length).toBe(2);
+    expect(memory.usedBytes()).toBeLessThan(0.5 * 200_000);
+    expect(memory.pressure()).toBe('ok');
+    engine.release();
+    expect(memory.usedBytes()).toBe(0);
+    expect(memory.liveSeries()).toBe(0);
+  });
+});
