@@ -132,7 +132,6 @@ export class PartialMerger {
       const s = p.fields[l.name];
       if (!s) return `partial of ${p.seriesKey} has no field "${l.name}"`;
       if (l.quantiles && !s.sketch && s.count > 0) return `partial field "${l.name}" has no quantile sketch`;
-      if (l.distinct !== null && !s.hll) return `partial field "${l.name}" has no HyperLogLog`;
       if (l.quantiles && s.sketch && s.sketch.relativeAccuracy !== l.quantiles.relativeAccuracy) {
         return `partial field "${l.name}" has relative accuracy ${s.sketch.relativeAccuracy}, not ${l.quantiles.relativeAccuracy}`;
       }

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { decodePartial, encodePartial } from '../../../../aggregator/aggregates/partial-codec.js';
+import { PartitionEngine, type WindowResult } from '../../../../aggregator/engine/partition-engine.js';
+import { generate, pipeline, rng } from './engine-fixtures.js';
+
+const level1 = pipeline({
+  windows: ['1m'],
+  allowedLatenessMs: 30_000,
+  aggregates: [
+    { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last', 'quantiles'] },
+    { field: 'user', kinds: ['distinct'] },
+  ],
+  sink: { type: 'cassandra', table: 'l1' },
+  nextLevel: { topic: 'by-site', keyFields: ['site'] },
+});
+const level2 = pipeline({
+  name: 'sites',
+  source: { topics: ['by-site'], format: 'partial' },
+  keyFields: ['site'],
+  windows: ['5m', '10m'],
+  allowedLatenessMs: 120_000,
+  aggregates: level1.aggregates,
+  sink: { type: 'cassandra', table: 'l2' },
+});
+
+/** Level-1 partials of 2 partitions, interleaved as an intermediate topic partition would see them. */
+function level1Partials(): Uint8Array[] {
+  const input = generate({ n: 4000, keys: 30, minutes: 40, jitterMs: 5_000, partitions: 2, seed: 3 });
+  const perPartition: WindowResult[][] = [0, 1].map((partition) => {
+    const e = new PartitionEngine({ pipeline: level1, topic: 'in', partition });
+    const out: WindowResult[] = [];
+    input.forEach((g, i) => {
+      if (g.partition !== partition) return;
+      e.process(g.record, i);
+      out.push(...e.drainClosed().results);
+    });
+    out.push(...e.flush().results);
+    return out;
+  });
+  const merged: Uint8Array[] = [];
+  const [a, b] = perPartition as [WindowResult[], WindowResult[]];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i]) merged.push(a[i]!.partial!);
+    if (b[i]) merged.push(b[i]!.partial!);
+  }
+  return merged;
+}
+
+function runLevel2(partials: Uint8Array[]): WindowResult[] {
+  const e = new PartitionEngine({ pipeline: level2, topic: 'by-site', partition: 0 });
+  const out: WindowResult[] = [];
+  partials.forEach((p, i) => {
+    const outcome = e.processPartial(p, i);
+    expect(outcome, JSON.stringify(outcome)).toEqual({ ok: true });
+    out.push(...e.drainClosed().results);
+  });
+  out.push(...e.flush().results);
+  return out.sort(
+    (x, y) =>
+      x.windowSizeMs - y.windowSizeMs ||
+      x.windowStartMs - y.windowStartMs ||
+      (x.seriesKey < y.seriesKey ? -1 : 1),
+  );
+}
+
+describe('level-2 merge of level-1 partials', () => {
+  const partials = level1Partials();
+
+  it('every partial names its origin, series and window', () => {
+    const p = decodePartial(partials[0]!);
+    expect(p.origin).toEqual({ pipeline: 'metrics', topic: 'in', partition: expect.any(Number) });
+    expect(p.windowSizeMs).toBe(60_000);
+    expect(encodePartial(p)).toEqual(partials[0]);
+  });
+
+  it('rolls up to coarser keys and windows: exact counts, sums, min, max against a direct rollup of the partials', () => {
+    const results = runLevel2(partials);
+    const direct = new Map<string, { count: number; sum: number; min: number; max: number }>();
+    for (const bytes of partials) {
+      const p = decodePartial(bytes);
+      for (const size of [300_000, 600_000]) {
+        const start = Math.floor(p.windowStartMs / size) * size;
+        const k = `${p.keyValues['site']}@${size}@${start}`;
+        const d = direct.get(k) ?? { count: 0, sum: 0, min: Infinity, max: -Infinity };
+        const f = p.fields['temp']!;
+        d.count += f.count;
+        d.sum += f.sum;
+        d.min = Math.min(d.min, f.min);
+        d.max = Math.max(d.max, f.max);
+        direct.set(k, d);
+      }
+    }
+    expect(results.length).toBe(direct.size);
+    for (const r of results) {
+      const d = direct.get(`${r.keyValues['site']}@${r.windowSizeMs}@${r.windowStartMs}`)!;
+      expect(r.aggregates['temp']).toMatchObject({ count: d.count, sum: d.sum, min: d.min, max: d.max });
+      expect(r.aggregates['temp']!.quantiles!['0.5']).toBeTypeOf('number');
+    }
+  });
+
+  it('a level-1 replay re-sending partials (duplicated, reordered) changes nothing: partials are replaced by origin', () => {
+    const clean = runLevel2(partials);
+    const r = rng(5);
+    const replayed: Uint8Array[] = [];
+    partials.forEach((p, i) => {
+      replayed.push(p);
+      // Re-send a recent partial now and then, as a restarted level-1 worker replaying from its checkpoint would.
+      if (r() < 0.3 && i > 5) replayed.push(partials[i - Math.floor(r() * 5)]!);
+    });
+    expect(replayed.length).toBeGreaterThan(partials.length);
+    expect(runLevel2(replayed)).toEqual(clean);
+  });
+
+  it('refuses malformed partials and partials that do not fit the pipeline as bad_partial', () => {
+    const e = new PartitionEngine({ pipeline: level2, topic: 'by-site', partition: 0 });
+    expect(e.processPartial(new Uint8Array([1, 2, 3]), 0)).toMatchObject({
+      ok: false,
+      reason: 'bad_partial',
+    });
+    expect(e.processPartial(partials[0]!.subarray(0, 40), 1)).toMatchObject({
+      ok: false,
+      reason: 'bad_partial',
+    });
+    const p = decodePartial(partials[0]!);
+    p.windowSizeMs = 7_000;
+    expect(e.processPartial(encodePartial(p), 2)).toMatchObject({
+      ok: false,
+      reason: 'bad_partial',
+      detail: expect.stringMatching(/7000 ms/),
+    });
+    const raw = new PartitionEngine({ pipeline: level1, topic: 'in', partition: 0 });
+    expect(raw.processPartial(partials[0]!, 0)).toMatchObject({ ok: false, reason: 'bad_partial' });
+  });
+
+  it('level-2 state survives snapshot and restore', () => {
+    const opts = { pipeline: level2, topic: 'by-site', partition: 0 };
+    const a = new PartitionEngine(opts);
+    const half = Math.floor(partials.length / 2);
+    const out: WindowResult[] = [];
+    partials.slice(0, half).forEach((p, i) => {
+      a.processPartial(p, i);
+      out.push(...a.drainClosed().results);
+    });
+    const b = PartitionEngine.restore(opts, a.snapshot());
+    partials.slice(half).forEach((p, i) => {
+      b.processPartial(p, half + i);
+      out.push(...b.drainClosed().results);
+    });
+    out.push(...b.flush().results);
+    const sort = (x: WindowResult, y: WindowResult) =>
+      x.windowSizeMs - y.windowSizeMs ||
+      x.windowStartMs - y.windowStartMs ||
+      (x.seriesKey < y.seriesKey ? -1 : 1);
+    expect(out.sort(sort)).toEqual(runLevel2(partials));
+  });
+});
