@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type LocalService, type ProgressReporter, type ServiceHealth, StackError } from './local-service.js';
 import { projectRoot, type StackPaths, stackPaths } from './paths.js';
 import {
+  assertPortFree,
   commandVersion,
   isAlive,
   isPortFree,
@@ -98,6 +99,10 @@ export class ImdsService implements LocalService {
         'go not found',
         'install Go 1.22+ (apt-get install golang-go)',
       );
+  }
+
+  async preflight(): Promise<void> {
+    if (this.runningPid() === undefined) await assertPortFree('imds', this.config.imdsPort, 'stack.imdsPort');
   }
 
   async install(progress: ProgressReporter): Promise<void> {

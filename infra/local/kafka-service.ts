@@ -121,6 +121,19 @@ export class KafkaService implements LocalService {
       throw new StackError('kafka', 'MVN_MISSING', 'mvn not found', 'install Maven (apt-get install maven)');
   }
 
+  async preflight(): Promise<void> {
+    if (this.runningPid() !== undefined) return;
+    for (const port of [this.config.kafkaPort, this.config.kafkaControllerPort]) {
+      if (!(await isPortFree(port)))
+        throw new StackError(
+          'kafka',
+          'PORT_TAKEN',
+          `port ${port} on 127.0.0.1 is taken by another process`,
+          `stop that process (ss -ltnp 'sport = :${port}') or set stack.kafkaPort/stack.kafkaControllerPort in the config`,
+        );
+    }
+  }
+
   async install(progress: ProgressReporter): Promise<void> {
     await fetchMavenDeps({
       service: 'kafka',

@@ -8,6 +8,12 @@ export interface LocalService {
   readonly name: ServiceName;
   /** Checks the tools the service needs (java 17, mvn, python3, go) and throws a {@link StackError} naming the fix. */
   checkPrerequisites(): Promise<void>;
+  /**
+   * Optional, cheap checks before anything is installed or started, run only when the service is
+   * not already running (e.g. its ports are free); throws a {@link StackError}. Lets `stack up`
+   * fail in a second, before any download, instead of after the other services started.
+   */
+  preflight?(): Promise<void>;
   /** Downloads or builds what is missing into the cache; a no-op when already cached. */
   install(progress: ProgressReporter): Promise<void>;
   /** Starts the process (detached, pid recorded) unless one is already healthy; waits for real readiness. */

@@ -4,6 +4,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { type LocalService, type ProgressReporter, type ServiceHealth, StackError } from './local-service.js';
 import { type StackPaths, stackPaths } from './paths.js';
 import {
+  assertPortFree,
   commandVersion,
   isAlive,
   isPortFree,
@@ -57,6 +58,10 @@ export class MotoService implements LocalService {
         'python3 cannot create virtualenvs (venv/ensurepip missing)',
         'install python3-venv (apt-get install python3-venv)',
       );
+  }
+
+  async preflight(): Promise<void> {
+    if (this.runningPid() === undefined) await assertPortFree('aws', this.config.awsPort, 'stack.awsPort');
   }
 
   async install(progress: ProgressReporter): Promise<void> {

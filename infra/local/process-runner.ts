@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { type ServiceName, StackError } from './local-service.js';
 
 /** Environment variable set on every process the stack starts; its value identifies the process. */
 export const MARKER_ENV = 'LIVEAGG_STACK_MARKER';
@@ -156,6 +157,17 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     srv.once('error', () => resolveFree(false));
     srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolveFree(true)));
   });
+}
+
+/** Throws a PORT_TAKEN {@link StackError} naming the port, the config key and the fix when the port is in use. */
+export async function assertPortFree(service: ServiceName, port: number, configKey: string): Promise<void> {
+  if (!(await isPortFree(port)))
+    throw new StackError(
+      service,
+      'PORT_TAKEN',
+      `port ${port} on 127.0.0.1 is taken by another process`,
+      `stop that process (ss -ltnp 'sport = :${port}') or set ${configKey} in the config`,
+    );
 }
 
 /**

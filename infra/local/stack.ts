@@ -41,6 +41,8 @@ export async function stackUp(
   const before = await Promise.all(services.map((s) => s.health()));
   const wasRunning = new Set(services.filter((_, i) => before[i]?.pid !== undefined).map((s) => s.name));
 
+  await Promise.all(services.filter((s) => !wasRunning.has(s.name)).map((s) => s.preflight?.()));
+
   const mavenNames = new Set<ServiceName>(['kafka', 'cassandra']);
   const maven = services.filter((s) => mavenNames.has(s.name) && !wasRunning.has(s.name));
   const others = services.filter((s) => !mavenNames.has(s.name) && !wasRunning.has(s.name));

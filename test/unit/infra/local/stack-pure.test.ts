@@ -119,6 +119,19 @@ describe('stackUp / stackDown', () => {
     expect(kafka.calls).not.toContain('stop');
   });
 
+  it('a failed preflight (a taken port) ends up before anything is installed or started', async () => {
+    const kafka = new FakeService('kafka');
+    const aws = new FakeService('aws');
+    Object.assign(aws, {
+      preflight: async () => {
+        throw new StackError('aws', 'PORT_TAKEN', 'port 15000 on 127.0.0.1 is taken', 'stop it');
+      },
+    });
+    await expect(stackUp(config, quiet, [kafka, aws])).rejects.toThrow(/aws: port 15000/);
+    expect(kafka.calls).toEqual(['check']);
+    expect(aws.calls).toEqual(['check']);
+  });
+
   it('down with a list stops only those services', async () => {
     const kafka = new FakeService('kafka', true);
     const aws = new FakeService('aws', true);
