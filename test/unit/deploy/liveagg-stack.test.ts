@@ -1,10 +1,13 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INTERRUPTION_DETAIL_TYPES } from '../../../infra/deploy/constructs/interruption-queue.js';
 import { MANAGED_TAG } from '../../../infra/deploy/constructs/worker-fleet.js';
 import { EXAMPLE_PARAMS, parseDeployParams } from '../../../infra/deploy/deploy-params.js';
 import { LIVEAGG_NAMESPACE } from '../../../infra/deploy/metric-names.js';
-import { buildApp } from '../../../infra/deploy/synth.js';
+import { type SynthResult, synthesize } from '../../../infra/deploy/synth.js';
 
 interface Statement {
   Sid?: string;
@@ -69,16 +72,26 @@ function policyOf(resources: Resources, idPrefix: string): Statement[] {
 describe('LiveAggStack (synthesized once)', () => {
   let template: Template;
   let resources: Resources;
+  let summary: SynthResult;
   beforeAll(() => {
     const params = parseDeployParams({
       ...EXAMPLE_PARAMS,
       account: '123456789012',
       config: { worker: { drainTimeoutMs: 100_000 } },
     });
-    const { stack } = buildApp(params);
-    template = Template.fromStack(stack);
+    // One synth per file, through the same function `liveagg deploy synth` uses.
+    summary = synthesize(params, mkdtempSync(path.join(tmpdir(), 'liveagg-synth-test-')));
+    const file = summary.templates[0]?.templateFile ?? '';
+    template = Template.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
     resources = template.toJSON().Resources as Resources;
   }, 120_000);
+
+  it('summarizes what it wrote (the CLI --json document)', () => {
+    expect(summary.templates.map((t) => t.stackName)).toEqual(['LiveAggregators']);
+    const t = summary.templates[0];
+    expect(t?.resourceCount).toBe(Object.keys(resources).length);
+    expect(t?.resourceTypes['AWS::AutoScaling::AutoScalingGroup']).toBe(2);
+  });
 
   it('has the fleet, autoscaler, bucket, queue, rule, alarms and dashboard', () => {
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
