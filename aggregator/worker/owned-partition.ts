@@ -22,6 +22,8 @@ export interface OwnedPartition {
   seekedTo: bigint | undefined;
   /** Records applied since the restore, for replay progress. */
   replayed: number;
+  /** Sink writes in flight, oldest first; all must finish before a checkpoint. */
+  pendingWrites: Promise<void>[];
 }
 
 /** The offset the partition must be read from: the least advanced pipeline's. */

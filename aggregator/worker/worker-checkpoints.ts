@@ -58,7 +58,15 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
       lastCheckpoint: checkpoint?.manifest,
     });
   }
-  return { tp, slots, highWatermark: 0n, lastCheckpointMs: deps.now(), seekedTo: undefined, replayed: 0 };
+  return {
+    tp,
+    slots,
+    highWatermark: 0n,
+    lastCheckpointMs: deps.now(),
+    seekedTo: undefined,
+    replayed: 0,
+    pendingWrites: [],
+  };
 }
 
 /**

@@ -2,10 +2,15 @@ import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { DeadLetterSink, Sink } from '../ports/sink.js';
 import { type OwnedPartition, partitionNextOffset, tpKey } from './owned-partition.js';
-import type { ProcessorFactory } from './partition-processor.js';
+import type { ProcessorFactory, ProcessorOutputs } from './partition-processor.js';
 import type { BatchOutcome, RecordSource, SourceBatch, TopicPartition } from './record-source.js';
 import { SerialLock } from './serial-lock.js';
-import { type CheckpointSummary, checkpointPartition, durableCheckpoints, restorePartition } from './worker-checkpoints.js';
+import {
+  type CheckpointSummary,
+  checkpointPartition,
+  durableCheckpoints,
+  restorePartition,
+} from './worker-checkpoints.js';
 import type { WorkerLog } from './worker-log.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -25,6 +30,8 @@ export interface WorkerDeps {
     drainTimeoutMs: number;
     sinkRetryBaseDelayMs: number;
     sinkRetryMaxDelayMs: number;
+    /** Sink write batches in flight per partition before consumption waits. */
+    maxPendingWrites: number;
     /** How often idle partitions are checked for due checkpoints and memory pressure. */
     tickMs: number;
   };
@@ -214,7 +221,7 @@ export class Worker {
     const { metrics } = this.deps;
     metrics.consumed(tp.topic, tp.partition, batch.records.length, bytes);
     metrics.busy('aggregator', (performance.now() - t0) / 1000);
-    await this.flushOutputs(owned, heartbeat);
+    await this.flushOutputs(owned, heartbeat, false);
     if (deadLetters.length > 0) {
       await this.deps.deadLetters.send(deadLetters);
       for (const d of deadLetters) metrics.deadLetter(d.pipeline, d.reason);
@@ -229,51 +236,73 @@ export class Worker {
     return { kind: 'consumed', nextOffset: next.toString() };
   }
 
-  /** Writes every closed window and transition; retried until the sink takes it (never dropped). */
+  /**
+   * Takes every closed window and transition now (so outputs keep their order) and writes them
+   * in the background, at most `maxPendingWrites` batches per partition in flight: consumption
+   * overlaps sink latency, and a sink that is down stops the worker once the queue is full.
+   * `waitAll` (before a checkpoint) waits until everything taken so far is written.
+   */
   private async flushOutputs(
     owned: OwnedPartition,
-    heartbeat: () => Promise<void> = async () => {},
+    heartbeat: () => Promise<void>,
+    waitAll: boolean,
   ): Promise<void> {
-    const { metrics, log, options } = this.deps;
     for (const [pipeline, slot] of owned.slots) {
       const { results, transitions } = slot.processor.takeOutputs();
       if (results.length === 0 && transitions.length === 0) continue;
-      const sink = this.deps.sinkFor(pipeline);
-      for (let attempt = 1; ; attempt += 1) {
-        const t0 = performance.now();
-        try {
-          await sink.write(results, transitions);
-          metrics.sinkWrite(
-            sink.name,
-            results.length + transitions.length,
-            (performance.now() - t0) / 1000,
-            true,
-          );
-          break;
-        } catch (err) {
-          metrics.sinkWrite(sink.name, 0, (performance.now() - t0) / 1000, false);
-          metrics.paused('sink', 1);
-          log.warn(
-            { pipeline, sink: sink.name, attempt, err: (err as Error).message },
-            'sink write failed; retrying (not advancing)',
-          );
-          await heartbeat().catch(() => undefined);
-          await this.deps.sleep(
-            Math.min(
-              options.sinkRetryMaxDelayMs,
-              options.sinkRetryBaseDelayMs * 2 ** Math.min(attempt - 1, 16),
-            ),
-          );
-        }
-      }
-      metrics.paused('sink', 0);
-      metrics.windowsEmitted(pipeline, results.length);
-      metrics.transitionsEmitted(pipeline, transitions.length);
+      owned.pendingWrites.push(this.writeUntilDone(pipeline, owned, results, transitions, heartbeat));
+    }
+    while (owned.pendingWrites.length > (waitAll ? 0 : this.deps.options.maxPendingWrites)) {
+      await owned.pendingWrites.shift();
     }
   }
 
+  /** One batch to its sink, retried with backoff until it is stored (never dropped). */
+  private async writeUntilDone(
+    pipeline: string,
+    owned: OwnedPartition,
+    results: ProcessorOutputs['results'],
+    transitions: ProcessorOutputs['transitions'],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { metrics, log, options } = this.deps;
+    const sink = this.deps.sinkFor(pipeline);
+    const origin = { pipeline, ...owned.tp };
+    for (let attempt = 1; ; attempt += 1) {
+      const t0 = performance.now();
+      try {
+        await sink.write(results, transitions, origin);
+        metrics.sinkWrite(
+          sink.name,
+          results.length + transitions.length,
+          (performance.now() - t0) / 1000,
+          true,
+        );
+        break;
+      } catch (err) {
+        metrics.sinkWrite(sink.name, 0, (performance.now() - t0) / 1000, false);
+        metrics.paused('sink', 1);
+        log.warn(
+          { pipeline, sink: sink.name, attempt, err: (err as Error).message },
+          'sink write failed; retrying (not advancing)',
+        );
+        await heartbeat().catch(() => undefined);
+        await this.deps.sleep(
+          Math.min(
+            options.sinkRetryMaxDelayMs,
+            options.sinkRetryBaseDelayMs * 2 ** Math.min(attempt - 1, 16),
+          ),
+        );
+      }
+    }
+    metrics.paused('sink', 0);
+    metrics.windowsEmitted(pipeline, results.length);
+    metrics.transitionsEmitted(pipeline, transitions.length);
+  }
+
   private async checkpoint(owned: OwnedPartition, force: boolean): Promise<CheckpointSummary[]> {
-    await this.flushOutputs(owned);
+    // A checkpoint must never cover results that are not yet in the sink.
+    await this.flushOutputs(owned, async () => {}, true);
     return checkpointPartition(owned, force, this.deps);
   }
 

@@ -83,6 +83,7 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
       drainTimeoutMs: w.drainTimeoutMs,
       sinkRetryBaseDelayMs: w.sink.retryBaseDelayMs,
       sinkRetryMaxDelayMs: w.sink.retryMaxDelayMs,
+      maxPendingWrites: 8,
       tickMs: Math.min(1000, w.checkpoint.intervalMs),
     },
   });

@@ -55,6 +55,7 @@ function setup(opts: { checkpointIntervalMs?: number; blobs?: MemoryBlobStore } 
       drainTimeoutMs: 5000,
       sinkRetryBaseDelayMs: 1,
       sinkRetryMaxDelayMs: 2,
+      maxPendingWrites: 8,
       tickMs: 60_000,
     },
   });
