@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { aggregateBench } from '../../../test/bench/aggregate-bench.js';
+import { checkpointBench } from '../../../test/bench/checkpoint-bench.js';
 import { coreBench } from '../../../test/bench/core-bench.js';
 import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
@@ -21,7 +22,14 @@ export interface BenchDefinition {
 }
 
 /** Benchmarks register here: one import and one entry per benchmark module. */
-const benches: BenchDefinition[] = [aggregateBench, forecastBench, decodeBench, stateMachineBench, coreBench];
+const benches: BenchDefinition[] = [
+  aggregateBench,
+  checkpointBench,
+  forecastBench,
+  decodeBench,
+  stateMachineBench,
+  coreBench,
+];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
   const bench = program
