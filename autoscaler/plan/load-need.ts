@@ -16,29 +16,42 @@ export interface StreamNeed {
   unitSecondsPerRecord?: number;
 }
 
-/** The forecast's chosen band over [now, now + leadTimeMs]: the max, or undefined when no point covers it. */
-export function forecastMaxOverLead(
+/**
+ * The forecast's chosen band over [now, now + leadTimeMs], read as a piecewise-linear curve between points: its max
+ * over the window and its value at `now`; undefined when no point covers `now` (or the forecast is stale).
+ */
+export function forecastOverLead(
   points: readonly LoadForecastPoint[],
   now: number,
   leadTimeMs: number,
   quantile: 'upper' | 'value',
-): number | undefined {
-  let max: number | undefined;
-  let inForce: number | undefined;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    if (p.timestampMs <= now) inForce = i;
-    else if (p.timestampMs <= now + leadTimeMs) max = Math.max(max ?? 0, p[quantile]);
-  }
-  if (inForce !== undefined) {
-    // The point in force at `now` counts unless it is the last one and its step is over (a stale forecast).
-    const p = points[inForce]!;
-    const prev = points[inForce - 1];
-    const stepMs = prev !== undefined ? p.timestampMs - prev.timestampMs : Number.POSITIVE_INFINITY;
-    const stale = inForce === points.length - 1 && now - p.timestampMs >= stepMs;
-    if (!stale) max = Math.max(max ?? 0, p[quantile]);
-  }
-  return max;
+): { max: number; atNow: number } | undefined {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (first === undefined || last === undefined) return undefined;
+  const prev = points[points.length - 2];
+  const stepMs = prev !== undefined ? last.timestampMs - prev.timestampMs : 0;
+  if (now > last.timestampMs + stepMs || now + leadTimeMs < first.timestampMs) return undefined;
+  const at = (t: number): number => {
+    if (t <= first.timestampMs) return first[quantile];
+    if (t >= last.timestampMs) return last[quantile];
+    let lo = 0;
+    let hi = points.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (points[mid]!.timestampMs <= t) lo = mid;
+      else hi = mid;
+    }
+    const a = points[lo]!;
+    const b = points[hi]!;
+    const f = (t - a.timestampMs) / Math.max(1, b.timestampMs - a.timestampMs);
+    return a[quantile] + f * (b[quantile] - a[quantile]);
+  };
+  const atNow = at(now);
+  let max = Math.max(atNow, at(now + leadTimeMs));
+  for (const p of points)
+    if (p.timestampMs > now && p.timestampMs < now + leadTimeMs) max = Math.max(max, p[quantile]);
+  return { max, atNow };
 }
 
 /**
@@ -97,13 +110,15 @@ export function streamNeeds(
       }
     }
   }
-  const perStreamForecast = new Map<string, number>();
-  let totalForecast: number | undefined;
+  // Per stream (or for all streams together): the band's max over the lead time, and its growth over it.
+  const perStreamForecast = new Map<string, { max: number; growth: number | undefined }>();
+  let totalForecast: { max: number; growth: number | undefined } | undefined;
   for (const series of forecast?.series ?? []) {
-    const max = forecastMaxOverLead(series.points, now, leadTimeMs, policy.forecastQuantile);
-    if (max === undefined) continue;
-    if (series.stream === ALL_STREAMS) totalForecast = max;
-    else perStreamForecast.set(series.stream, max);
+    const f = forecastOverLead(series.points, now, leadTimeMs, policy.forecastQuantile);
+    if (f === undefined) continue;
+    const entry = { max: f.max, growth: f.atNow > 0 ? f.max / f.atNow : undefined };
+    if (series.stream === ALL_STREAMS) totalForecast = entry;
+    else perStreamForecast.set(series.stream, entry);
   }
   for (const stream of perStreamForecast.keys()) if (!live.has(stream)) live.set(stream, { rate: 0, lag: 0 });
   let liveTotal = 0;
@@ -112,10 +127,17 @@ export function streamNeeds(
 
   const needs: StreamNeed[] = [];
   for (const [stream, { rate, lag }] of live) {
-    let forecastRate = perStreamForecast.get(stream);
-    if (forecastRate === undefined && totalForecast !== undefined) {
+    const f = perStreamForecast.get(stream) ?? totalForecast;
+    let forecastRate: number | undefined;
+    if (f !== undefined && policy.forecastAnchor === 'live' && f.growth !== undefined && rate > 0) {
+      // Anchored: the forecast's growth over the lead time applied to the live rate. Its band is calibrated for
+      // hours ahead while the lead time is minutes, and its level may be biased; its shape is what we need.
+      forecastRate = rate * f.growth;
+    } else if (f !== undefined && f === totalForecast && !perStreamForecast.has(stream)) {
       // A total forecast is spread over the streams in their live proportions (all of it when none is live).
-      forecastRate = liveTotal > 0 ? totalForecast * (rate / liveTotal) : totalForecast / live.size;
+      forecastRate = liveTotal > 0 ? f.max * (rate / liveTotal) : f.max / live.size;
+    } else if (f !== undefined) {
+      forecastRate = f.max;
     }
     const need: StreamNeed = {
       stream,

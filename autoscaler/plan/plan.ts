@@ -73,6 +73,7 @@ export function plan(input: PlanInput): PlanDecision {
     ),
   );
   const leavingUnits = sumUnits(leaving);
+  const stayingPools = currentPoolUnits(staying, undefined);
   const keptUnits = Math.max(0, previousUnits - leavingUnits);
   // Capacity lost to interruptions is replaced up to what the last decision kept. Without memory (first call, or a
   // restart), draining-tagged instances were already handled (replaced) and untagged noticed ones were not.
@@ -171,12 +172,12 @@ export function plan(input: PlanInput): PlanDecision {
     // reaches about f × lead time seconds of input, so f ≤ lagSloSeconds / lead time keeps the lag SLO.
     const allowedShortfall = Math.min(1, policy.lagSloSeconds / Math.max(1, leadTimeMs / 1000));
     const needAfterLoss = Math.max(cpuUnitsAt100 * (1 - allowedShortfall), mem.units);
-    const base = currentPoolUnits(staying, undefined);
+    const base = stayingPools;
     let d = Math.ceil(required - 1e-9);
     for (let i = 0; i < 8; i++) {
       const remaining = d - largestPoolUnits(splitPerPool(d, base, open, types));
       if (remaining >= needAfterLoss - 1e-9) break;
-      if (policy.pools.length <= 1 || remaining <= 0) {
+      if (policy.pools.length <= 1) {
         say({
           code: 'pool-loss-uncovered',
           message: 'a single pool cannot cover its own loss: add instance types or AZs',
@@ -259,7 +260,7 @@ export function plan(input: PlanInput): PlanDecision {
     return finish(Math.max(previousUnits, Math.max(newKept, keptFloor) + leavingUnits), []);
   }
 
-  const stateOf = new Map(metrics.workers.map((w) => [w.instanceId, w.stateBytes]));
+  let stateOf: Map<InstanceId, number> | undefined;
   const victims = decideScaleIn(
     {
       now,
@@ -272,8 +273,11 @@ export function plan(input: PlanInput): PlanDecision {
       projectedUtilization,
       scaleInDrainingUnits,
       candidates: staying,
-      poolUnits: currentPoolUnits(staying, undefined),
-      stateBytesOf: (id) => stateOf.get(id) ?? 0,
+      poolUnits: stayingPools,
+      stateBytesOf: (id) => {
+        stateOf ??= new Map(metrics.workers.map((w) => [w.instanceId, w.stateBytes]));
+        return stateOf.get(id) ?? 0;
+      },
       restoreBytesPerSecond: model.restoreBytesPerSecond ?? policy.restoreBytesPerSecond,
       leadTimeMs,
       forecast,

@@ -23,6 +23,18 @@ export function typeMix(pools: readonly PoolId[]): Map<string, number> {
   return mix;
 }
 
+const poolIds = new WeakMap<FleetInstance, PoolId>();
+
+/** {@link poolIdOf} memoized per instance object (fleet snapshots reuse unchanged instance objects). */
+export function instancePoolId(i: FleetInstance): PoolId {
+  let id = poolIds.get(i);
+  if (id === undefined) {
+    id = poolIdOf(i);
+    poolIds.set(i, id);
+  }
+  return id;
+}
+
 /** Units per pool held by live instances (and per-pool targets when the fleet reports them). */
 export function currentPoolUnits(
   instances: readonly FleetInstance[],
@@ -30,7 +42,7 @@ export function currentPoolUnits(
 ): Map<PoolId, number> {
   const units = new Map<PoolId, number>();
   for (const i of instances) {
-    const id = poolIdOf(i);
+    const id = instancePoolId(i);
     units.set(id, (units.get(id) ?? 0) + i.weightUnits);
   }
   for (const [id, target] of Object.entries(perPoolTarget ?? {})) {
@@ -60,25 +72,65 @@ export function splitPerPool(
   const weightOf = (id: PoolId) => types.get(id.slice(0, id.lastIndexOf('@')))?.weight ?? 1;
   let sum = 0;
   for (const u of split.values()) sum += u;
-  let guard = 100_000;
-  while (sum < totalUnits - 1e-9 && open.length > 0 && guard-- > 0) {
-    const next = [...open].sort(
-      (a, b) => split.get(a)! - split.get(b)! || price(a) - price(b) || a.localeCompare(b),
-    )[0]!;
-    const add = Math.min(weightOf(next), totalUnits - sum);
-    split.set(next, split.get(next)! + add);
-    sum += add;
-  }
-  while (sum > totalUnits + 1e-9 && guard-- > 0) {
-    const next = [...split.keys()].sort((a, b) => split.get(b)! - split.get(a)! || a.localeCompare(b))[0]!;
-    const cut = Math.min(weightOf(next), split.get(next)!, sum - totalUnits);
-    if (cut <= 0) break;
-    split.set(next, split.get(next)! - cut);
-    sum -= cut;
+  if (sum < totalUnits - 1e-9 && open.length > 0) {
+    // Water-filling: raise the emptiest open pools to a common level L with Σ max(0, L − u) = what is missing,
+    // in whole instances (floor), then hand out the rest one instance at a time to the emptiest, cheapest first.
+    const levels = open.map((id) => split.get(id)!).sort((a, b) => a - b);
+    const level = waterLevel(levels, totalUnits - sum);
+    for (const id of open) {
+      const u = split.get(id)!;
+      if (u >= level) continue;
+      const w = weightOf(id);
+      const add = Math.floor((level - u) / w + 1e-9) * w;
+      split.set(id, u + add);
+      sum += add;
+    }
+    for (let guard = 0; sum < totalUnits - 1e-9 && guard < 4 * open.length; guard++) {
+      const low = [...open].sort(
+        (a, b) => split.get(a)! - split.get(b)! || price(a) - price(b) || a.localeCompare(b),
+      )[0]!;
+      const add = Math.min(weightOf(low), totalUnits - sum);
+      split.set(low, split.get(low)! + add);
+      sum += add;
+    }
+  } else if (sum > totalUnits + 1e-9) {
+    // The mirror image: lower the fullest pools to a common level, whole instances, then trim one at a time.
+    const ids = [...split.keys()];
+    const levels = ids.map((id) => -split.get(id)!).sort((a, b) => a - b);
+    const level = -waterLevel(levels, sum - totalUnits);
+    for (const id of ids) {
+      const u = split.get(id)!;
+      if (u <= level) continue;
+      const w = weightOf(id);
+      const cut = Math.min(u, Math.floor((u - level) / w + 1e-9) * w);
+      split.set(id, u - cut);
+      sum -= cut;
+    }
+    for (let guard = 0; sum > totalUnits + 1e-9 && guard < 4 * ids.length; guard++) {
+      const high = [...ids].sort((a, b) => split.get(b)! - split.get(a)! || a.localeCompare(b))[0]!;
+      const cut = Math.min(weightOf(high), split.get(high)!, sum - totalUnits);
+      if (cut <= 0) break;
+      split.set(high, split.get(high)! - cut);
+      sum -= cut;
+    }
   }
   const out: Record<PoolId, number> = {};
   for (const [id, u] of [...split].sort(([a], [b]) => a.localeCompare(b))) if (u > 0) out[id] = u;
   return out;
+}
+
+/** The level L with Σ max(0, L − levels[i]) = amount, for levels sorted ascending. */
+function waterLevel(levels: readonly number[], amount: number): number {
+  let acc = 0;
+  for (let i = 0; i < levels.length; i++) {
+    const here = levels[i]!;
+    const next = levels[i + 1] ?? Number.POSITIVE_INFINITY;
+    // Raising the i + 1 lowest from `here` towards `next` costs (i + 1) per unit of level.
+    const room = (next - here) * (i + 1);
+    if (acc + room >= amount) return here + (amount - acc) / (i + 1);
+    acc += room;
+  }
+  return levels[levels.length - 1] ?? 0;
 }
 
 /** The units of the largest pool in a split. */

@@ -59,13 +59,12 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
       noScaleInAfterInterruptionMs: policy.noScaleInAfterInterruptionMs,
     });
   }
-  const lastEvent = Math.max(
-    memory.lastScaleOutMs ?? Number.NEGATIVE_INFINITY,
-    memory.lastScaleInMs ?? Number.NEGATIVE_INFINITY,
-  );
-  if (!overMax && now - lastEvent < policy.scaleDownCooldownMs) {
-    return hold('scale-down-cooldown', 'within the scale-down cooldown after the last scale event', {
-      sinceLastScaleMs: now - lastEvent,
+  // As Flink's autoscaler: no scale-in for a while after a scale-out (it was needed); successive scale-ins are paced
+  // by the drains (one batch at a time) and by the sustain window instead.
+  const lastOut = memory.lastScaleOutMs ?? Number.NEGATIVE_INFINITY;
+  if (!overMax && now - lastOut < policy.scaleDownCooldownMs) {
+    return hold('scale-down-cooldown', 'within the scale-down cooldown after the last scale-out', {
+      sinceLastScaleOutMs: now - lastOut,
       scaleDownCooldownMs: policy.scaleDownCooldownMs,
     });
   }

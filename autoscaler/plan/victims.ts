@@ -1,4 +1,5 @@
-import { type FleetInstance, type InstanceId, type PoolId, poolIdOf } from '../ports/fleet-provider.js';
+import type { FleetInstance, InstanceId, PoolId } from '../ports/fleet-provider.js';
+import { instancePoolId } from './pool-split.js';
 
 /**
  * Chooses instances to drain so that their units sum to at most `removableUnits`, cheapest to lose first:
@@ -12,15 +13,22 @@ export function chooseVictims(
   poolUnits: ReadonlyMap<PoolId, number>,
 ): FleetInstance[] {
   const fairShare = [...poolUnits.values()].reduce((a, b) => a + b, 0) / Math.max(1, poolUnits.size);
-  const overfill = (i: FleetInstance) => (poolUnits.get(poolIdOf(i)) ?? 0) - fairShare;
-  const sorted = [...candidates].sort(
+  // Sort keys computed once per candidate (fleets of thousands are planned every tick in the simulator).
+  const keyed = candidates.map((i) => ({
+    i,
+    notReady: i.state === 'ready' ? 1 : 0,
+    overfill: (poolUnits.get(instancePoolId(i)) ?? 0) - fairShare,
+    state: stateBytesOf(i.instanceId),
+  }));
+  keyed.sort(
     (a, b) =>
-      Number(a.state === 'ready') - Number(b.state === 'ready') ||
-      Math.sign(overfill(b) - overfill(a)) ||
-      stateBytesOf(a.instanceId) - stateBytesOf(b.instanceId) ||
-      b.launchTimeMs - a.launchTimeMs ||
-      a.instanceId.localeCompare(b.instanceId),
+      a.notReady - b.notReady ||
+      Math.sign(b.overfill - a.overfill) ||
+      a.state - b.state ||
+      b.i.launchTimeMs - a.i.launchTimeMs ||
+      (a.i.instanceId < b.i.instanceId ? -1 : a.i.instanceId > b.i.instanceId ? 1 : 0),
   );
+  const sorted = keyed.map((k) => k.i);
   const chosen: FleetInstance[] = [];
   let units = 0;
   for (const i of sorted) {

@@ -80,6 +80,11 @@ export const autoscalerPolicySchema = z
     catchUpSeconds: z.number().positive().default(300),
     /** Which forecast band to provision for. */
     forecastQuantile: z.enum(['upper', 'value']).default('upper'),
+    /**
+     * `live`: apply the forecast band's growth over the lead time to the live rate (robust to a biased level and to
+     * bands calibrated for hours ahead); `absolute`: provision for the band's own level.
+     */
+    forecastAnchor: z.enum(['live', 'absolute']).default('live'),
     /** Launch → useful capacity; learned values override these defaults. */
     leadTime: leadTimeSchema.default({ bootMs: 120_000, joinMs: 30_000, restoreMs: 60_000 }),
     /** Without a forecast, savings of a scale-in are counted over this horizon. */
