@@ -21,7 +21,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = '')
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(root)';
     // Show the offending value when it is a scalar; a cross-field rule's input is a whole object.
     const value = 'input' in issue ? issue.input : undefined;
-    const input = value !== undefined && (typeof value !== 'object' || value === null) ? `${formatValue(value)} ` : '';
+    const input =
+      value !== undefined && (typeof value !== 'object' || value === null) ? `${formatValue(value)} ` : '';
     return `${path}: ${input}${issue.message}`;
   });
 }

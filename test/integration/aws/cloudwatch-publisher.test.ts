@@ -6,7 +6,8 @@ import { CLOUDWATCH_NAMESPACE, CloudWatchPublisher } from '../../../infra/aws/cl
 import { stackConfigSchema } from '../../../infra/local/stack-config.js';
 import { PromWorkerMetrics } from '../../../infra/metrics/prom-worker-metrics.js';
 
-const endpoint = process.env['LA_TEST_AWS_ENDPOINT'] ?? `http://127.0.0.1:${stackConfigSchema.parse({}).awsPort}`;
+const endpoint =
+  process.env['LA_TEST_AWS_ENDPOINT'] ?? `http://127.0.0.1:${stackConfigSchema.parse({}).awsPort}`;
 
 describe('CloudWatchPublisher against moto', () => {
   it('publishes la_* gauges and counter increases with instance dimensions', async () => {
