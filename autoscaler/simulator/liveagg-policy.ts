@@ -45,6 +45,7 @@ export class LiveaggPolicy implements SimPolicy {
   private readonly stateBytes: number;
   private readonly bytesPerSeries: number;
   lastDecision: PlanDecision | undefined;
+  private perPool: Record<string, number> | undefined;
 
   constructor(opts: LiveaggPolicyOptions) {
     const { config } = opts;
@@ -108,7 +109,12 @@ export class LiveaggPolicy implements SimPolicy {
     this.lastDecision = decision;
     // The plan's target counts instances still leaving (they stay in the fleet's target until
     // terminated); the simulated fleet compares desired units with the instances that stay.
-    return { desiredUnits: Math.max(0, decision.desiredUnits - leavingUnits), drain: decision.drain };
+    this.perPool = decision.perPool;
+    return {
+      desiredUnits: Math.max(0, decision.desiredUnits - leavingUnits),
+      drain: decision.drain,
+      ...(decision.perPool ? { perPool: decision.perPool } : {}),
+    };
   }
 
   private snapshot(obs: SimObservation): {
@@ -137,7 +143,13 @@ export class LiveaggPolicy implements SimPolicy {
     // decrement for drains), and the simulated fleet launches what it is asked at once: so the
     // target is every live instance's units.
     const targetUnits = obs.fleet.activeUnits + leavingUnits;
-    return { fleet: { observedAtMs: obs.nowMs, targetUnits, instances }, notices, leavingUnits };
+    const fleet: FleetSnapshot = {
+      observedAtMs: obs.nowMs,
+      targetUnits,
+      ...(this.perPool ? { perPoolTargetUnits: this.perPool } : {}),
+      instances,
+    };
+    return { fleet, notices, leavingUnits };
   }
 
   /** FleetInstance views are cached per instance and state, so a large steady fleet costs little per tick. */

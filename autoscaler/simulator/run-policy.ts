@@ -92,7 +92,9 @@ export function runPolicy(policy: SimPolicy, opts: RunPolicyOptions): PolicyRun 
     const desired = Math.max(fleetCfg.minUnits, decision.desiredUnits);
     let acted = false;
     if (desired > fleet.activeUnits) {
-      acted = fleet.launch(desired - fleet.activeUnits, now) > 0;
+      const gap = desired - fleet.activeUnits;
+      const steered = decision.perPool ? fleet.launchPerPool(decision.perPool, now) : 0;
+      acted = steered > 0 || fleet.launch(gap - steered, now) > 0;
     } else if (desired <= fleet.activeUnits - smallestUnits || (decision.drain?.length ?? 0) > 0) {
       // Scale in only by whole instances: an excess smaller than any instance is no excess.
       const excess = fleet.activeUnits - desired;

@@ -1,6 +1,6 @@
 import type { Random } from './seeded-random.js';
 import type { SimFleetConfig } from './sim-config-schema.js';
-import type { SpotMarket } from './spot-market.js';
+import type { SpotMarket, SpotPool } from './spot-market.js';
 
 /** Lifecycle of a simulated instance. `noticeMs` marks one AWS will reclaim (2-minute warning). */
 export type SimInstanceState = 'booting' | 'ready' | 'draining' | 'terminated';
@@ -149,6 +149,13 @@ export class SimFleet implements SimFleetView {
     let added = 0;
     for (let k = 0; added < units; k++) {
       const { p } = ranked[k % ranked.length] as (typeof ranked)[number];
+      added += this.start(p, nowMs).units;
+    }
+    return added;
+  }
+
+  private start(p: SpotPool, nowMs: number): SimInstance {
+    {
       const inst: SimInstance = {
         id: `i-${(++this.seq).toString(16).padStart(8, '0')}`,
         pool: p.index,
@@ -165,8 +172,28 @@ export class SimFleet implements SimFleetView {
       this.billedPerPool[p.index] = (this.billedPerPool[p.index] ?? 0) + 1;
       this.bootingUnits += inst.units;
       this.activeUnits += inst.units;
-      added += inst.units;
       this.launched++;
+      return inst;
+    }
+  }
+
+  /**
+   * Launches into named pools (`type@az` → units wanted there in total, as an EC2 Fleet steered per
+   * pool): each pool gets what it lacks against the units of its live instances (leaving ones count
+   * until they terminate, as in the fleet's target). Returns units added.
+   */
+  launchPerPool(perPool: Readonly<Record<string, number>>, nowMs: number): number {
+    const have = new Map<number, number>();
+    for (const inst of this.live.values()) {
+      have.set(inst.pool, (have.get(inst.pool) ?? 0) + inst.units);
+    }
+    let added = 0;
+    for (const p of this.market.pools) {
+      const want = perPool[`${p.type.name}@${p.az}`] ?? 0;
+      for (let gap = want - (have.get(p.index) ?? 0); gap > 0; gap -= p.type.vcpu) {
+        this.start(p, nowMs);
+        added += p.type.vcpu;
+      }
     }
     return added;
   }

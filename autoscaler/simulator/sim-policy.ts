@@ -24,6 +24,8 @@ export interface SimDecision {
   desiredUnits: number;
   /** Instances to checkpoint-then-drain; when absent on a scale-in the fleet chooses victims. */
   drain?: readonly string[];
+  /** Units wanted per pool (`type@az`); when given, launches go where the policy asks. */
+  perPool?: Readonly<Record<string, number>>;
 }
 
 /**

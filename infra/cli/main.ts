@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
+import { registerAutoscalerCommand } from './commands/autoscaler-command.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
+import { registerCostReportCommand } from './commands/cost-report-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
+import { registerSimulateCommand } from './commands/simulate-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
@@ -17,8 +20,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerAutoscalerCommand(program);
   registerBenchCommand(program);
   registerCheckpointCommand(program);
+  registerCostReportCommand(program);
+  registerSimulateCommand(program);
   registerSchemaCommand(program);
   registerWorkerCommand(program);
   registerStackCommand(program);
