@@ -1,11 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
-import { registerAutoscalerCommand } from './commands/autoscaler-command.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
-import { registerCostReportCommand } from './commands/cost-report-command.js';
-import { registerDeployCommand } from './commands/deploy-command.js';
 import { registerSimulateCommand } from './commands/simulate-command.js';
+import { registerDeployCommand } from './commands/deploy-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
@@ -20,10 +18,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  registerAutoscalerCommand(program);
   registerBenchCommand(program);
   registerCheckpointCommand(program);
-  registerCostReportCommand(program);
   registerSimulateCommand(program);
   registerSchemaCommand(program);
   registerWorkerCommand(program);
