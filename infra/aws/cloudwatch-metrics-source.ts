@@ -72,7 +72,12 @@ export class CloudWatchMetricsSource implements MetricsSource {
       },
     }));
     // End one second late: timestamps have 1 s resolution, so a datum published this second would fall outside.
-    const results = await this.fetch(queries, new Date(endMs - windowMs), new Date(endMs + 1000));
+    const results = await fetchMetricData(
+      this.cloudwatch,
+      queries,
+      new Date(endMs - windowMs),
+      new Date(endMs + 1000),
+    );
     const samples: WindowSample[] = [];
     series.forEach((s, i) => {
       const points = results.get(`q${i}`);
@@ -117,41 +122,43 @@ export class CloudWatchMetricsSource implements MetricsSource {
     } while (nextToken);
     return [...out.values()];
   }
+}
 
-  private async fetch(
-    queries: MetricDataQuery[],
-    start: Date,
-    end: Date,
-  ): Promise<Map<string, { timestampMs: number; value: number }[]>> {
-    const results = new Map<string, { timestampMs: number; value: number }[]>();
-    for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
-      const batch = queries.slice(i, i + QUERIES_PER_CALL);
-      let nextToken: string | undefined;
-      do {
-        const page = await callAws('GetMetricData', () =>
-          this.cloudwatch.send(
-            new GetMetricDataCommand({
-              MetricDataQueries: batch,
-              StartTime: start,
-              EndTime: end,
-              ScanBy: 'TimestampDescending',
-              ...(nextToken ? { NextToken: nextToken } : {}),
-            }),
-          ),
-        );
-        for (const r of page.MetricDataResults ?? []) {
-          if (!r.Id) continue;
-          const points = results.get(r.Id) ?? [];
-          const values = r.Values ?? [];
-          const stamps = r.Timestamps ?? [];
-          values.forEach((value, j) => {
-            points.push({ timestampMs: stamps[j]?.getTime() ?? 0, value });
-          });
-          results.set(r.Id, points);
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
-    }
-    return results;
+/** Runs GetMetricData for any number of queries (batches of 500, every page); points by query id. */
+export async function fetchMetricData(
+  cloudwatch: Pick<CloudWatchClient, 'send'>,
+  queries: MetricDataQuery[],
+  start: Date,
+  end: Date,
+): Promise<Map<string, { timestampMs: number; value: number }[]>> {
+  const results = new Map<string, { timestampMs: number; value: number }[]>();
+  for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
+    const batch = queries.slice(i, i + QUERIES_PER_CALL);
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws('GetMetricData', () =>
+        cloudwatch.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: batch,
+            StartTime: start,
+            EndTime: end,
+            ScanBy: 'TimestampDescending',
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        ),
+      );
+      for (const r of page.MetricDataResults ?? []) {
+        if (!r.Id) continue;
+        const points = results.get(r.Id) ?? [];
+        const values = r.Values ?? [];
+        const stamps = r.Timestamps ?? [];
+        values.forEach((value, j) => {
+          points.push({ timestampMs: stamps[j]?.getTime() ?? 0, value });
+        });
+        results.set(r.Id, points);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
   }
+  return results;
 }

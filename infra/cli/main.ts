@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
+import { registerCostReportCommand } from './commands/cost-report-command.js';
 import { registerSimulateCommand } from './commands/simulate-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerBenchCommand(program);
   registerCheckpointCommand(program);
+  registerCostReportCommand(program);
   registerSimulateCommand(program);
   registerSchemaCommand(program);
   registerWorkerCommand(program);
