@@ -57,7 +57,9 @@ describe('plan: ramp up', () => {
     expect(d.action).toBe('scale-out');
     // Anchored on live: the upper band doubles over the lead time (22 k → 44 k), so 20 k live → 40 k: 53.3 → 56.
     expect(d.desiredUnits).toBe(56);
-    const absolute = plan(input({ fleet, metrics, forecast: within, policy: { ...policy, forecastAnchor: 'absolute' } }));
+    const absolute = plan(
+      input({ fleet, metrics, forecast: within, policy: { ...policy, forecastAnchor: 'absolute' } }),
+    );
     expect(absolute.desiredUnits).toBe(60); // the band's own level: 44 / 0.75 = 58.7 → 60
     const later = {
       ...rising,
