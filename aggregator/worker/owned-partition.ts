@@ -22,6 +22,15 @@ export interface OwnedPartition {
   seekedTo: bigint | undefined;
   /** Records applied since the restore, for replay progress. */
   replayed: number;
+  /**
+   * The high watermark when the restored partition was first fetched: records below it are a
+   * replay (backlog since the checkpoint). Undefined until the first batch; null once caught up.
+   */
+  replayUntil: bigint | undefined | null;
+  /** When the restore finished and when replay progress was last logged (ms), and at how many records. */
+  replayStartedMs: number;
+  replayLoggedMs: number;
+  replayLoggedRecords: number;
   /** Sink writes in flight, oldest first; all must finish before a checkpoint. */
   pendingWrites: Promise<void>[];
 }

@@ -1,5 +1,5 @@
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import type { OwnedPartition, PipelineSlot } from './owned-partition.js';
+import { type OwnedPartition, type PipelineSlot, partitionNextOffset } from './owned-partition.js';
 import type { ProcessorFactory } from './partition-processor.js';
 import type { RecordSource, TopicPartition } from './record-source.js';
 import type { WorkerLog } from './worker-log.js';
@@ -65,8 +65,59 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     lastCheckpointMs: deps.now(),
     seekedTo: undefined,
     replayed: 0,
+    replayUntil: undefined,
+    replayStartedMs: deps.now(),
+    replayLoggedMs: deps.now(),
+    replayLoggedRecords: 0,
     pendingWrites: [],
   };
+}
+
+/** Replay progress is logged every this many records, or this often, whichever comes first. */
+export const replayLogEveryRecords = 100_000;
+export const replayLogEveryMs = 5_000;
+
+/**
+ * Counts records a pipeline applied below the partition's replay target (the high watermark
+ * when the restored partition was first fetched) and logs progress with the remaining lag,
+ * then once when the replay is done. `replayedBy`: records below the target each pipeline applied in one batch.
+ */
+export function noteReplay(
+  owned: OwnedPartition,
+  replayedBy: Map<string, number>,
+  deps: Pick<CheckpointDeps, 'metrics' | 'log' | 'now'>,
+): void {
+  const until = owned.replayUntil;
+  if (until === null || until === undefined) return;
+  let records = 0;
+  for (const [pipeline, replayed] of replayedBy) {
+    deps.metrics.replayed(pipeline, replayed);
+    records = Math.max(records, replayed);
+  }
+  owned.replayed += records;
+  const next = partitionNextOffset(owned);
+  const now = deps.now();
+  const fields = {
+    ...owned.tp,
+    replayedRecords: owned.replayed,
+    seconds: (now - owned.replayStartedMs) / 1000,
+  };
+  if (next !== undefined && next >= until) {
+    owned.replayUntil = null;
+    if (owned.replayed > 0) deps.log.info({ ...fields, nextOffset: next.toString() }, 'replay finished');
+    return;
+  }
+  if (
+    owned.replayed - owned.replayLoggedRecords >= replayLogEveryRecords ||
+    now - owned.replayLoggedMs >= replayLogEveryMs
+  ) {
+    owned.replayLoggedMs = now;
+    owned.replayLoggedRecords = owned.replayed;
+    deps.log.info(
+      { ...fields, lag: next === undefined ? null : Number(until - next), until: until.toString() },
+      'replaying',
+    );
+  }
 }
 
 /**

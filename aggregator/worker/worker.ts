@@ -9,6 +9,7 @@ import {
   type CheckpointSummary,
   checkpointPartition,
   durableCheckpoints,
+  noteReplay,
   restorePartition,
 } from './worker-checkpoints.js';
 import type { WorkerLog } from './worker-log.js';
@@ -205,19 +206,26 @@ export class Worker {
       );
       return { kind: 'seek', offset: start.toString() };
     }
+    // The backlog present when the restored partition is first fetched is its replay.
+    if (owned.replayUntil === undefined) owned.replayUntil = BigInt(batch.highWatermark);
+    const replayUntil = owned.replayUntil;
+    const replayedBy = new Map<string, number>();
     const t0 = performance.now();
     const deadLetters: DeadLetter[] = [];
     let bytes = 0;
     for (const rec of batch.records) {
       const offset = BigInt(rec.offset);
       bytes += rec.sizeBytes;
-      for (const slot of owned.slots.values()) {
+      for (const [pipeline, slot] of owned.slots) {
         if (slot.nextOffset !== undefined && offset < slot.nextOffset) continue;
         const dead = slot.processor.apply(rec);
         if (dead) deadLetters.push(dead);
         slot.nextOffset = offset + 1n;
+        if (replayUntil !== null && offset < replayUntil)
+          replayedBy.set(pipeline, (replayedBy.get(pipeline) ?? 0) + 1);
       }
     }
+    if (replayUntil !== null) noteReplay(owned, replayedBy, this.deps);
     const { metrics } = this.deps;
     metrics.consumed(tp.topic, tp.partition, batch.records.length, bytes);
     metrics.busy('aggregator', (performance.now() - t0) / 1000);

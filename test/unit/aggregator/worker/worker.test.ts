@@ -10,8 +10,15 @@ import { SummingFactory } from '../../../fakes/summing-processor.js';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
-function setup(opts: { checkpointIntervalMs?: number; blobs?: MemoryBlobStore } = {}) {
+function setup(
+  opts: {
+    checkpointIntervalMs?: number;
+    blobs?: MemoryBlobStore;
+    logged?: [string, Record<string, unknown>][];
+  } = {},
+) {
   const log: string[] = [];
+  const metrics = new PromWorkerMetrics(false);
   let now = 1_000_000;
   const blobs = opts.blobs ?? new MemoryBlobStore(() => now);
   const inner = new BlobCheckpointStore(blobs, {
@@ -45,8 +52,14 @@ function setup(opts: { checkpointIntervalMs?: number; blobs?: MemoryBlobStore } 
     checkpoints,
     sinkFor: () => sink,
     deadLetters: dead,
-    metrics: new PromWorkerMetrics(false),
-    log: silent,
+    metrics,
+    log: opts.logged
+      ? {
+          info: (f, m) => opts.logged!.push([m, f]),
+          warn: (f, m) => opts.logged!.push([m, f]),
+          error: (f, m) => opts.logged!.push([m, f]),
+        }
+      : silent,
     now: () => now,
     // Retry backoffs pass at once; a drain deadline (seconds away) never arrives in these tests.
     sleep: (ms) => (ms < 1000 ? Promise.resolve() : new Promise<void>(() => {})),
@@ -59,7 +72,7 @@ function setup(opts: { checkpointIntervalMs?: number; blobs?: MemoryBlobStore } 
       tickMs: 60_000,
     },
   });
-  return { worker, source, factory, sink, dead, log, blobs, advance: (ms: number) => (now += ms) };
+  return { worker, source, factory, sink, dead, log, blobs, metrics, advance: (ms: number) => (now += ms) };
 }
 
 const tp = { topic: 't', partition: 0 };
@@ -182,5 +195,38 @@ describe('Worker', () => {
     s.factory.pressure = 'ok';
     await s.source.deliver('t', 0, 1, ['a=1']);
     expect([...s.source.paused]).toEqual([]);
+  });
+
+  it('counts records below the high watermark at restore as replayed, logging progress with lag', async () => {
+    const first = setup();
+    await first.worker.start();
+    await first.source.assign([tp]);
+    await first.source.deliver('t', 0, 0, ['a=1', 'a=2']);
+    await first.worker.checkpointNow();
+
+    const logged: [string, Record<string, unknown>][] = [];
+    const second = setup({ blobs: first.blobs, logged });
+    await second.worker.start();
+    await second.source.assign([tp]);
+    // The partition holds 10 records when first fetched: 2..9 are the replay.
+    await second.source.deliver('t', 0, 2, ['a=1', 'a=1', 'a=1'], 10);
+    second.advance(5_000);
+    await second.source.deliver('t', 0, 5, ['a=1', 'a=1'], 12);
+    expect(logged.find(([m]) => m === 'replaying')?.[1]).toMatchObject({
+      replayedRecords: 5,
+      lag: 3,
+      until: '10',
+      seconds: 5,
+    });
+    expect(logged.some(([m]) => m === 'replay finished')).toBe(false);
+    // Records past the target (10, 11) are live, not replayed.
+    await second.source.deliver('t', 0, 7, ['a=1', 'a=1', 'a=1', 'a=1', 'a=1'], 12);
+    expect(logged.filter(([m]) => m === 'replay finished').map(([, f]) => f)).toEqual([
+      expect.objectContaining({ replayedRecords: 8, nextOffset: '12' }),
+    ]);
+    await second.source.deliver('t', 0, 12, ['a=1'], 13);
+    expect(logged.filter(([m]) => m === 'replay finished' || m === 'replaying')).toHaveLength(2);
+    const metrics = await second.metrics.registry.getSingleMetricAsString('la_replay_records_total');
+    expect(metrics).toMatch(/la_replay_records_total\{pipeline="[^"]+"\} 8$/m);
   });
 });
