@@ -143,7 +143,9 @@ export class Autoscaler {
       if (notices.length > 0) await this.#deps.interruptions.acknowledge(notices).catch(() => undefined);
       await this.#requestOverdueCheckpoints(metrics, now);
     }
-    this.#memory = decision.memory;
+    // In dry-run nothing was done: keep what was observed (loads, losses) but not the effects of the actions, so
+    // the next decision is made against the fleet as it really is (no cooldown, no kept-capacity floor from them).
+    this.#memory = policy.dryRun ? withoutActionMemory(decision.memory, this.#memory) : decision.memory;
     this.#gauges.desiredUnits(decision.desiredUnits);
     this.#gauges.actualUnits(decision.inputs.readyUnits);
     if (decision.inputs.projectedUtilization !== undefined)
@@ -341,6 +343,15 @@ function withoutPool(
     moving -= add;
   }
   return split;
+}
+
+function withoutActionMemory(next: PlannerMemory, before: PlannerMemory): PlannerMemory {
+  const out: PlannerMemory = { ...next };
+  for (const key of ['lastScaleOutMs', 'lastScaleInMs', 'lastKeptUnits'] as const) {
+    if (before[key] === undefined) delete out[key];
+    else out[key] = before[key];
+  }
+  return out;
 }
 
 function messageOf(error: unknown): string {

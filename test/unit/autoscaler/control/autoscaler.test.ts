@@ -124,6 +124,19 @@ describe('Autoscaler loop', () => {
     expect(r.log.of('decision')[0]).toMatchObject({ dryRun: true });
   });
 
+  it('in dry-run decides each tick against the real fleet (no cooldown or floor from actions not taken)', async () => {
+    const r = rig({ rate: 38_000, policy: { dryRun: true } });
+    const loop = r.make();
+    const first = await loop.tick();
+    r.clock.advance(30_000);
+    const second = await loop.tick();
+    expect(first?.action).toBe('scale-out');
+    expect(second?.action).toBe('scale-out');
+    expect(second?.desiredUnits).toBe(52);
+    expect(second?.reasons.map((x) => x.code)).not.toContain('scale-up-cooldown');
+    expect(r.fleet.callsOf('setTargetCapacity')).toHaveLength(0);
+  });
+
   it('holds capacity when metrics are missing or fail, and says so', async () => {
     const r = rig();
     r.metrics.next = () => undefined;
