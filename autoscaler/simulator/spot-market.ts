@@ -48,7 +48,8 @@ export function priceWalk(
 ): Float64Array {
   const out = new Float64Array(Math.max(1, hours));
   const mu = Math.log(base);
-  let x = mu + 0.1 * rng.normal();
+  // Start off the mean by about the walk's stationary spread, so pools do not all start at the base.
+  let x = mu + 3 * market.priceVolatilityPerHour * rng.normal();
   for (let h = 0; h < out.length; h++) {
     out[h] = Math.min(ceiling, Math.exp(x));
     x += market.priceReversionPerHour * (mu - x) + market.priceVolatilityPerHour * rng.normal();
