@@ -2,7 +2,8 @@
  * CQL for a pipeline's result tables. Rows are keyed by (pipeline, series, window size) and
  * clustered by window start, so a replay's rewrite of a window is an idempotent upsert and a
  * series' recent windows are one partition read. Aggregates are a map `field.kind → value`
- * (`latency.p99`, `bytes.sum`, `device.distinct`); an INSERT replaces the whole map.
+ * (`latency.p99`, `bytes.sum`, `device.distinct`), frozen: one cell per row, cheaper to write, and an
+ * INSERT replaces it whole.
  */
 export function resultTablesCql(keyspace: string, table: string): string[] {
   assertIdentifier(keyspace, 'keyspace');
@@ -14,7 +15,7 @@ export function resultTablesCql(keyspace: string, table: string): string[] {
       window_size_ms bigint,
       window_start timestamp,
       key_values map<text, text>,
-      metrics map<text, double>,
+      metrics frozen<map<text, double>>,
       PRIMARY KEY ((pipeline, series_key, window_size_ms), window_start)
     ) WITH CLUSTERING ORDER BY (window_start DESC)`,
     `CREATE TABLE IF NOT EXISTS ${keyspace}.${table}_transitions (
