@@ -4,6 +4,8 @@ import { checkpointBench } from '../../../test/bench/checkpoint-bench.js';
 import { coreBench } from '../../../test/bench/core-bench.js';
 import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
+import { multilevelBench } from '../../../test/bench/multilevel-bench.js';
+import { simulateBench } from '../../../test/bench/simulate-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
 import { printJson, progress } from '../output.js';
 
@@ -29,6 +31,7 @@ const benches: BenchDefinition[] = [
   decodeBench,
   stateMachineBench,
   coreBench,
+  simulateBench,
 ];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
