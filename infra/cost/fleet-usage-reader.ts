@@ -34,6 +34,12 @@ export interface UsageReadOptions {
   untilMs: number;
   priceTable: PriceTable;
   namespace?: string;
+  /**
+   * Also count workers seen only in CloudWatch (terminated too long ago for EC2 to list them): each is billed from
+   * the start of its first hour with data to the end of its last, as a spot instance in an unknown AZ. Use it when the
+   * namespace holds this fleet's workers only.
+   */
+  includeMetricsOnlyWorkers?: boolean;
 }
 
 /** "User initiated (2026-11-26 18:00:00 GMT)" → epoch ms. */
@@ -110,17 +116,27 @@ export async function readFleetUsage(
   if (instances.length === 0) {
     notes.add(`no instance tagged ${opts.selector.tagKey}=${opts.selector.tagValue} ran in the window`);
   }
-  notes.add(
-    'EC2 lists terminated instances for about an hour only: older ones are missing from instance-hours',
-  );
-
-  const spotTypes = [...new Set(instances.filter((i) => i.market === 'spot').map((i) => i.instanceType))];
-  const spotPrices = spotTypes.length > 0 ? await readSpotPrices(clients.ec2, spotTypes, opts) : [];
-  const { work, replayedRecords } = await readWork(
+  const known = new Set(instances.map((i) => i.instanceId));
+  const { work, replayedRecords, instanceTypes } = await readWork(
     clients.cloudwatch,
-    new Set(instances.map((i) => i.instanceId)),
+    (id) => opts.includeMetricsOnlyWorkers === true || known.has(id),
     opts,
   );
+  if (opts.includeMetricsOnlyWorkers) {
+    const added = metricsOnlyWorkers(work, known, instanceTypes, opts.priceTable);
+    instances.push(...added);
+    if (added.length > 0) {
+      notes.add(
+        `${added.length} worker(s) seen only in CloudWatch: billed by the hours they published metrics, as spot in an unknown AZ (the type's mean spot price)`,
+      );
+    }
+  } else {
+    notes.add(
+      'EC2 lists terminated instances for about an hour only: older ones are missing from instance-hours (add --include-metrics-only-workers)',
+    );
+  }
+  const spotTypes = [...new Set(instances.filter((i) => i.market === 'spot').map((i) => i.instanceType))];
+  const spotPrices = spotTypes.length > 0 ? await readSpotPrices(clients.ec2, spotTypes, opts) : [];
   return {
     inputs: { sinceMs: opts.sinceMs, untilMs: opts.untilMs, instances, spotPrices, work, replayedRecords },
     notes: [...notes],
@@ -167,11 +183,44 @@ const WORK_METRICS = [
   'la_replay_records_total',
 ] as const;
 
+/** Workers with hourly data but no EC2 record, billed over the hours they published. */
+function metricsOnlyWorkers(
+  work: readonly HourlyWork[],
+  known: ReadonlySet<string>,
+  instanceTypes: ReadonlyMap<string, string>,
+  table: PriceTable,
+): UsageInstance[] {
+  const spans = new Map<string, { first: number; last: number }>();
+  for (const w of work) {
+    if (known.has(w.instanceId)) continue;
+    const span = spans.get(w.instanceId);
+    if (!span) spans.set(w.instanceId, { first: w.hourStartMs, last: w.hourStartMs });
+    else {
+      span.first = Math.min(span.first, w.hourStartMs);
+      span.last = Math.max(span.last, w.hourStartMs);
+    }
+  }
+  return [...spans].map(([instanceId, span]) => {
+    const instanceType = instanceTypes.get(instanceId) ?? 'unknown';
+    return {
+      instanceId,
+      instanceType,
+      availabilityZone: 'unknown',
+      market: 'spot' as const,
+      startMs: span.first,
+      endMs: span.last + HOUR_MS,
+      vcpu: table.prices[instanceType]?.vcpu ?? 1,
+      interrupted: false,
+    };
+  });
+}
+
 async function readWork(
   cloudwatch: Pick<CloudWatchClient, 'send'>,
-  instanceIds: Set<string>,
+  accept: (instanceId: string) => boolean,
   opts: UsageReadOptions,
-): Promise<{ work: HourlyWork[]; replayedRecords: number }> {
+): Promise<{ work: HourlyWork[]; replayedRecords: number; instanceTypes: Map<string, string> }> {
+  const instanceTypes = new Map<string, string>();
   const namespace = opts.namespace ?? CLOUDWATCH_NAMESPACE;
   const queries: MetricDataQuery[] = [];
   const meta: { metric: string; instanceId: string }[] = [];
@@ -191,7 +240,9 @@ async function readWork(
       for (const m of page.Metrics ?? []) {
         const dims = m.Dimensions ?? [];
         const instanceId = dims.find((d) => d.Name === 'InstanceId')?.Value;
-        if (!instanceId || !instanceIds.has(instanceId)) continue;
+        if (!instanceId || !accept(instanceId)) continue;
+        const type = dims.find((d) => d.Name === 'InstanceType')?.Value;
+        if (type) instanceTypes.set(instanceId, type);
         const key = `${metric}|${dims
           .map((d) => `${d.Name}=${d.Value}`)
           .sort()
@@ -230,5 +281,5 @@ async function readWork(
       byKey.set(key, w);
     }
   });
-  return { work: [...byKey.values()], replayedRecords };
+  return { work: [...byKey.values()], replayedRecords, instanceTypes };
 }

@@ -18,6 +18,7 @@ interface CostReportOptions {
   ec2Fleet?: string;
   tag?: FleetSelector;
   prices?: string;
+  includeMetricsOnlyWorkers?: boolean;
   json?: boolean;
   html?: string;
 }
@@ -42,6 +43,10 @@ export function registerCostReportCommand(program: Command): void {
     .option(
       '--prices <file>',
       'on-demand price table (JSON, same shape as infra/cost/on-demand-prices.json) laid over the shipped one',
+    )
+    .option(
+      '--include-metrics-only-workers',
+      'also bill workers seen only in CloudWatch (terminated too long ago for EC2 to list)',
     )
     .option('--json', 'print the report as JSON on stdout')
     .option('--html <file>', 'write the report as a self-contained HTML page')
@@ -69,7 +74,13 @@ export function registerCostReportCommand(program: Command): void {
           progress(`cost-report: reading ${selector.tagKey}=${selector.tagValue} from EC2 and CloudWatch`);
           const usage = await readFleetUsage(
             { ec2, cloudwatch },
-            { selector, sinceMs: untilMs - opts.since, untilMs, priceTable },
+            {
+              selector,
+              sinceMs: untilMs - opts.since,
+              untilMs,
+              priceTable,
+              includeMetricsOnlyWorkers: opts.includeMetricsOnlyWorkers === true,
+            },
           );
           const report = computeCostReport({
             ...usage.inputs,

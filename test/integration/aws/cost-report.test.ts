@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateTagsCommand,
   DescribeImagesCommand,
@@ -173,6 +174,55 @@ describe('cost report against moto', () => {
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('interruption headroom');
+  });
+
+  it('bills workers seen only in CloudWatch over the hours they published, when asked to', async () => {
+    const fleetTag = uniqueName('la-cost');
+    const ids = await launchFleet(fleetTag);
+    const namespace = `LiveAggregatorsCost/${uniqueName('ns')}`;
+    const ghost = uniqueName('i-ghost');
+    const now = Date.now();
+    const datum = (instanceId: string, instanceType: string, value: number, atMs: number) => ({
+      MetricName: 'la_busy_seconds_total',
+      Dimensions: [
+        { Name: 'InstanceId', Value: instanceId },
+        { Name: 'InstanceType', Value: instanceType },
+        { Name: 'component', Value: 'consumer' },
+      ],
+      Value: value,
+      Timestamp: new Date(atMs),
+    });
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: namespace,
+        MetricData: [
+          datum(ghost, 'm5.xlarge', 3600, now - 5 * 3_600_000),
+          datum(ghost, 'm5.xlarge', 1800, now - 4 * 3_600_000),
+          datum(ids.onDemand, 'c5.large', 10, now),
+        ],
+      }),
+    );
+    const priceTable = shippedPriceTable();
+    const base = {
+      selector: { tagKey: 'liveagg:fleet', tagValue: fleetTag },
+      sinceMs: now - 24 * 3_600_000,
+      untilMs: now + 1000,
+      priceTable,
+      namespace,
+    };
+    const without = await readFleetUsage({ ec2, cloudwatch }, base);
+    expect(without.inputs.instances.map((i) => i.instanceId)).not.toContain(ghost);
+    const withGhost = await readFleetUsage({ ec2, cloudwatch }, { ...base, includeMetricsOnlyWorkers: true });
+    const billed = withGhost.inputs.instances.find((i) => i.instanceId === ghost);
+    expect(billed).toMatchObject({
+      instanceType: 'm5.xlarge',
+      market: 'spot',
+      availabilityZone: 'unknown',
+      vcpu: 4,
+    });
+    // From the start of its first hour with data to the end of its last: two hours.
+    expect((billed?.endMs ?? 0) - (billed?.startMs ?? 0)).toBe(2 * 3_600_000);
+    expect(withGhost.notes.join(' ')).toContain('seen only in CloudWatch');
   });
 
   it('liveagg cost-report without a fleet prints usage and fails', async () => {
