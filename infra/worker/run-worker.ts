@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
-import type { Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { EngineProcessorFactory } from '../../aggregator/worker/engine-processor.js';
 import { NoticeWatcher } from '../../aggregator/worker/notice-watcher.js';
 import { type DrainReport, Worker } from '../../aggregator/worker/worker.js';
@@ -40,7 +40,12 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   const kafka = createKafka(cfg.kafka, wlog, `-${id}`);
   const factory = new EngineProcessorFactory(cfg.pipelines, w.memory);
 
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+  await assertTopicsExist(kafka, factory.topics());
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: true,
+    idempotent: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   let cassandra: Client | undefined;
   const sinks = buildSinks(
@@ -157,6 +162,23 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   await cassandra?.shutdown().catch(() => undefined);
   await admin.stop();
   return report;
+}
+
+/** Source topics must exist: a worker waiting on a typo would look healthy and do nothing. */
+async function assertTopicsExist(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      throw new ConfigError('config', [
+        `pipelines[].source.topics: ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist on the Kafka cluster — create it (kafka-topics --create) or fix the name`,
+      ]);
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function waitForDrain(worker: Worker): Promise<DrainReport> {
