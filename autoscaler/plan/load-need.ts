@@ -1,5 +1,4 @@
 import type { AutoscalerPolicy, InstanceTypeSpec } from '../policy/policy-schema.js';
-import type { FleetInstance } from '../ports/fleet-provider.js';
 import { type MetricsSnapshot, totalLagRecords } from '../ports/metrics-source.js';
 import { ALL_STREAMS, type CapacityModel, type LoadForecast, type LoadForecastPoint } from './plan-types.js';
 
@@ -154,15 +153,11 @@ export function streamNeeds(
 }
 
 /** CPU actually busy in the window, in capacity units (busy CPU seconds per second × weight / vcpu). */
-export function busyUnits(
-  metrics: MetricsSnapshot,
-  instances: ReadonlyMap<string, FleetInstance>,
-  types: ReadonlyMap<string, InstanceTypeSpec>,
-): number {
+export function busyUnits(metrics: MetricsSnapshot, types: ReadonlyMap<string, InstanceTypeSpec>): number {
   const windowSec = Math.max(1, metrics.windowMs / 1000);
   let units = 0;
   for (const w of metrics.workers) {
-    const spec = types.get(w.instanceType ?? instances.get(w.instanceId)?.instanceType ?? '');
+    const spec = types.get(w.instanceType);
     const perCpu = spec !== undefined ? spec.weight / spec.vcpu : 1;
     units += (w.busyCpuSeconds / windowSec) * perCpu;
   }

@@ -36,7 +36,8 @@ export function plan(input: PlanInput): PlanDecision {
   const types = new Map(policy.instanceTypes.map((t) => [t.name, t]));
   const previousUnits = fleet.targetUnits;
   const live = fleet.instances.filter((i) => !gone(i));
-  const liveIds = new Set(live.map((i) => i.instanceId));
+  const needIds = (input.interruptions?.length ?? 0) > 0 || memory.lostInstances.length > 0;
+  const liveIds = needIds ? new Set(live.map((i) => i.instanceId)) : new Set<InstanceId>();
 
   const noticed = new Map<InstanceId, InterruptionNotice>();
   for (const n of input.interruptions ?? []) if (liveIds.has(n.instanceId)) noticed.set(n.instanceId, n);
@@ -132,9 +133,8 @@ export function plan(input: PlanInput): PlanDecision {
     );
   }
 
-  const instanceById = new Map(live.map((i) => [i.instanceId, i]));
   const needs = streamNeeds(metrics, forecast, now, leadTimeMs, policy, model, mix, types);
-  const busy = busyUnits(metrics, instanceById, types);
+  const busy = busyUnits(metrics, types);
   let liveTotal = 0;
   let plannedTotal = 0;
   let lagTotal = 0;
