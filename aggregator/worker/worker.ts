@@ -15,6 +15,9 @@ import {
 import type { WorkerLog } from './worker-log.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
+/** Longest wait between consumer-group heartbeats while a sink write is being retried. */
+const heartbeatSliceMs = 1000;
+
 export interface WorkerDeps {
   id: string;
   source: RecordSource;
@@ -294,13 +297,16 @@ export class Worker {
           { pipeline, sink: sink.name, attempt, err: (err as Error).message },
           'sink write failed; retrying (not advancing)',
         );
-        await heartbeat().catch(() => undefined);
-        await this.deps.sleep(
-          Math.min(
-            options.sinkRetryMaxDelayMs,
-            options.sinkRetryBaseDelayMs * 2 ** Math.min(attempt - 1, 16),
-          ),
+        // Heartbeat through the backoff: an outage longer than the session timeout must not
+        // cost the group membership (and a rebalance with a replay) on top.
+        let wait = Math.min(
+          options.sinkRetryMaxDelayMs,
+          options.sinkRetryBaseDelayMs * 2 ** Math.min(attempt - 1, 16),
         );
+        for (; wait > 0; wait -= heartbeatSliceMs) {
+          await heartbeat().catch(() => undefined);
+          await this.deps.sleep(Math.min(wait, heartbeatSliceMs));
+        }
       }
     }
     metrics.paused('sink', 0);
