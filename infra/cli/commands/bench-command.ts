@@ -32,6 +32,7 @@ const benches: BenchDefinition[] = [
   stateMachineBench,
   coreBench,
   simulateBench,
+  multilevelBench,
 ];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {

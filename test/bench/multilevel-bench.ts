@@ -1,0 +1,337 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { stringify } from 'yaml';
+import type { PipelineInput } from '../../aggregator/pipeline/pipeline-schema.js';
+import {
+  generateIndoorEvents,
+  type IndoorEvent,
+  type IndoorPartitionKey,
+} from '../../examples/indoor-location/indoor-generator.js';
+import { produceIndoorEvents } from '../../examples/indoor-location/indoor-producer.js';
+import { createCassandraClient, createKeyspaceCql } from '../../infra/cassandra/cassandra-client.js';
+import { resultTablesCql } from '../../infra/cassandra/results-schema.js';
+import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+import type { LiveAggConfig } from '../../infra/config/config-schema.js';
+import { loadConfig } from '../../infra/config/load-config.js';
+import {
+  type BenchWorker,
+  freePort,
+  maxOverMean,
+  sampleWorker,
+  spawnWorker,
+  stopWorker,
+  type WorkerSample,
+} from './bench-worker-process.js';
+
+const WORKERS = 2;
+const AGGREGATES = [
+  { field: 'rssi', kinds: ['count', 'sum', 'min', 'max', 'mean', 'quantiles'], quantiles: [0.5, 0.9] },
+  { field: 'device', kinds: ['distinct'] },
+] satisfies PipelineInput['aggregates'];
+
+export interface VariantResult {
+  variant: 'single-level' | 'two-level';
+  description: string;
+  /** Input records per wall second, first fetch to last record (and, two-level, last partial) consumed, 2 workers. */
+  recordsPerSec: number;
+  seconds: number;
+  /** Per topic: records per partition and their max/mean (1 = even). */
+  partitions: Record<string, { records: number[]; maxOverMeanLoad: number }>;
+  /** Per worker: records (input + partials) consumed, aggregator busy seconds, and max/mean of records. */
+  workers: { records: number[]; aggregatorBusySeconds: number[]; maxOverMeanLoad: number };
+}
+
+interface Variant {
+  name: VariantResult['variant'];
+  description: string;
+  inputKey: IndoorPartitionKey;
+  pipelines: (input: string, partials: string) => PipelineInput[];
+}
+
+const variants: Variant[] = [
+  {
+    name: 'single-level',
+    description: 'input keyed by site, one pipeline straight to site × (10m, 1h)',
+    inputKey: 'site',
+    pipelines: (input) => [
+      {
+        name: 'site-direct',
+        source: { topics: [input] },
+        keyFields: ['org', 'site'],
+        eventTimeField: 'timestamp',
+        windows: ['10m', '1h'],
+        allowedLatenessMs: 30_000,
+        aggregates: AGGREGATES,
+        sink: { type: 'cassandra', table: 'indoor_results' },
+      },
+    ],
+  },
+  {
+    name: 'two-level',
+    description:
+      'input keyed by device; level 1 zone × 1m partials to an intermediate topic keyed by site; level 2 site × (10m, 1h)',
+    inputKey: 'device',
+    pipelines: (input, partials) => [
+      {
+        name: 'indoor-zone-1m',
+        source: { topics: [input] },
+        keyFields: ['org', 'site', 'floor', 'zone'],
+        eventTimeField: 'timestamp',
+        windows: ['1m'],
+        allowedLatenessMs: 30_000,
+        aggregates: AGGREGATES,
+        sink: { type: 'cassandra', table: 'indoor_level1_partials' },
+        nextLevel: { topic: partials, keyFields: ['site'] },
+      },
+      {
+        name: 'indoor-site',
+        source: { topics: [partials], format: 'partial' },
+        keyFields: ['org', 'site'],
+        windows: ['10m', '1h'],
+        allowedLatenessMs: 1_200_000,
+        aggregates: AGGREGATES,
+        sink: { type: 'cassandra', table: 'indoor_results' },
+      },
+    ],
+  },
+];
+
+export interface MultilevelBenchOptions {
+  records: number;
+  partitions: number;
+  seed: number;
+  config?: string;
+}
+
+export async function runMultilevelBench(
+  o: MultilevelBenchOptions,
+  log: (line: string) => void,
+): Promise<unknown> {
+  const cfg = await loadConfig(o.config);
+  const events = generateIndoorEvents({
+    seed: o.seed,
+    records: o.records,
+    durationMs: 20 * 60_000,
+    orgs: 6,
+    sitesPerOrg: 4,
+    floorsPerSite: 2,
+    zonesPerFloor: 4,
+    devices: 2000,
+  });
+  const results: VariantResult[] = [];
+  for (const v of variants) {
+    log(`multilevel: ${v.name}: ${o.records} records, ${o.partitions} partitions, ${WORKERS} workers`);
+    results.push(await runVariant(cfg, v, events, o.partitions, log));
+  }
+  const [single, two] = results as [VariantResult, VariantResult];
+  return {
+    records: o.records,
+    partitions: o.partitions,
+    workers: WORKERS,
+    seed: o.seed,
+    variants: results,
+    ratios: {
+      /** > 1: the two-level layout is faster on this skewed input. */
+      recordsPerSecTwoOverSingle: round(two.recordsPerSec / single.recordsPerSec),
+      inputPartitionSpreadSingle: single.partitions['input']!.maxOverMeanLoad,
+      inputPartitionSpreadTwo: two.partitions['input']!.maxOverMeanLoad,
+      workerSpreadSingle: single.workers.maxOverMeanLoad,
+      workerSpreadTwo: two.workers.maxOverMeanLoad,
+    },
+  };
+}
+
+async function runVariant(
+  cfg: LiveAggConfig,
+  v: Variant,
+  events: IndoorEvent[],
+  partitions: number,
+  log: (line: string) => void,
+): Promise<VariantResult> {
+  const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const input = `la-bench-ml-${v.name}-${id}`;
+  const partials = `${input}-partials`;
+  const dlq = `${input}-dlq`;
+  const keyspace = `la_bench_ml_${id}`;
+  const dir = await mkdtemp(join(tmpdir(), 'liveagg-bench-ml-'));
+  const kafka = new Kafka({
+    clientId: 'la-bench-ml',
+    brokers: cfg.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const cassandra = createCassandraClient(cfg.cassandra);
+  const workers: BenchWorker[] = [];
+  try {
+    await admin.createTopics({
+      topics: [input, partials, dlq].map((topic) => ({
+        topic,
+        numPartitions: topic === dlq ? 1 : partitions,
+        replicationFactor: 1,
+      })),
+      waitForLeaders: true,
+    });
+    const pipelines = v.pipelines(input, partials);
+    await cassandra.execute(createKeyspaceCql(keyspace, cfg.cassandra.replicationFactor));
+    for (const p of pipelines) {
+      if (p.sink.type === 'cassandra')
+        for (const cql of resultTablesCql(keyspace, p.sink.table)) await cassandra.execute(cql);
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    const inputCounts = await produceIndoorEvents(producer, input, events, { by: v.inputKey, partitions });
+    await producer.disconnect();
+    log(`multilevel: ${v.name}: produced; records per input partition ${inputCounts.join(', ')}`);
+
+    const groupId = `la-bench-ml-${id}`;
+    for (let i = 0; i < WORKERS; i++) {
+      const port = await freePort();
+      const file = join(dir, `worker-${i}.yaml`);
+      await writeFile(
+        file,
+        stringify({
+          kafka: cfg.kafka,
+          cassandra: { ...cfg.cassandra, keyspace },
+          aws: cfg.aws,
+          worker: {
+            id: `bench-${i}`,
+            groupId,
+            admin: { host: '127.0.0.1', port },
+            checkpoint: { store: 'local', dir: join(dir, 'checkpoints'), intervalMs: 5000 },
+            deadLetterTopic: dlq,
+          },
+          pipelines,
+        }),
+      );
+      workers.push(spawnWorker(file, port, join(dir, `worker-${i}.log`)));
+    }
+    const timed = await waitConsumed(v, workers, input, partials, events.length, kafka, log);
+    const inputPerPartition = Array.from({ length: partitions }, (_, p) =>
+      sumOver(timed.samples, (s) => s.recordsByPartition.get(`${input}|${p}`) ?? 0),
+    );
+    const out: VariantResult = {
+      variant: v.name,
+      description: v.description,
+      recordsPerSec: Math.round(events.length / timed.seconds),
+      seconds: round(timed.seconds),
+      partitions: {
+        input: { records: inputPerPartition, maxOverMeanLoad: round(maxOverMean(inputPerPartition)) },
+      },
+      workers: {
+        records: timed.samples.map((s) => [...s.recordsByPartition.values()].reduce((a, b) => a + b, 0)),
+        aggregatorBusySeconds: timed.samples.map((s) => round(s.aggregatorBusySeconds)),
+        maxOverMeanLoad: 0,
+      },
+    };
+    out.workers.maxOverMeanLoad = round(maxOverMean(out.workers.records));
+    if (v.inputKey === 'device') {
+      const perPartition = Array.from({ length: partitions }, (_, p) =>
+        sumOver(timed.samples, (s) => s.recordsByPartition.get(`${partials}|${p}`) ?? 0),
+      );
+      out.partitions['intermediate'] = {
+        records: perPartition,
+        maxOverMeanLoad: round(maxOverMean(perPartition)),
+      };
+    }
+    log(`multilevel: ${v.name}: ${out.recordsPerSec} records/s over ${out.seconds} s`);
+    return out;
+  } finally {
+    for (const w of workers) await stopWorker(w);
+    await admin.deleteTopics({ topics: [input, partials, dlq] }).catch(() => undefined);
+    await admin.disconnect();
+    await cassandra.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await cassandra.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Polls the workers' metrics until every input record (and, two-level, every partial on the
+ * intermediate topic, once it stops growing) has been consumed. Time runs from the first
+ * consumed record to the last poll at which consumption grew.
+ */
+async function waitConsumed(
+  v: Variant,
+  workers: BenchWorker[],
+  input: string,
+  partials: string,
+  records: number,
+  kafka: Kafka,
+  log: (line: string) => void,
+): Promise<{ seconds: number; samples: WorkerSample[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + 15 * 60_000;
+  let start: number | undefined;
+  let lastGrowth = 0;
+  let lastTotal = 0;
+  let stablePolls = 0;
+  try {
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`multilevel bench: ${v.name} did not finish in 15 minutes`);
+      for (const w of workers) {
+        if (w.child.exitCode !== null) throw new Error(`multilevel bench: a worker exited; see ${w.logFile}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+      const samples = await Promise.all(workers.map(sampleWorker));
+      if (samples.some((s) => s === undefined)) continue;
+      const ss = samples as WorkerSample[];
+      const now = Date.now();
+      const consumed = (topic: string) =>
+        sumOver(ss, (s) =>
+          [...s.recordsByPartition].reduce((n, [k, c]) => (k.startsWith(`${topic}|`) ? n + c : n), 0),
+        );
+      const inputDone = consumed(input);
+      const total = sumOver(ss, (s) => [...s.recordsByPartition.values()].reduce((a, b) => a + b, 0));
+      if (total > 0 && start === undefined) start = now;
+      if (total > lastTotal) {
+        lastGrowth = now;
+        lastTotal = total;
+        stablePolls = 0;
+      } else stablePolls++;
+      if (inputDone < records) continue;
+      if (v.inputKey === 'device') {
+        const offsets = await admin.fetchTopicOffsets(partials);
+        const written = offsets.reduce((n, o) => n + Number(o.high), 0);
+        if (consumed(partials) < written || stablePolls < 8) continue;
+        log(`multilevel: ${v.name}: ${written} partials for ${records} records`);
+      }
+      return { seconds: (lastGrowth - (start ?? lastGrowth)) / 1000, samples: ss };
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function sumOver<T>(xs: readonly T[], f: (x: T) => number): number {
+  return xs.reduce((n, x) => n + f(x), 0);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export const multilevelBench: BenchDefinition = {
+  name: 'multilevel',
+  description:
+    'skewed indoor-location input through one level straight to site vs two levels (partials keyed by site), 2 real workers on the local stack',
+  options: (cmd) =>
+    cmd
+      .option('--records <n>', 'input records', '200000')
+      .option('--partitions <n>', 'partitions of the input (and intermediate) topic', '4')
+      .option('--seed <n>', 'generator seed', '1')
+      .option('-c, --config <file>', 'connections (kafka, cassandra, aws); default: the local stack'),
+  run: (opts, log) =>
+    runMultilevelBench(
+      {
+        records: Number(opts['records']),
+        partitions: Number(opts['partitions']),
+        seed: Number(opts['seed']),
+        ...(typeof opts['config'] === 'string' ? { config: opts['config'] } : {}),
+      },
+      log,
+    ),
+};
