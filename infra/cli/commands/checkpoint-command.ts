@@ -79,10 +79,11 @@ export function registerCheckpointCommand(program: Command): void {
               sha256: loaded.manifest.sha256,
             }
           : { valid: false, id: loaded.id, reason: loaded.reason, detail: loaded.detail };
+      // An invalid checkpoint fails the command with or without --json (scripts test the code).
+      if (!doc.valid) process.exitCode = 1;
       if (opts.json) return printJson(doc);
       for (const [k, v] of Object.entries(doc))
         printLine(`${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-      if (!doc.valid) process.exitCode = 1;
     });
 }
 
@@ -115,6 +116,7 @@ function describe(m: CheckpointManifest, now: number) {
     stateBytes: m.stateBytes,
     liveSeries: m.stats['liveSeries'],
     openWindows: m.stats['openWindows'],
+    dataKey: m.dataKey,
   };
 }
 
