@@ -1,12 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
+import { registerAutoscalerCommand } from './commands/autoscaler-command.js';
 import { registerBenchCommand } from './commands/bench-command.js';
 import { registerCheckpointCommand } from './commands/checkpoint-command.js';
 import { registerCostReportCommand } from './commands/cost-report-command.js';
-import { registerSimulateCommand } from './commands/simulate-command.js';
+import { registerDemoCommand } from './commands/demo-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
+import { registerSimulateCommand } from './commands/simulate-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
 
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerAutoscalerCommand(program);
   registerBenchCommand(program);
   registerCheckpointCommand(program);
   registerCostReportCommand(program);
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
   registerStackCommand(program);
   registerForecastCommand(program);
   registerDeployCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pipelinesSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import { workerConfigSchema } from '../../aggregator/worker/worker-schema.js';
 import { autoscalerPolicySchema } from '../../autoscaler/policy/policy-schema.js';
+import { fleetRunSchema } from '../autoscaler-run/run-schema.js';
 import { stackConfigSchema } from '../local/stack-config.js';
 import {
   awsConnectionSchema,
@@ -22,6 +23,7 @@ export const configSchema = z
     worker: workerConfigSchema.optional(),
     pipelines: pipelinesSchema.default([]),
     autoscaler: autoscalerPolicySchema.default(autoscalerPolicySchema.parse({})),
+    fleet: fleetRunSchema.default(fleetRunSchema.parse({})),
   })
   .strict();
 

@@ -1,0 +1,61 @@
+import type { Client } from 'cassandra-driver';
+
+/** The sink's output against an independent count of the input. */
+export interface NoLossResult {
+  /** Records counted in the sink's windows (the sum of per-window counts). */
+  recordsAggregated: number;
+  /** Records produced but missing from the sink (per series and window). */
+  lost: number;
+  /** Records the sink counts more than were produced (per series and window). */
+  duplicated: number;
+  /** Series-windows compared. */
+  windows: number;
+}
+
+/** Compares per-(series, window) counts produced with the `count` the sink wrote. */
+export function compareCounts(
+  produced: ReadonlyMap<string, number>,
+  aggregated: ReadonlyMap<string, number>,
+): NoLossResult {
+  let lost = 0;
+  let duplicated = 0;
+  let recordsAggregated = 0;
+  for (const [key, n] of produced) {
+    const got = aggregated.get(key) ?? 0;
+    if (got < n) lost += n - got;
+    else duplicated += got - n;
+  }
+  for (const [key, got] of aggregated) {
+    recordsAggregated += got;
+    if (!produced.has(key)) duplicated += got;
+  }
+  return {
+    recordsAggregated,
+    lost,
+    duplicated,
+    windows: new Set([...produced.keys(), ...aggregated.keys()]).size,
+  };
+}
+
+/** Reads `count` per `seriesKey|windowStart` of this run's series (prefix `runId-`) from the results table. */
+export async function readCounts(
+  client: Client,
+  keyspace: string,
+  table: string,
+  runId: string,
+  countMetric: string,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const rs = await client.execute(`SELECT series_key, window_start, metrics FROM ${keyspace}.${table}`, [], {
+    fetchSize: 5000,
+    autoPage: true,
+    prepare: false,
+  });
+  for (const row of rs.rows) {
+    const series = row['series_key'] as string;
+    if (!series.startsWith(`${runId}-`)) continue;
+    const m = row['metrics'] as Record<string, number>;
+    out.set(`${series}|${(row['window_start'] as Date).getTime()}`, m[countMetric] ?? 0);
+  }
+  return out;
+}
