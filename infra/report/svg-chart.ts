@@ -41,10 +41,9 @@ export function formatNumber(v: number): string {
 }
 
 function trim(v: number): string {
-  return (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(
-    /\.?0+$/,
-    '',
-  );
+  const text = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  // Drop trailing zeros of the fraction only (100 stays 100, 2.50 becomes 2.5).
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /** "Nice" tick step covering `range` in about `count` ticks. */
@@ -87,13 +86,15 @@ export function lineChart(opts: LineChartOptions): string {
       `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" class="tick" text-anchor="end">${escapeHtml(fmt(v))}</text>`,
     );
   }
-  for (const t of timeTicks(opts.startMs, opts.intervalMs, n)) {
+  const ticks = timeTicks(opts.startMs, opts.intervalMs, n, width < 600 ? 3 : 5);
+  ticks.forEach((t, k) => {
     const xi = x(t.index).toFixed(1);
+    const anchor = k === 0 ? 'start' : k === ticks.length - 1 ? 'end' : 'middle';
     parts.push(
       `<line x1="${xi}" x2="${xi}" y1="${PAD.top}" y2="${PAD.top + plotH}" class="grid"/>`,
-      `<text x="${xi}" y="${height - PAD.bottom + 16}" class="tick" text-anchor="middle">${escapeHtml(t.label)}</text>`,
+      `<text x="${xi}" y="${height - PAD.bottom + 16}" class="tick" text-anchor="${anchor}">${escapeHtml(t.label)}</text>`,
     );
-  }
+  });
   const ordered = [...opts.series.filter((s) => s.area), ...opts.series.filter((s) => !s.area)];
   for (const s of ordered) {
     const d = pathData(s.values, x, y);
@@ -116,7 +117,8 @@ export function lineChart(opts: LineChartOptions): string {
     );
   }
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" class="frame"/>`);
-  let lx = PAD.left + 260;
+  // Legend after the title (about 7 px per character at 13 px bold).
+  let lx = PAD.left + opts.title.length * 7.2 + 20;
   for (const s of opts.series) {
     parts.push(
       `<rect x="${lx}" y="9" width="12" height="10" fill="${s.color}"${s.area ? ' fill-opacity="0.4"' : ''}/>`,
@@ -145,12 +147,17 @@ function pathData(values: readonly number[], x: (i: number) => number, y: (v: nu
 }
 
 /** About six date ticks over the span, labelled by day (or hour for spans under two days). */
-function timeTicks(startMs: number, intervalMs: number, n: number): { index: number; label: string }[] {
+function timeTicks(
+  startMs: number,
+  intervalMs: number,
+  n: number,
+  parts: number,
+): { index: number; label: string }[] {
   const span = intervalMs * Math.max(1, n - 1);
   const out: { index: number; label: string }[] = [];
-  for (let k = 0; k <= 5; k++) {
-    const index = Math.round(((n - 1) * k) / 5);
-    const d = new Date(startMs + (span * k) / 5);
+  for (let k = 0; k <= parts; k++) {
+    const index = Math.round(((n - 1) * k) / parts);
+    const d = new Date(startMs + (span * k) / parts);
     const iso = d.toISOString();
     out.push({ index, label: span < 2 * 86_400_000 ? iso.slice(11, 16) : iso.slice(0, 10) });
   }
