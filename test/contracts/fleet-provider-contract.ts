@@ -6,6 +6,7 @@ import {
   type FleetInstance,
   type FleetProvider,
   type FleetSnapshot,
+  poolIdOf,
 } from '../../autoscaler/ports/fleet-provider.js';
 
 /** A fresh fleet for one test; the harness registers its own cleanup (onTestFinished). */
@@ -61,12 +62,21 @@ export function fleetProviderContract(name: string, setup: () => Promise<FleetPr
       expect(new Set(snapshot.instances.map((i) => i.instanceId)).size).toBe(snapshot.instances.length);
     });
 
-    it('scales out to the requested target', async () => {
+    it('scales out to the requested target (a total with its per-pool split, as the planner sends it)', async () => {
       const { provider, initialUnits } = await setup();
-      await provider.setTargetCapacity({ totalUnits: initialUnits + 2 });
-      const snapshot = await eventually(provider, (s) => liveUnits(s) >= initialUnits + 2);
-      expect(snapshot.targetUnits).toBe(initialUnits + 2);
-      expect(liveUnits(snapshot)).toBeGreaterThanOrEqual(initialUnits + 2);
+      const before = await eventually(provider, (s) => liveUnits(s) >= initialUnits);
+      const total = before.targetUnits + 2;
+      // Per-pool split summing to the total: the current units per pool, the extra 2 on the first pool.
+      const perPool: Record<string, number> = {};
+      for (const i of live(before)) perPool[poolIdOf(i)] = (perPool[poolIdOf(i)] ?? 0) + i.weightUnits;
+      const firstPool = Object.keys(perPool)[0];
+      if (firstPool === undefined) throw new Error('the fleet has no live instance');
+      perPool[firstPool] =
+        (perPool[firstPool] ?? 0) + total - Object.values(perPool).reduce((a, b) => a + b, 0);
+      await provider.setTargetCapacity({ totalUnits: total, perPool });
+      const snapshot = await eventually(provider, (s) => liveUnits(s) >= total);
+      expect(snapshot.targetUnits).toBe(total);
+      expect(liveUnits(snapshot)).toBeGreaterThanOrEqual(total);
     });
 
     it('terminates the chosen instance with the target decremented by its weight, and does not replace it', async () => {
