@@ -1,5 +1,8 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { expect } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { diffResults, type ExpectedRow, readResults, type Scenario } from './aggregation-scenario.js';
 import { type CliProcess, eventually, startCli } from './cli-process.js';
 
@@ -100,3 +103,20 @@ export async function waitForApplied(adminPort: number, records: number, timeout
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Rewrites a YAML config file in place (e.g. to aim one connection at a proxy or another broker). */
+export async function editConfig(file: string, edit: (doc: Record<string, unknown>) => void): Promise<void> {
+  const doc = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  edit(doc);
+  await writeFile(file, stringify(doc));
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
