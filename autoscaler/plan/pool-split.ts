@@ -73,21 +73,30 @@ export function splitPerPool(
   let sum = 0;
   for (const u of split.values()) sum += u;
   if (sum < totalUnits - 1e-9 && open.length > 0) {
-    // Water-filling: raise the emptiest open pools to a common level L with Σ max(0, L − u) = what is missing,
-    // in whole instances (floor), then hand out the rest one instance at a time to the emptiest, cheapest first.
-    const levels = open.map((id) => split.get(id)!).sort((a, b) => a - b);
-    const level = waterLevel(levels, totalUnits - sum);
+    // Water-filling in cost space: pool p is filled to L / r_p, where r_p = (its price per unit / the cheapest)²,
+    // so cheaper pools get more while every open pool still gets some (the pool-loss headroom bounds the rest).
+    // L solves Σ max(0, L / r_p − u_p) = what is missing; whole instances (floor), then one instance at a time
+    // to the pool with the lowest (u + w) × r_p.
+    const prices = open.map(price).filter((x) => x > 0);
+    const cheapest = prices.length > 0 ? Math.min(...prices) : 0;
+    const reluctance = (id: PoolId) => (cheapest > 0 && price(id) > 0 ? (price(id) / cheapest) ** 2 : 1);
+    const level = costWaterLevel(
+      open.map((id) => ({ u: split.get(id)!, r: reluctance(id) })),
+      totalUnits - sum,
+    );
     for (const id of open) {
       const u = split.get(id)!;
-      if (u >= level) continue;
+      const goal = level / reluctance(id);
+      if (u >= goal) continue;
       const w = weightOf(id);
-      const add = Math.floor((level - u) / w + 1e-9) * w;
+      const add = Math.floor((goal - u) / w + 1e-9) * w;
       split.set(id, u + add);
       sum += add;
     }
     for (let guard = 0; sum < totalUnits - 1e-9 && guard < 4 * open.length; guard++) {
+      const score = (id: PoolId) => (split.get(id)! + weightOf(id)) * reluctance(id);
       const low = [...open].sort(
-        (a, b) => split.get(a)! - split.get(b)! || price(a) - price(b) || a.localeCompare(b),
+        (a, b) => score(a) - score(b) || price(a) - price(b) || a.localeCompare(b),
       )[0]!;
       const add = Math.min(weightOf(low), totalUnits - sum);
       split.set(low, split.get(low)! + add);
@@ -117,6 +126,23 @@ export function splitPerPool(
   const out: Record<PoolId, number> = {};
   for (const [id, u] of [...split].sort(([a], [b]) => a.localeCompare(b))) if (u > 0) out[id] = u;
   return out;
+}
+
+/** The level L with Σ max(0, L / r − u) = amount over the pools (r ≥ 1: reluctance to fill). */
+function costWaterLevel(pools: readonly { u: number; r: number }[], amount: number): number {
+  const sorted = [...pools].sort((a, b) => a.u * a.r - b.u * b.r);
+  let acc = 0;
+  let slope = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const here = sorted[i]!.u * sorted[i]!.r;
+    slope += 1 / sorted[i]!.r;
+    const next = sorted[i + 1] !== undefined ? sorted[i + 1]!.u * sorted[i + 1]!.r : Number.POSITIVE_INFINITY;
+    // Between two breakpoints, raising L by one adds Σ 1 / r over the pools already below it.
+    const room = (next - here) * slope;
+    if (acc + room >= amount) return here + (amount - acc) / slope;
+    acc += room;
+  }
+  return 0;
 }
 
 /** The level L with Σ max(0, L − levels[i]) = amount, for levels sorted ascending. */

@@ -34,4 +34,18 @@ describe('splitPerPool', () => {
     const split = splitPerPool(24, new Map(), ['m.x@b', 'm.x@c'], types);
     expect(split).toEqual({ 'm.x@b': 12, 'm.x@c': 12 });
   });
+
+  it('gives cheaper pools more of the new units, and every open pool some', () => {
+    const priced = testPolicy({
+      instanceTypes: [
+        { name: 'cheap', vcpu: 4, memoryGiB: 16, spotPriceHintPerHour: 0.1 },
+        { name: 'dear', vcpu: 4, memoryGiB: 16, spotPriceHintPerHour: 0.15 },
+      ],
+    });
+    const pricedTypes = new Map(priced.instanceTypes.map((t) => [t.name, t]));
+    const split = splitPerPool(200, new Map(), ['cheap@a', 'dear@a'], pricedTypes);
+    expect(sum(split)).toBe(200);
+    expect(split['cheap@a']!).toBeGreaterThan(split['dear@a']!);
+    expect(split['dear@a']!).toBeGreaterThan(0);
+  });
 });
