@@ -1,6 +1,8 @@
 const EMPTY = -1;
 const META = 3; // per id: [arena offset, hash, length | refs << 16]
 const MAX_LOAD = 0.75;
+/** Growth factor of the arena and the per-id metadata: small steps, little slack (copies stay amortized O(1)). */
+const GROWTH = 1.25;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -271,14 +273,14 @@ export class SeriesDictionary {
   }
 
   private growMeta(): void {
-    const next = new Int32Array(Math.ceil((this.meta.length / META) * 1.5) * META);
+    const next = new Int32Array(Math.ceil((this.meta.length / META) * GROWTH) * META);
     next.set(this.meta);
     this.meta = next;
   }
 
   private growArena(need: number): void {
-    let cap = Math.ceil(this.arena.length * 1.5);
-    while (cap < this.arenaUsed + need) cap = Math.ceil(cap * 1.5);
+    let cap = Math.ceil(this.arena.length * GROWTH);
+    while (cap < this.arenaUsed + need) cap = Math.ceil(cap * GROWTH);
     const next = new Uint8Array(cap);
     next.set(this.arena.subarray(0, this.arenaUsed));
     this.arena = next;
