@@ -1,6 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import {
   generateEvents,
   newScenario,
@@ -20,6 +19,7 @@ import {
   appliedRecords,
   applySchema,
   committedOffsets,
+  editConfig,
   expectExactly,
   sleep,
   WorkerFleet,
@@ -86,9 +86,9 @@ describe('worker outages of its dependencies: the output equals a fault-free run
     await applySchema(file);
     // The worker (only) reaches Cassandra through the proxy. The driver keys the contact node by
     // the contact point it dialled (not system.local's rpc_address); one node has no peers.
-    const doc = parse(await readFile(file, 'utf8')) as { cassandra: { contactPoints: string[] } };
-    doc.cassandra.contactPoints = [`127.0.0.1:${cql.port}`];
-    await writeFile(file, stringify(doc));
+    await editConfig(file, (doc) => {
+      (doc['cassandra'] as { contactPoints: string[] }).contactPoints = [`127.0.0.1:${cql.port}`];
+    });
     const third = Math.ceil(events[0]!.length / 3);
 
     const worker = await fleet.start(file, adminPort, 'cql-outage');

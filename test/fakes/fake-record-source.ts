@@ -13,6 +13,8 @@ export class FakeRecordSource implements RecordSource {
   readonly commits: (TopicPartition & { offset: string })[] = [];
   readonly paused = new Set<string>();
   stopped = 0;
+  /** Heartbeats sent through the batches' heartbeat callbacks. */
+  heartbeats = 0;
   failCommits = false;
 
   constructor(private readonly log: string[] = []) {}
@@ -59,6 +61,8 @@ export class FakeRecordSource implements RecordSource {
         sizeBytes: v?.length ?? 0,
       })),
     };
-    return this.handlers!.onBatch(batch, async () => {});
+    return this.handlers!.onBatch(batch, async () => {
+      this.heartbeats += 1;
+    });
   }
 }

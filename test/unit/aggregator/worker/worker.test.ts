@@ -15,6 +15,8 @@ function setup(
     checkpointIntervalMs?: number;
     blobs?: MemoryBlobStore;
     logged?: [string, Record<string, unknown>][];
+    sinkRetryDelayMs?: number;
+    slept?: number[];
   } = {},
 ) {
   const log: string[] = [];
@@ -62,12 +64,15 @@ function setup(
       : silent,
     now: () => now,
     // Retry backoffs pass at once; a drain deadline (seconds away) never arrives in these tests.
-    sleep: (ms) => (ms < 1000 ? Promise.resolve() : new Promise<void>(() => {})),
+    sleep: (ms) => {
+      opts.slept?.push(ms);
+      return ms < 1000 || opts.slept ? Promise.resolve() : new Promise<void>(() => {});
+    },
     options: {
       checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,
       drainTimeoutMs: 5000,
-      sinkRetryBaseDelayMs: 1,
-      sinkRetryMaxDelayMs: 2,
+      sinkRetryBaseDelayMs: opts.sinkRetryDelayMs ?? 1,
+      sinkRetryMaxDelayMs: opts.sinkRetryDelayMs ?? 2,
       maxPendingWrites: 8,
       tickMs: 60_000,
     },
@@ -228,5 +233,20 @@ describe('Worker', () => {
     expect(logged.filter(([m]) => m === 'replay finished' || m === 'replaying')).toHaveLength(2);
     const metrics = await second.metrics.registry.getSingleMetricAsString('la_replay_records_total');
     expect(metrics).toMatch(/la_replay_records_total\{pipeline="[^"]+"\} 8$/m);
+  });
+
+  it('heartbeats at least every second while it backs off from a failing sink', async () => {
+    const slept: number[] = [];
+    const s = setup({ sinkRetryDelayMs: 2500, slept });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    s.sink.failuresLeft = 2;
+    await s.source.deliver('t', 0, 0, ['a=1']);
+    s.advance(1000);
+    await s.source.deliver('t', 0, 1, ['a=1']); // due checkpoint: waits for the write
+    // Two writes failed once each (they overlap): each backoff of 2.5 s is slept as 1 s + 1 s + 0.5 s.
+    expect(slept.sort((a, b) => a - b)).toEqual([500, 500, 1000, 1000, 1000, 1000]);
+    expect(s.source.heartbeats).toBeGreaterThanOrEqual(slept.length);
+    expect(s.sink.writes).toBe(2);
   });
 });
