@@ -221,21 +221,26 @@ export class SimFleet implements SimFleetView {
    * instances from the most expensive pools, newest first (least state, least sunk warm-up).
    */
   chooseVictims(units: number, nowMs: number): string[] {
-    const candidates = [...this.live.values()].filter(
-      (i) => i.noticeMs === undefined && (i.state === 'booting' || i.state === 'ready'),
+    const poolPrice = this.market.pools.map((p) => this.market.price(p.index, nowMs));
+    const candidates: { inst: SimInstance; booting: number; cost: number }[] = [];
+    for (const i of this.live.values()) {
+      if (i.noticeMs !== undefined || (i.state !== 'booting' && i.state !== 'ready')) continue;
+      candidates.push({
+        inst: i,
+        booting: i.state === 'booting' ? 0 : 1,
+        cost: (poolPrice[i.pool] as number) / i.rate,
+      });
+    }
+    candidates.sort(
+      (a, b) => a.booting - b.booting || b.cost - a.cost || b.inst.launchedMs - a.inst.launchedMs,
     );
-    candidates.sort((a, b) => {
-      if (a.state !== b.state) return a.state === 'booting' ? -1 : 1;
-      const pa = this.market.price(a.pool, nowMs) / a.rate;
-      const pb = this.market.price(b.pool, nowMs) / b.rate;
-      return pb - pa || b.launchedMs - a.launchedMs;
-    });
     const out: string[] = [];
     let removed = 0;
-    for (const c of candidates) {
-      if (removed + c.units > units) continue;
-      out.push(c.id);
-      removed += c.units;
+    for (const { inst } of candidates) {
+      if (removed + inst.units > units) continue;
+      out.push(inst.id);
+      removed += inst.units;
+      if (removed === units) break;
     }
     return out;
   }

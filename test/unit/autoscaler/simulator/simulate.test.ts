@@ -63,7 +63,8 @@ describe('simulate', () => {
       s.policies['target-tracking']?.meanUtilization ?? 0,
     );
     expect(s.policies['static-peak']?.drains).toBe(0);
-  });
+    // Three days of 1-minute steps through the real planner: seconds, more on a busy machine.
+  }, 60_000);
 
   it('is reproducible by seed', () => {
     const config = simConfigSchema.parse({
