@@ -6,6 +6,7 @@ import { registerCheckpointCommand } from './commands/checkpoint-command.js';
 import { registerCostReportCommand } from './commands/cost-report-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
+import { registerExampleCommand } from './commands/example-command.js';
 import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
 import { registerSimulateCommand } from './commands/simulate-command.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerStackCommand(program);
   registerForecastCommand(program);
   registerDeployCommand(program);
+  registerExampleCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -87,3 +87,42 @@ export function maxOverMean(loads: readonly number[]): number {
   if (loads.length === 0 || total === 0) return 0;
   return Math.max(...loads) / (total / loads.length);
 }
+
+/** Partitions the worker owns now (`topic|partition`), from its `/status`; undefined while not up. */
+export async function ownedPartitions(w: BenchWorker): Promise<string[] | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${w.adminPort}/status`);
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { partitions?: { topic: string; partition: number }[] };
+    return (body.partitions ?? []).map((p) => `${p.topic}|${p.partition}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the workers together own exactly `expected` partitions, each worker some, and
+ * the assignment is the same on two polls a second apart (the group has settled).
+ */
+export async function waitBalanced(
+  workers: BenchWorker[],
+  expected: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = '';
+  while (Date.now() < deadline) {
+    for (const w of workers) {
+      if (w.child.exitCode !== null) throw new Error(`a bench worker exited; see ${w.logFile}`);
+    }
+    const owned = await Promise.all(workers.map(ownedPartitions));
+    if (owned.every((o) => o !== undefined && o.length > 0)) {
+      const all = (owned as string[][]).flat();
+      const signature = owned.map((o) => [...(o ?? [])].sort().join(',')).join(';');
+      if (new Set(all).size === expected && all.length === expected && signature === previous) return;
+      previous = signature;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`bench workers did not settle on ${expected} partitions within ${timeoutMs} ms`);
+}
