@@ -7,6 +7,7 @@ import { createCassandraClient, createKeyspaceCql } from '../cassandra/cassandra
 import { resultTablesCql } from '../cassandra/results-schema.js';
 import type { LiveAggConfig } from '../config/config-schema.js';
 import { parseConfig } from '../config/load-config.js';
+import type { Dashboard } from '../dashboard/dashboard-server.js';
 import { createKafka } from '../kafka/kafka-client.js';
 import { projectRoot } from '../local/paths.js';
 import { stackUp } from '../local/stack.js';
@@ -83,7 +84,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   );
 
   const records: DecisionLogRecord[] = [];
-  const rt = await buildAutoscaler(cfg, { document: doc, log: opts.log, forecasts });
+  let dashboard: Dashboard | undefined;
+  const rt = await buildAutoscaler(cfg, {
+    document: doc,
+    log: opts.log,
+    forecasts,
+    onFleetEvent: (e) => {
+      if (e.kind === 'exited')
+        dashboard?.state.note(
+          e.atMs,
+          'worker-exit',
+          `${e.instanceId} exited with ${String(e.exitCode)}${e.exitCode === 0 ? ' (drained)' : ''}${e.requested ? '' : ', on its own'}`,
+        );
+      else if (e.kind === 'launched')
+        dashboard?.state.note(e.atMs, 'launched', `${e.instanceId} (${e.instanceType}) launched`);
+    },
+  });
   rt.decisionLog.subscribe((r) => records.push(r));
 
   const kafka = createKafka(cfg.kafka, opts.log, '-demo-load');
@@ -104,6 +120,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     runtime: rt,
     inputRate: () => load.currentRate,
   });
+  dashboard = ui;
   opts.progress(`demo: dashboard at ${ui.url}`);
   await load.start();
 
@@ -111,7 +128,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const running = rt.autoscaler.run(loop.signal);
   const stopped = waitFor(opts.signal, durationMs);
   const interruptAfter = (durationMs ?? dayMs) * (opts.interruptAt ?? 0.45);
-  const interruption = interruptWhenReady(rt, interruptAfter, opts, stopped.promise);
+  const interruption = interruptWhenReady(rt, interruptAfter, opts, stopped.promise, (atMs, id) =>
+    ui.state.note(
+      atMs,
+      'interruption',
+      `spot interruption notice for ${id} (2 minutes; via its metadata endpoint)`,
+    ),
+  );
 
   await stopped.promise;
   opts.progress('demo: stopping the load; closing every window…');
@@ -243,6 +266,7 @@ async function interruptWhenReady(
   afterMs: number,
   opts: DemoOptions,
   stopped: Promise<void>,
+  onInjected?: (atMs: number, instanceId: string) => void,
 ): Promise<void> {
   const local = rt.local;
   if (!local) return;
@@ -260,6 +284,7 @@ async function interruptWhenReady(
       const victim = ready[ready.length - 1]!;
       const rec = await local.injector.interrupt(victim.instanceId, 'imds');
       opts.progress(`demo: spot interruption notice sent to ${rec.instanceId} (via its metadata endpoint)`);
+      onInjected?.(rec.issuedAtMs, rec.instanceId);
       return;
     }
     await new Promise((r) => setTimeout(r, 1000));

@@ -241,7 +241,7 @@ export class LocalFleetProvider implements FleetProvider {
     const { instanceType, availabilityZone } = parsePoolId(pool);
     const n = this.#launches++;
     const slot = this.#freeSlot(n);
-    const instanceId = `local-${instanceType.replaceAll('.', '-')}-${n}`;
+    const instanceId = `${instanceType.replaceAll('.', '-')}-${n}`;
     const adminPort = config.adminPortBase + slot;
     const imdsPort = config.imdsPortBase + slot;
     const dir = resolve(config.stateDir);
@@ -340,6 +340,8 @@ export class LocalFleetProvider implements FleetProvider {
 
   #markTerminated(inst: LocalInstance): void {
     inst.state = 'terminated';
+    // A terminated instance is no longer draining (the loop would otherwise "recover" its drain every tick).
+    for (const key of Object.keys(inst.tags)) if (key.startsWith('liveagg:drain')) delete inst.tags[key];
     inst.terminatedAtMs = this.#now();
   }
 
