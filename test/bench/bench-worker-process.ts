@@ -88,6 +88,22 @@ export function maxOverMean(loads: readonly number[]): number {
   return Math.max(...loads) / (total / loads.length);
 }
 
+/** Records (or partials) applied per pipeline over the partitions the worker owns, from `/status`. */
+export async function appliedUpdates(w: BenchWorker): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${w.adminPort}/status`);
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { partitions?: { pipelines?: { name: string; updates: number }[] }[] };
+    const out = new Map<string, number>();
+    for (const p of body.partitions ?? []) {
+      for (const pl of p.pipelines ?? []) out.set(pl.name, (out.get(pl.name) ?? 0) + pl.updates);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Partitions the worker owns now (`topic|partition`), from its `/status`; undefined while not up. */
 export async function ownedPartitions(w: BenchWorker): Promise<string[] | undefined> {
   try {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Option } from 'commander';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { stringify } from 'yaml';
 import type { PipelineInput } from '../../aggregator/pipeline/pipeline-schema.js';
@@ -16,6 +17,7 @@ import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js'
 import type { LiveAggConfig } from '../../infra/config/config-schema.js';
 import { loadConfig } from '../../infra/config/load-config.js';
 import {
+  appliedUpdates,
   type BenchWorker,
   freePort,
   maxOverMean,
@@ -50,7 +52,7 @@ interface Variant {
   name: VariantResult['variant'];
   description: string;
   inputKey: IndoorPartitionKey;
-  pipelines: (input: string, partials: string) => PipelineInput[];
+  pipelines: (input: string, partials: string, level1Sink: Level1Sink) => PipelineInput[];
 }
 
 const variants: Variant[] = [
@@ -76,7 +78,7 @@ const variants: Variant[] = [
     description:
       'input keyed by device; level 1 zone × 1m partials to an intermediate topic keyed by site; level 2 site × (10m, 1h)',
     inputKey: 'device',
-    pipelines: (input, partials) => [
+    pipelines: (input, partials, level1Sink) => [
       {
         name: 'indoor-zone-1m',
         source: { topics: [input] },
@@ -85,7 +87,10 @@ const variants: Variant[] = [
         windows: ['1m'],
         allowedLatenessMs: 30_000,
         aggregates: AGGREGATES,
-        sink: { type: 'cassandra', table: 'indoor_level1_partials' },
+        sink:
+          level1Sink === 'cassandra'
+            ? { type: 'cassandra', table: 'indoor_level1_partials' }
+            : { type: 'kafka', topic: `${partials}-l1` },
         nextLevel: { topic: partials, keyFields: ['site'] },
       },
       {
@@ -101,7 +106,11 @@ const variants: Variant[] = [
   },
 ];
 
+/** Where level 1 writes its own rows besides the partials: Cassandra (as the example) or a Kafka topic. */
+export type Level1Sink = 'cassandra' | 'kafka';
+
 export interface MultilevelBenchOptions {
+  level1Sink: Level1Sink;
   records: number;
   partitions: number;
   seed: number;
@@ -126,7 +135,7 @@ export async function runMultilevelBench(
   const results: VariantResult[] = [];
   for (const v of variants) {
     log(`multilevel: ${v.name}: ${o.records} records, ${o.partitions} partitions, ${WORKERS} workers`);
-    results.push(await runVariant(cfg, v, events, o.partitions, log));
+    results.push(await runVariant(cfg, v, events, o.partitions, o.level1Sink, log));
   }
   const [single, two] = results as [VariantResult, VariantResult];
   return {
@@ -134,6 +143,7 @@ export async function runMultilevelBench(
     partitions: o.partitions,
     workers: WORKERS,
     seed: o.seed,
+    level1Sink: o.level1Sink,
     variants: results,
     ratios: {
       /** > 1: the two-level layout is faster on this skewed input. */
@@ -151,6 +161,7 @@ async function runVariant(
   v: Variant,
   events: IndoorEvent[],
   partitions: number,
+  level1Sink: Level1Sink,
   log: (line: string) => void,
 ): Promise<VariantResult> {
   const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -170,14 +181,14 @@ async function runVariant(
   const workers: BenchWorker[] = [];
   try {
     await admin.createTopics({
-      topics: [input, partials, dlq].map((topic) => ({
+      topics: [input, partials, `${partials}-l1`, dlq].map((topic) => ({
         topic,
         numPartitions: topic === dlq ? 1 : partitions,
         replicationFactor: 1,
       })),
       waitForLeaders: true,
     });
-    const pipelines = v.pipelines(input, partials);
+    const pipelines = v.pipelines(input, partials, level1Sink);
     await cassandra.execute(createKeyspaceCql(keyspace, cfg.cassandra.replicationFactor));
     for (const p of pipelines) {
       if (p.sink.type === 'cassandra')
@@ -226,7 +237,7 @@ async function runVariant(
     log(
       `multilevel: ${v.name}: produced in ${produceSeconds.toFixed(1)} s (one transaction); records per input partition ${inputCounts.join(', ')}`,
     );
-    const timed = await waitConsumed(v, workers, input, partials, events.length, kafka, log, committedAt);
+    const timed = await waitConsumed(v, workers, pipelines, partials, events.length, kafka, log, committedAt);
     const inputPerPartition = Array.from({ length: partitions }, (_, p) =>
       sumOver(timed.samples, (s) => s.recordsByPartition.get(`${input}|${p}`) ?? 0),
     );
@@ -259,7 +270,7 @@ async function runVariant(
     return out;
   } finally {
     for (const w of workers) await stopWorker(w);
-    await admin.deleteTopics({ topics: [input, partials, dlq] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [input, partials, `${partials}-l1`, dlq] }).catch(() => undefined);
     await admin.disconnect();
     await cassandra.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
     await cassandra.shutdown();
@@ -268,14 +279,15 @@ async function runVariant(
 }
 
 /**
- * Polls the workers' metrics until every input record (and, two-level, every partial on the
- * intermediate topic, once it stops growing) has been consumed. Time runs from the commit of
- * the input to the last poll at which consumption grew.
+ * Polls the workers until every input record is applied by the level that reads the input and,
+ * two-level, every partial on the intermediate topic (once it stops growing) by level 2. Time runs
+ * from the commit of the input to the last poll at which the applied count grew. (`/status`
+ * engine counters: the fetch counters run ahead of processing by a whole fetched batch.)
  */
 async function waitConsumed(
   v: Variant,
   workers: BenchWorker[],
-  input: string,
+  pipelines: PipelineInput[],
   partials: string,
   records: number,
   kafka: Kafka,
@@ -285,7 +297,9 @@ async function waitConsumed(
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + 15 * 60_000;
-  let lastGrowth = 0;
+  const first = pipelines[0]!.name;
+  const second = pipelines[1]?.name;
+  let lastGrowth = committedAt;
   let lastTotal = 0;
   let stablePolls = 0;
   try {
@@ -295,29 +309,26 @@ async function waitConsumed(
         if (w.child.exitCode !== null) throw new Error(`multilevel bench: a worker exited; see ${w.logFile}`);
       }
       await new Promise((r) => setTimeout(r, 250));
-      const samples = await Promise.all(workers.map(sampleWorker));
-      if (samples.some((s) => s === undefined)) continue;
-      const ss = samples as WorkerSample[];
+      const applied = await Promise.all(workers.map(appliedUpdates));
+      if (applied.some((a) => a === undefined)) continue;
       const now = Date.now();
-      const consumed = (topic: string) =>
-        sumOver(ss, (s) =>
-          [...s.recordsByPartition].reduce((n, [k, c]) => (k.startsWith(`${topic}|`) ? n + c : n), 0),
-        );
-      const inputDone = consumed(input);
-      const total = sumOver(ss, (s) => [...s.recordsByPartition.values()].reduce((a, b) => a + b, 0));
+      const of = (name: string) => sumOver(applied as Map<string, number>[], (a) => a.get(name) ?? 0);
+      const total = of(first) + (second ? of(second) : 0);
       if (total > lastTotal) {
         lastGrowth = now;
         lastTotal = total;
         stablePolls = 0;
       } else stablePolls++;
-      if (inputDone < records) continue;
-      if (v.inputKey === 'device') {
+      if (of(first) < records) continue;
+      if (second) {
         const offsets = await admin.fetchTopicOffsets(partials);
         const written = offsets.reduce((n, o) => n + Number(o.high), 0);
-        if (consumed(partials) < written || stablePolls < 8) continue;
+        if ((of(second) < written && stablePolls < 40) || stablePolls < 8) continue;
         log(`multilevel: ${v.name}: ${written} partials for ${records} records`);
       }
-      return { seconds: (lastGrowth - committedAt) / 1000, samples: ss };
+      const samples = await Promise.all(workers.map(sampleWorker));
+      if (samples.some((s) => s === undefined)) continue;
+      return { seconds: (lastGrowth - committedAt) / 1000, samples: samples as WorkerSample[] };
     }
   } finally {
     await admin.disconnect();
@@ -361,6 +372,11 @@ export const multilevelBench: BenchDefinition = {
       .option('--records <n>', 'input records', '200000')
       .option('--partitions <n>', 'partitions of the input (and intermediate) topic', '4')
       .option('--seed <n>', 'generator seed', '1')
+      .addOption(
+        new Option('--level1-sink <sink>', "level 1's own rows (besides the partials): cassandra or kafka")
+          .choices(['cassandra', 'kafka'])
+          .default('cassandra'),
+      )
       .option('-c, --config <file>', 'connections (kafka, cassandra, aws); default: the local stack'),
   run: (opts, log) =>
     runMultilevelBench(
@@ -368,6 +384,7 @@ export const multilevelBench: BenchDefinition = {
         records: Number(opts['records']),
         partitions: Number(opts['partitions']),
         seed: Number(opts['seed']),
+        level1Sink: opts['level1Sink'] === 'kafka' ? 'kafka' : 'cassandra',
         ...(typeof opts['config'] === 'string' ? { config: opts['config'] } : {}),
       },
       log,
