@@ -40,6 +40,14 @@ export interface UsageReadOptions {
    * namespace holds this fleet's workers only.
    */
   includeMetricsOnlyWorkers?: boolean;
+  /** Instances the fleet API lists as members now (Spot Fleet / EC2 Fleet), in case they lack the fleet's tag. */
+  memberInstanceIds?: readonly string[];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** "User initiated (2026-11-26 18:00:00 GMT)" → epoch ms. */
@@ -95,24 +103,32 @@ export async function readFleetUsage(
 ): Promise<{ inputs: Omit<CostInputs, 'onDemandPerHour'>; notes: string[] }> {
   const notes = new Set<string>();
   const instances: UsageInstance[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await callAws('DescribeInstances', () =>
-      clients.ec2.send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: `tag:${opts.selector.tagKey}`, Values: [opts.selector.tagValue] }],
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      ),
-    );
+  const add = (page: { Reservations?: { Instances?: Instance[] }[] }) => {
     for (const r of page.Reservations ?? []) {
       for (const i of r.Instances ?? []) {
+        if (instances.some((x) => x.instanceId === i.InstanceId)) continue;
         const usage = usageOf(i, opts.untilMs, opts.priceTable, notes);
         if (usage && usage.endMs > opts.sinceMs && usage.startMs < opts.untilMs) instances.push(usage);
       }
     }
-    nextToken = page.NextToken;
-  } while (nextToken);
+  };
+  const filters = [
+    [{ Name: `tag:${opts.selector.tagKey}`, Values: [opts.selector.tagValue] }],
+    // DescribeInstances takes up to 200 values per filter.
+    ...chunks(opts.memberInstanceIds ?? [], 200).map((ids) => [{ Name: 'instance-id', Values: ids }]),
+  ];
+  for (const Filters of filters) {
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws('DescribeInstances', () =>
+        clients.ec2.send(
+          new DescribeInstancesCommand({ Filters, ...(nextToken ? { NextToken: nextToken } : {}) }),
+        ),
+      );
+      add(page);
+      nextToken = page.NextToken;
+    } while (nextToken);
+  }
   if (instances.length === 0) {
     notes.add(`no instance tagged ${opts.selector.tagKey}=${opts.selector.tagValue} ran in the window`);
   }

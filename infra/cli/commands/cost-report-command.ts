@@ -3,6 +3,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { AutoscalerPortError } from '../../../autoscaler/ports/errors.js';
 import { parseDuration } from '../../../forecasting/series/duration.js';
 import { createCloudWatchClient, createEc2Client } from '../../aws/aws-clients.js';
+import { Ec2FleetProvider } from '../../aws/ec2-fleet-provider.js';
+import { SpotFleetProvider } from '../../aws/spot-fleet-provider.js';
 import { loadConfig } from '../../config/load-config.js';
 import { type CostReport, computeCostReport } from '../../cost/cost-model.js';
 import { renderCostReport } from '../../cost/cost-report-html.js';
@@ -72,6 +74,17 @@ export function registerCostReportCommand(program: Command): void {
         const cloudwatch = createCloudWatchClient(config.aws);
         try {
           progress(`cost-report: reading ${selector.tagKey}=${selector.tagValue} from EC2 and CloudWatch`);
+          // Fleet members by the fleet API too: instances keep the fleet's tag only when launched by it with tagging on.
+          const memberInstanceIds =
+            opts.spotFleet !== undefined
+              ? (
+                  await new SpotFleetProvider(ec2, { spotFleetRequestId: opts.spotFleet }).describe()
+                ).instances.map((i) => i.instanceId)
+              : opts.ec2Fleet !== undefined
+                ? (await new Ec2FleetProvider(ec2, { fleetId: opts.ec2Fleet }).describe()).instances.map(
+                    (i) => i.instanceId,
+                  )
+                : [];
           const usage = await readFleetUsage(
             { ec2, cloudwatch },
             {
@@ -80,6 +93,7 @@ export function registerCostReportCommand(program: Command): void {
               untilMs,
               priceTable,
               includeMetricsOnlyWorkers: opts.includeMetricsOnlyWorkers === true,
+              memberInstanceIds,
             },
           );
           const report = computeCostReport({

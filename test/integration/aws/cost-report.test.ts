@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  CancelSpotFleetRequestsCommand,
   CreateTagsCommand,
   DescribeImagesCommand,
+  RequestSpotFleetCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -223,6 +225,48 @@ describe('cost report against moto', () => {
     // From the start of its first hour with data to the end of its last: two hours.
     expect((billed?.endMs ?? 0) - (billed?.startMs ?? 0)).toBe(2 * 3_600_000);
     expect(withGhost.notes.join(' ')).toContain('seen only in CloudWatch');
+  });
+
+  it('liveagg cost-report --spot-fleet finds the fleet members through the Spot Fleet API', async () => {
+    const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+    const requested = await ec2.send(
+      new RequestSpotFleetCommand({
+        SpotFleetRequestConfig: {
+          IamFleetRole: 'arn:aws:iam::123456789012:role/liveagg-test-fleet',
+          TargetCapacity: 4,
+          Type: 'maintain',
+          AllocationStrategy: 'lowestPrice',
+          LaunchSpecifications: [{ ImageId: image, InstanceType: 'm5.xlarge', WeightedCapacity: 2 }],
+        },
+      }),
+    );
+    const id = requested.SpotFleetRequestId;
+    if (!id) throw new Error('RequestSpotFleet returned no id');
+    onTestFinished(async () => {
+      await ec2.send(
+        new CancelSpotFleetRequestsCommand({ SpotFleetRequestIds: [id], TerminateInstances: true }),
+      );
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'la-cost-'));
+    const configFile = join(dir, 'liveagg.yaml');
+    writeFileSync(
+      configFile,
+      `aws:\n  region: us-east-1\n  endpoint: ${awsEndpoint}\n  accessKeyId: testing\n  secretAccessKey: testing\n`,
+    );
+    const cli = startCli(
+      ['cost-report', '--since', '1h', '--config', configFile, '--spot-fleet', id, '--json'],
+      {
+        name: 'cost-report-spot-fleet',
+      },
+    );
+    expect(await cli.exited).toBe(0);
+    const doc = JSON.parse(cli.stdout()) as {
+      pools: { instanceType: string; market: string; instances: number }[];
+    };
+    const instances = doc.pools
+      .filter((p) => p.instanceType === 'm5.xlarge')
+      .reduce((sum, p) => sum + p.instances, 0);
+    expect(instances).toBe(2);
   });
 
   it('liveagg cost-report without a fleet prints usage and fails', async () => {
