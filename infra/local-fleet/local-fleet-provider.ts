@@ -218,7 +218,10 @@ export class LocalFleetProvider implements FleetProvider {
     }
     // Whatever the split did not place goes to the emptiest pools, smallest weight first.
     for (let guard = 0; total < this.#targetUnits - 1e-9 && guard < 1000; guard++) {
-      const pool = [...pools].sort(
+      // Pools whose type fits in what is missing (no overshoot); else the smallest type.
+      const remaining = this.#targetUnits - total;
+      const fitting = pools.filter((p) => this.#weightOf(parsePoolId(p).instanceType) <= remaining + 1e-9);
+      const pool = [...(fitting.length > 0 ? fitting : pools)].sort(
         (a, b) =>
           (held.get(a) ?? 0) - (held.get(b) ?? 0) ||
           this.#weightOf(parsePoolId(a).instanceType) - this.#weightOf(parsePoolId(b).instanceType) ||
