@@ -181,6 +181,44 @@ describe('two-level aggregation (indoor-location example) on real Kafka and Cass
     );
   }, 300_000);
 
+  it('a level-2 worker killed mid-stream restores its checkpoint and replays: level 2 still equals the reference', async () => {
+    const kafka = kafkaClient();
+    const s = await newIndoorScenario(kafka, 3, 2);
+    const events = generateIndoorEvents({ seed: 13, records: 6000, ...WORLD });
+    const l1 = await writeLevelConfig(s, 1, scenarioPort(1));
+    const l2 = await writeLevelConfig(s, 2, scenarioPort(2));
+    await Promise.all([schema(l1.file), schema(l2.file)]);
+    await startWorker(l1.file, l1.adminPort, 'indoor-l2crash-l1');
+    let level2 = await startWorker(l2.file, l2.adminPort, 'indoor-l2crash-l2');
+    const half = events.length / 2;
+    await send(kafka, (p) =>
+      produceIndoorEvents(p, s.input, events.slice(0, half), { by: 'device', partitions: 3 }),
+    );
+    // Kill level 2 once it has committed offsets, i.e. checkpointed partials it holds in open windows.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(
+        async () => {
+          const offsets = await admin.fetchOffsets({ groupId: s.groups[2], topics: [s.partials] });
+          return offsets.some((t) => t.partitions.some((p) => Number(p.offset) > 0)) ? true : undefined;
+        },
+        60_000,
+        'a level-2 commit',
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    level2.child.kill('SIGKILL');
+    await level2.exited;
+    await send(kafka, (p) =>
+      produceIndoorEvents(p, s.input, events.slice(half), { by: 'device', partitions: 3 }),
+    );
+    level2 = await startWorker(l2.file, l2.adminPort, 'indoor-l2crash-l2-restart');
+    await closeBothLevels(kafka, s, events);
+    await expectLevel2Exactly(s, events);
+  }, 300_000);
+
   it('a malformed partial on the intermediate topic goes to the dead-letter topic as bad_partial', async () => {
     const kafka = kafkaClient();
     const s = await newIndoorScenario(kafka, 1, 1);
