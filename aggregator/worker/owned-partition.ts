@@ -31,6 +31,8 @@ export interface OwnedPartition {
   replayStartedMs: number;
   replayLoggedMs: number;
   replayLoggedRecords: number;
+  /** The consumer-group heartbeat of the latest batch, to keep the membership through slow I/O. */
+  heartbeat: () => Promise<void>;
   /** Sink writes in flight, oldest first; all must finish before a checkpoint. */
   pendingWrites: Promise<void>[];
 }

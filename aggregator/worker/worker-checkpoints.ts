@@ -69,6 +69,7 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     replayStartedMs: deps.now(),
     replayLoggedMs: deps.now(),
     replayLoggedRecords: 0,
+    heartbeat: async () => {},
     pendingWrites: [],
   };
 }

@@ -49,6 +49,11 @@ export const workerConfigSchema = z
         keep: z.number().int().min(1).default(3),
         orphanGraceMs: z.number().int().positive().default(600_000),
         compress: z.boolean().default(true),
+        /**
+         * A storage request that moves no bytes for this long fails (and is retried): a silent
+         * network must not hang a checkpoint, and the worker with it, for ever.
+         */
+        storageIdleTimeoutMs: z.number().int().min(100).default(5_000),
       })
       .strict()
       .refine((c) => c.store !== 's3' || c.bucket !== undefined, {

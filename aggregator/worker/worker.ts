@@ -198,6 +198,7 @@ export class Worker {
       owned = await restorePartition(tp, this.deps);
       this.partitions.set(tpKey(tp), owned);
     }
+    owned.heartbeat = heartbeat;
     const start = partitionNextOffset(owned);
     // The fetch position is past what the state reflects (e.g. the latest checkpoint was corrupt
     // and an older one was restored): go back once; a real gap in offsets is then accepted.
@@ -315,9 +316,16 @@ export class Worker {
   }
 
   private async checkpoint(owned: OwnedPartition, force: boolean): Promise<CheckpointSummary[]> {
-    // A checkpoint must never cover results that are not yet in the sink.
-    await this.flushOutputs(owned, async () => {}, true);
-    return checkpointPartition(owned, force, this.deps);
+    // Storage that is slow or silent (retried with timeouts) holds the lock meanwhile: keep
+    // heartbeating so the group does not evict a worker that is alive and will recover.
+    const beat = setInterval(() => void owned.heartbeat().catch(() => undefined), heartbeatSliceMs);
+    try {
+      // A checkpoint must never cover results that are not yet in the sink.
+      await this.flushOutputs(owned, owned.heartbeat, true);
+      return await checkpointPartition(owned, force, this.deps);
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   private applyBackpressure(): void {

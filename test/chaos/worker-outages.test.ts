@@ -76,6 +76,44 @@ describe('worker outages of its dependencies: the output equals a fault-free run
     await expectExactly(s, referenceRows(events, s.windowMs));
   });
 
+  it('S3 blackholed (silent, not refused): checkpoint calls time out, consumption goes on, then checkpoints resume', async () => {
+    const kafka = kafkaClient();
+    const s = await newScenario(kafka, 2);
+    const events = generateEvents(s, 6, 6, 6, 45);
+    const s3 = await startTcpProxy(Number(new URL(awsEndpoint).port));
+    cleanups.push(() => s3.close());
+    const { file, adminPort } = await writeWorkerConfig(
+      s,
+      scenarioPort(),
+      {},
+      { endpoint: `http://127.0.0.1:${s3.port}` },
+    );
+    await applySchema(file);
+    const third = Math.ceil(events[0]!.length / 3);
+
+    const worker = await fleet.start(file, adminPort, 's3-blackhole');
+    await produceEvents(kafka, s, events, { to: third });
+    expect(await waitForCommitted(kafka, s, 2 * third)).toEqual([third, third]);
+
+    s3.pause('blackhole');
+    await sleep(1500);
+    const before = await committedOffsets(kafka, s);
+    await produceEvents(kafka, s, events, { from: third, to: 2 * third });
+    // A hung checkpoint must not stall the worker (it holds the partitions' lock) for ever.
+    await waitForApplied(adminPort, 4 * third, 60_000);
+    expect(await committedOffsets(kafka, s)).toEqual(before);
+
+    // Connections silenced by the outage stay silent: only new ones work again.
+    s3.resume();
+    await produceEvents(kafka, s, events, { from: 2 * third, closeWindows: true });
+    await expectExactly(s, referenceRows(events, s.windowMs));
+    const total = events.reduce((a, e) => a + e.length, 0) + s.partitions;
+    await waitForCommitted(kafka, s, total);
+    expect(await readFile(worker.logFile, 'utf8')).not.toContain(
+      'The coordinator is not aware of this member',
+    );
+  });
+
   it('Cassandra down: results stop, the worker does not commit past unwritten results, then catches up', async () => {
     const kafka = kafkaClient();
     const s = await newScenario(kafka, 2);
