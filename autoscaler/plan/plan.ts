@@ -15,7 +15,14 @@ import type {
   PlannerMemory,
   PlanReason,
 } from './plan-types.js';
-import { availablePools, currentPoolUnits, largestPoolUnits, splitPerPool, typeMix } from './pool-split.js';
+import {
+  availablePools,
+  currentPoolUnits,
+  instancePoolId,
+  largestPoolUnits,
+  splitPerPool,
+  typeMix,
+} from './pool-split.js';
 import { decideScaleIn } from './scale-in.js';
 
 const gone = (i: FleetInstance) => i.state === 'shutting-down' || i.state === 'terminated';
@@ -42,12 +49,14 @@ export function plan(input: PlanInput): PlanDecision {
   const noticed = new Map<InstanceId, InterruptionNotice>();
   for (const n of input.interruptions ?? []) if (liveIds.has(n.instanceId)) noticed.set(n.instanceId, n);
   memory.lostInstances = memory.lostInstances.filter((id) => liveIds.has(id));
+  const alreadyLost = new Set(memory.lostInstances);
   for (const inst of live) {
     const notice = noticed.get(inst.instanceId);
     const drainReason =
       inst.tags[DRAINING_TAG] !== undefined ? (inst.tags[DRAIN_REASON_TAG] ?? 'scale-in') : undefined;
     const lost = notice !== undefined || (drainReason !== undefined && drainReason !== 'scale-in');
-    if (!lost || memory.lostInstances.includes(inst.instanceId)) continue;
+    if (!lost || alreadyLost.has(inst.instanceId)) continue;
+    alreadyLost.add(inst.instanceId);
     // Interruptions cluster in time within a pool: count the loss once and avoid its pool for new capacity.
     memory.lostInstances.push(inst.instanceId);
     memory.lastCapacityLossMs = now;
@@ -97,11 +106,13 @@ export function plan(input: PlanInput): PlanDecision {
     if (action === 'scale-out') memory.lastScaleOutMs = now;
     if (action === 'scale-in') memory.lastScaleInMs = now;
     memory.lastKeptUnits = desiredUnits - leavingUnits;
-    const drainIds = new Set(drain.map((d) => d.instanceId));
-    const base = currentPoolUnits(
-      live.filter((i) => !drainIds.has(i.instanceId)),
-      drain.length > 0 ? undefined : fleet.perPoolTargetUnits,
-    );
+    // Units per pool of the live instances, minus those about to drain (one pass over the fleet per decision).
+    const base = currentPoolUnits(live, drain.length > 0 ? undefined : fleet.perPoolTargetUnits);
+    for (const d of drain) {
+      const id = instancePoolId(d);
+      base.set(id, (base.get(id) ?? 0) - d.weightUnits);
+      if ((base.get(id) ?? 0) <= 1e-9) base.delete(id);
+    }
     return {
       atMs: now,
       desiredUnits,

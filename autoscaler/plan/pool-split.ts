@@ -65,11 +65,13 @@ export function splitPerPool(
   const split = new Map<PoolId, number>();
   for (const [id, u] of current) split.set(id, u);
   for (const id of open) if (!split.has(id)) split.set(id, 0);
+  // Per-pool constants computed once (the planner calls this several times per decision, every tick).
+  const specOf = (id: PoolId) => types.get(id.slice(0, id.lastIndexOf('@')));
   const price = (id: PoolId) => {
-    const spec = types.get(id.slice(0, id.lastIndexOf('@')));
+    const spec = specOf(id);
     return spec?.spotPriceHintPerHour !== undefined ? spec.spotPriceHintPerHour / spec.weight : 0;
   };
-  const weightOf = (id: PoolId) => types.get(id.slice(0, id.lastIndexOf('@')))?.weight ?? 1;
+  const weightOf = (id: PoolId) => specOf(id)?.weight ?? 1;
   let sum = 0;
   for (const u of split.values()) sum += u;
   if (sum < totalUnits - 1e-9 && open.length > 0) {
@@ -77,51 +79,75 @@ export function splitPerPool(
     // so cheaper pools get more while every open pool still gets some (the pool-loss headroom bounds the rest).
     // L solves Σ max(0, L / r_p − u_p) = what is missing; whole instances (floor), then one instance at a time
     // to the pool with the lowest (u + w) × r_p.
-    const prices = open.map(price).filter((x) => x > 0);
-    const cheapest = prices.length > 0 ? Math.min(...prices) : 0;
-    const reluctance = (id: PoolId) => (cheapest > 0 && price(id) > 0 ? (price(id) / cheapest) ** 2 : 1);
+    const n = open.length;
+    const prices = open.map(price);
+    const weights = open.map(weightOf);
+    const positive = prices.filter((x) => x > 0);
+    const cheapest = positive.length > 0 ? Math.min(...positive) : 0;
+    const rel = prices.map((x) => (cheapest > 0 && x > 0 ? (x / cheapest) ** 2 : 1));
+    const units = open.map((id) => split.get(id)!);
     const level = costWaterLevel(
-      open.map((id) => ({ u: split.get(id)!, r: reluctance(id) })),
+      units.map((u, k) => ({ u, r: rel[k]! })),
       totalUnits - sum,
     );
-    for (const id of open) {
-      const u = split.get(id)!;
-      const goal = level / reluctance(id);
+    for (let k = 0; k < n; k++) {
+      const u = units[k]!;
+      const goal = level / rel[k]!;
       if (u >= goal) continue;
-      const w = weightOf(id);
+      const w = weights[k]!;
       const add = Math.floor((goal - u) / w + 1e-9) * w;
-      split.set(id, u + add);
+      units[k] = u + add;
       sum += add;
     }
-    for (let guard = 0; sum < totalUnits - 1e-9 && guard < 4 * open.length; guard++) {
-      const score = (id: PoolId) => (split.get(id)! + weightOf(id)) * reluctance(id);
-      const low = [...open].sort(
-        (a, b) => score(a) - score(b) || price(a) - price(b) || a.localeCompare(b),
-      )[0]!;
-      const add = Math.min(weightOf(low), totalUnits - sum);
-      split.set(low, split.get(low)! + add);
+    for (let guard = 0; sum < totalUnits - 1e-9 && guard < 4 * n; guard++) {
+      // The pool with the lowest score, then lowest price, then first by name (a linear scan, not a sort).
+      let low = 0;
+      let lowScore = (units[0]! + weights[0]!) * rel[0]!;
+      for (let k = 1; k < n; k++) {
+        const score = (units[k]! + weights[k]!) * rel[k]!;
+        const better =
+          score < lowScore ||
+          (score === lowScore &&
+            (prices[k]! < prices[low]! ||
+              (prices[k]! === prices[low]! && open[k]!.localeCompare(open[low]!) < 0)));
+        if (better) {
+          low = k;
+          lowScore = score;
+        }
+      }
+      const add = Math.min(weights[low]!, totalUnits - sum);
+      units[low] = units[low]! + add;
       sum += add;
     }
+    for (let k = 0; k < n; k++) split.set(open[k]!, units[k]!);
   } else if (sum > totalUnits + 1e-9) {
     // The mirror image: lower the fullest pools to a common level, whole instances, then trim one at a time.
     const ids = [...split.keys()];
     const levels = ids.map((id) => -split.get(id)!).sort((a, b) => a - b);
     const level = -waterLevel(levels, sum - totalUnits);
-    for (const id of ids) {
-      const u = split.get(id)!;
+    const weights = ids.map(weightOf);
+    const units = ids.map((id) => split.get(id)!);
+    for (let k = 0; k < ids.length; k++) {
+      const u = units[k]!;
       if (u <= level) continue;
-      const w = weightOf(id);
+      const w = weights[k]!;
       const cut = Math.min(u, Math.floor((u - level) / w + 1e-9) * w);
-      split.set(id, u - cut);
+      units[k] = u - cut;
       sum -= cut;
     }
     for (let guard = 0; sum > totalUnits + 1e-9 && guard < 4 * ids.length; guard++) {
-      const high = [...ids].sort((a, b) => split.get(b)! - split.get(a)! || a.localeCompare(b))[0]!;
-      const cut = Math.min(weightOf(high), split.get(high)!, sum - totalUnits);
+      // The fullest pool, first by name on ties.
+      let high = 0;
+      for (let k = 1; k < ids.length; k++) {
+        if (units[k]! > units[high]! || (units[k] === units[high] && ids[k]!.localeCompare(ids[high]!) < 0))
+          high = k;
+      }
+      const cut = Math.min(weights[high]!, units[high]!, sum - totalUnits);
       if (cut <= 0) break;
-      split.set(high, split.get(high)! - cut);
+      units[high] = units[high]! - cut;
       sum -= cut;
     }
+    for (let k = 0; k < ids.length; k++) split.set(ids[k]!, units[k]!);
   }
   const out: Record<PoolId, number> = {};
   for (const [id, u] of [...split].sort(([a], [b]) => a.localeCompare(b))) if (u > 0) out[id] = u;
