@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BlobCheckpointStore } from '../../../../aggregator/checkpoint/blob-checkpoint-store.js';
 import type { CheckpointStore } from '../../../../aggregator/checkpoint/checkpoint-store.js';
 import { Worker } from '../../../../aggregator/worker/worker.js';
@@ -17,6 +17,8 @@ function setup(
     logged?: [string, Record<string, unknown>][];
     sinkRetryDelayMs?: number;
     slept?: number[];
+    /** Checkpoint writes wait for this before they start. */
+    writeGate?: () => Promise<void>;
   } = {},
 ) {
   const log: string[] = [];
@@ -34,6 +36,7 @@ function setup(
   const checkpoints: CheckpointStore = {
     location: inner.location,
     write: async (...a) => {
+      await opts.writeGate?.();
       const m = await inner.write(...a);
       log.push(`checkpoint ${a[0].topic}:${a[0].partition}@${a[2]}`);
       return m;
@@ -248,5 +251,30 @@ describe('Worker', () => {
     expect(slept.sort((a, b) => a - b)).toEqual([500, 500, 1000, 1000, 1000, 1000]);
     expect(s.source.heartbeats).toBeGreaterThanOrEqual(slept.length);
     expect(s.sink.writes).toBe(2);
+  });
+
+  it('keeps heartbeating the group while a checkpoint write is stuck in storage', async () => {
+    vi.useFakeTimers();
+    try {
+      let release = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const s = setup({ checkpointIntervalMs: 0, writeGate: () => gate });
+      await s.worker.start();
+      await s.source.assign([tp]);
+      const delivered = s.source.deliver('t', 0, 0, ['a=1']);
+      await vi.advanceTimersByTimeAsync(3_500);
+      expect(s.source.heartbeats).toBeGreaterThanOrEqual(3);
+      release();
+      await delivered;
+      const beats = s.source.heartbeats;
+      await vi.advanceTimersByTimeAsync(3_000);
+      // Heartbeats stop with the checkpoint (the batch's own heartbeat is counted once more at most).
+      expect(s.source.heartbeats).toBe(beats);
+      expect(s.source.commits).toEqual([{ ...tp, offset: '1' }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
