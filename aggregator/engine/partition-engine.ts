@@ -256,11 +256,9 @@ export class PartitionEngine {
     states: FieldState[],
   ): WindowResult {
     const aggregates: Record<string, FieldAggregates> = {};
-    const fields: Record<string, FieldState> = {};
     for (let k = 0; k < this.layout.length; k++) {
       const l = this.layout[k]!;
       aggregates[l.name] = finishField(l, states[k]!);
-      fields[l.name] = states[k]!;
     }
     const r: WindowResult = {
       pipeline: this.pipeline.name,
@@ -271,6 +269,8 @@ export class PartitionEngine {
       aggregates,
     };
     if (this.withPartials) {
+      const fields: Record<string, FieldState> = {};
+      for (let k = 0; k < this.layout.length; k++) fields[this.layout[k]!.name] = states[k]!;
       r.partial = encodePartial({
         origin: { pipeline: this.pipeline.name, topic: this.topic, partition: this.partition },
         seriesKey,

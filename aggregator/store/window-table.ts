@@ -1,5 +1,4 @@
 import type { FieldLayout, FieldState } from '../aggregates/aggregate-layout.js';
-import { emptyFieldState } from '../aggregates/aggregate-layout.js';
 import { DDSketch } from '../aggregates/dd-sketch.js';
 import { HyperLogLog } from '../aggregates/hyper-log-log.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
@@ -230,21 +229,20 @@ export class WindowTable {
   /** The mergeable state of field `k` at `slot` (sketches shared, not copied). */
   fieldState(slot: number, k: number): FieldState {
     const f = this.fields[k]!;
-    const s = emptyFieldState({ ...f.layout, quantiles: null, distinct: null });
     const d = this.data;
     const base = slot * this.stride;
-    if (f.count >= 0) s.count = d[base + f.count]!;
-    if (f.sum >= 0) s.sum = d[base + f.sum]!;
-    if (f.min >= 0) s.min = d[base + f.min]!;
-    if (f.max >= 0) s.max = d[base + f.max]!;
-    if (f.last >= 0) {
-      s.lastValue = d[base + f.last]!;
-      s.lastTimeMs = d[base + f.last + 1]!;
-      s.lastOffset = d[base + f.last + 2]!;
-    }
-    s.sketch = f.sketches ? (f.sketches[slot] ?? null) : null;
-    s.hll = f.hlls ? (f.hlls[slot] ?? null) : null;
-    return s;
+    // One object literal of a fixed shape per row (this runs once per emitted row and field).
+    return {
+      count: f.count >= 0 ? d[base + f.count]! : 0,
+      sum: f.sum >= 0 ? d[base + f.sum]! : 0,
+      min: f.min >= 0 ? d[base + f.min]! : Number.POSITIVE_INFINITY,
+      max: f.max >= 0 ? d[base + f.max]! : Number.NEGATIVE_INFINITY,
+      lastValue: f.last >= 0 ? d[base + f.last]! : Number.NaN,
+      lastTimeMs: f.last >= 0 ? d[base + f.last + 1]! : Number.NEGATIVE_INFINITY,
+      lastOffset: f.last >= 0 ? d[base + f.last + 2]! : -1,
+      sketch: f.sketches ? (f.sketches[slot] ?? null) : null,
+      hll: f.hlls ? (f.hlls[slot] ?? null) : null,
+    };
   }
 
   /** The exact slot layout (empty slots included), so a restored table emits in the same order. */
