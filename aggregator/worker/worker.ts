@@ -217,6 +217,7 @@ export class Worker {
     const t0 = performance.now();
     const deadLetters: DeadLetter[] = [];
     let bytes = 0;
+    const appliedBy = new Map<string, number>();
     for (const rec of batch.records) {
       const offset = BigInt(rec.offset);
       bytes += rec.sizeBytes;
@@ -224,6 +225,7 @@ export class Worker {
         if (slot.nextOffset !== undefined && offset < slot.nextOffset) continue;
         const dead = slot.processor.apply(rec);
         if (dead) deadLetters.push(dead);
+        else appliedBy.set(pipeline, (appliedBy.get(pipeline) ?? 0) + 1);
         slot.nextOffset = offset + 1n;
         if (replayUntil !== null && offset < replayUntil)
           replayedBy.set(pipeline, (replayedBy.get(pipeline) ?? 0) + 1);
@@ -232,6 +234,7 @@ export class Worker {
     if (replayUntil !== null) noteReplay(owned, replayedBy, this.deps);
     const { metrics } = this.deps;
     metrics.consumed(tp.topic, tp.partition, batch.records.length, bytes);
+    for (const [pipeline, n] of appliedBy) metrics.aggregated(pipeline, n);
     metrics.busy('aggregator', (performance.now() - t0) / 1000);
     await this.flushOutputs(owned, heartbeat, false);
     if (deadLetters.length > 0) {

@@ -94,6 +94,10 @@ describe('aggregator worker on real Kafka, Cassandra and S3', () => {
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     expect(metrics).toMatch(/la_dead_letters_total\{pipeline="temps",reason="late"\} 1/);
     expect(metrics).toMatch(/la_aggregator_windows_emitted_total\{pipeline="temps"\} \d+/);
+    // Every well-formed, on-time record was applied once: the events plus one end marker per partition.
+    expect(metrics).toContain(
+      `la_aggregator_updates_total{pipeline="temps"} ${events.flat().length + s.partitions}`,
+    );
 
     const drain = await fetch(`${admin}/drain`, { method: 'POST' });
     expect(drain.status).toBe(200);
