@@ -9,7 +9,7 @@ import {
   referenceRows,
   writeWorkerConfig,
 } from '../integration/helpers/aggregation-scenario.js';
-import { startCli } from '../integration/helpers/cli-process.js';
+import { eventually, startCli } from '../integration/helpers/cli-process.js';
 import { awsConnection, kafkaClient } from '../integration/helpers/stack-endpoints.js';
 import {
   applySchema,
@@ -51,6 +51,20 @@ describe('a corrupted latest checkpoint', () => {
     await produceEvents(kafka, s, events, { to: half });
     await waitForCommitted(kafka, s, 2 * half);
     await produceEvents(kafka, s, events, { from: half, to: threeQuarters });
+    // A drain checkpoints what has been applied, so wait until the worker has applied 3/4 of both partitions.
+    await eventually(
+      async () => {
+        const status = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as {
+          partitions: { nextOffset: string | null }[];
+        };
+        return status.partitions.length === 2 &&
+          status.partitions.every((p) => p.nextOffset === String(threeQuarters))
+          ? true
+          : undefined;
+      },
+      60_000,
+      'the worker to apply 3/4 of the input',
+    );
     // Drain: every partition checkpointed at 3/4 (the latest), then the process exits 0.
     const drained = (await (
       await fetch(`http://127.0.0.1:${adminPort}/drain`, { method: 'POST' })
