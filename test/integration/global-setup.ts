@@ -1,4 +1,4 @@
-import { allOk, stackDown, stackStatus, stackUp } from '../../infra/local/stack.js';
+import { allOk, createServices, stackDown, stackStatus, stackUp } from '../../infra/local/stack.js';
 import { stackConfigSchema } from '../../infra/local/stack-config.js';
 
 /**
@@ -11,7 +11,16 @@ export default async function setup(): Promise<() => Promise<void>> {
   const report = (service: string, message: string) =>
     process.stderr.write(`[stack ${service}] ${message}\n`);
   const status = await stackStatus(config);
-  if (allOk(status)) return async () => {};
+  if (allOk(status)) {
+    // A running stack (perhaps another checkout's) is reused, but some tests start their own
+    // Kafka brokers and metadata mocks from this checkout's cache: make sure those are installed.
+    const own = createServices(config).filter((svc) => svc.name === 'kafka' || svc.name === 'imds');
+    for (const svc of own) {
+      await svc.checkPrerequisites();
+      await svc.install(report);
+    }
+    return async () => {};
+  }
   const notOk = Object.entries(status)
     .filter(([, h]) => !h.ok)
     .map(([n]) => n);
