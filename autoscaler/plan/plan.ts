@@ -204,6 +204,18 @@ export function plan(input: PlanInput): PlanDecision {
   // Whole instances: round up to the smallest weight among the open pools' types.
   const granularity = Math.min(...open.map((p) => types.get(p.slice(0, p.lastIndexOf('@')))?.weight ?? 1));
   let requiredUnits = Math.ceil(required / granularity - 1e-9) * granularity;
+  // Rounding up to whole instances loses up to one instance of utilization (much on small fleets): one instance
+  // fewer is chosen when its utilization is nearer the target and still inside the band, and every floor (memory,
+  // minimum, pool-loss headroom) and the lag burn-down still fit.
+  const fewer = requiredUnits - granularity;
+  const floors = Math.max(hardFloor, headroomUnits);
+  if (fewer > 0 && fewer >= floors - 1e-9 && cpuUnitsAt100 > 0 && fewer - lagUnits > 0) {
+    const utilFewer = cpuUnitsAt100 / (fewer - lagUnits);
+    const utilUp = cpuUnitsAt100 / Math.max(1e-9, requiredUnits - lagUnits);
+    const target = policy.targetUtilization;
+    if (utilFewer <= policy.utilizationBand[1] && Math.abs(utilFewer - target) < Math.abs(utilUp - target))
+      requiredUnits = fewer;
+  }
   if (requiredUnits > policy.maxUnits) {
     say({
       code: 'capped-at-max',
