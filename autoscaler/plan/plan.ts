@@ -107,7 +107,12 @@ export function plan(input: PlanInput): PlanDecision {
     if (action === 'scale-in') memory.lastScaleInMs = now;
     memory.lastKeptUnits = desiredUnits - leavingUnits;
     // Units per pool of the live instances, minus those about to drain (one pass over the fleet per decision).
-    const base = currentPoolUnits(live, drain.length > 0 ? undefined : fleet.perPoolTargetUnits);
+    // Staying pools (already counted) plus the few leaving instances, then the fleet's per-pool targets.
+    const base = new Map(stayingPools);
+    for (const [id, u] of currentPoolUnits(leaving, undefined)) base.set(id, (base.get(id) ?? 0) + u);
+    if (drain.length === 0)
+      for (const [id, target] of Object.entries(fleet.perPoolTargetUnits ?? {}))
+        base.set(id, Math.max(base.get(id) ?? 0, target));
     for (const d of drain) {
       const id = instancePoolId(d);
       base.set(id, (base.get(id) ?? 0) - d.weightUnits);
