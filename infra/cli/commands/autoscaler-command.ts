@@ -20,7 +20,7 @@ import { createLogger } from '../../log/logger.js';
 import { formatTable, printJson, printLine, progress } from '../output.js';
 
 interface RunOptions {
-  config: string;
+  config?: string;
   dryRun?: boolean;
   ui?: number;
   decisionLog?: string;
@@ -39,21 +39,31 @@ export async function readDocument(file: string): Promise<Record<string, unknown
   return typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
 }
 
+/** `--config` given to the subcommand or to `autoscaler` itself (commander parses it at either level). */
+function configOf(opts: { config?: string }, self: Command): string {
+  const file = opts.config ?? (self.parent?.opts() as { config?: string } | undefined)?.config;
+  // (for `autoscaler` itself, parent is the program, which has no --config)
+  if (file === undefined) self.error("error: required option '-c, --config <file>' not specified");
+  return file as string;
+}
+
 export function registerAutoscalerCommand(program: Command): void {
   const cmd = program
     .command('autoscaler')
     .description(
       'Run the autoscaler loop (observe, learn, plan, act, record) on the fleet the config names (local processes or AWS); `plan` and `forecast` print without acting.',
     )
-    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .enablePositionalOptions()
+    .option('-c, --config <file>', 'config file (YAML; required)')
     .option('--dry-run', 'decide and record, never change the fleet')
     .option('--ui <port>', 'serve the live dashboard on this port (127.0.0.1)', parsePort)
     .option('--decision-log <file>', 'decision log (JSON lines); default fleet.decisionLogFile')
-    .action(async (opts: RunOptions) => {
+    .action(async (opts: Partial<RunOptions>, self: Command) => {
+      opts.config = configOf(opts, self);
       const cfg = await loadConfig(opts.config);
       const log = createLogger('autoscaler');
       const rt = await buildAutoscaler(cfg, {
-        document: await readDocument(opts.config),
+        document: await readDocument(opts.config as string),
         log,
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(opts.decisionLog ? { decisionLogFile: opts.decisionLog } : {}),
@@ -82,12 +92,13 @@ export function registerAutoscalerCommand(program: Command): void {
   cmd
     .command('plan')
     .description('print one decision with its inputs and reasons, without acting (a dry-run tick)')
-    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .option('-c, --config <file>', 'config file (YAML; required)')
     .option('--json', 'print only the JSON document on stdout')
-    .action(async (opts: { config: string; json?: boolean }) => {
+    .action(async (opts: { config?: string; json?: boolean }, self: Command) => {
+      opts.config = configOf(opts, self);
       const cfg = await loadConfig(opts.config);
       const rt = await buildAutoscaler(cfg, {
-        document: await readDocument(opts.config),
+        document: await readDocument(opts.config as string),
         log: createLogger('autoscaler'),
         dryRun: true,
         startLocalFleet: false,
@@ -118,31 +129,33 @@ export function registerAutoscalerCommand(program: Command): void {
     .description(
       'print the capacity plan for the next 48 h: hourly desired capacity with the forecast behind it',
     )
-    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .option('-c, --config <file>', 'config file (YAML; required)')
     .option(
       '--history <csv>',
       'input-rate history, CSV timestamp,value (records/s); default fleet.forecastHistoryCsv',
     )
     .option('--hours <n>', 'hours to plan', (v) => Number.parseInt(v, 10), 48)
     .option('--json', 'print only the JSON document on stdout')
-    .action(async (opts: { config: string; history?: string; hours: number; json?: boolean }) => {
-      const cfg = await loadConfig(opts.config);
-      const doc = await capacityPlan(cfg, opts.history, opts.hours);
-      if (opts.json) return printJson(doc);
-      printLine(`capacity plan from ${doc.model}, ${doc.points.length} hours`);
-      printLine(
-        formatTable(
-          ['hour (UTC)', 'forecast', 'upper', 'cpu@100%', 'desired'],
-          doc.points.map((p) => [
-            new Date(p.timestampMs).toISOString().slice(0, 16),
-            p.forecast.value.toFixed(1),
-            p.forecast.upper.toFixed(1),
-            p.cpuUnitsAt100.toFixed(2),
-            p.desiredUnits,
-          ]),
-        ),
-      );
-    });
+    .action(
+      async (opts: { config?: string; history?: string; hours: number; json?: boolean }, self: Command) => {
+        const cfg = await loadConfig(configOf(opts, self));
+        const doc = await capacityPlan(cfg, opts.history, opts.hours);
+        if (opts.json) return printJson(doc);
+        printLine(`capacity plan from ${doc.model}, ${doc.points.length} hours`);
+        printLine(
+          formatTable(
+            ['hour (UTC)', 'forecast', 'upper', 'cpu@100%', 'desired'],
+            doc.points.map((p) => [
+              new Date(p.timestampMs).toISOString().slice(0, 16),
+              p.forecast.value.toFixed(1),
+              p.forecast.upper.toFixed(1),
+              p.cpuUnitsAt100.toFixed(2),
+              p.desiredUnits,
+            ]),
+          ),
+        );
+      },
+    );
 }
 
 /** The 48 h plan: forecast the history hourly, then size every hour as the planner would. */
