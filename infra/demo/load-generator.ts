@@ -55,6 +55,12 @@ export class LoadGenerator {
     return this.#produced;
   }
 
+  /** The partition this generator sends a series key (`<runId>-s<i>`) to. */
+  partitionOf(seriesKey: string): number {
+    const i = Number(seriesKey.slice(seriesKey.lastIndexOf('-s') + 2));
+    return Number.isInteger(i) ? i % this.#opts.partitions : -1;
+  }
+
   async start(): Promise<void> {
     this.#producer = this.#opts.kafka.producer({ allowAutoTopicCreation: false });
     await this.#producer.connect();

@@ -59,3 +59,49 @@ export async function readCounts(
   }
   return out;
 }
+
+/** Where the differences are: per source partition, records lost and duplicated and the windows they fall in. */
+export interface DifferenceByPartition {
+  partition: number;
+  lost: number;
+  duplicated: number;
+  /** Series-windows that differ. */
+  windows: number;
+  /** Earliest and latest window start that differs, epoch ms. */
+  firstWindowMs: number;
+  lastWindowMs: number;
+}
+
+/** Groups the per-(series, window) differences by the partition `partitionOf(seriesKey)` names. */
+export function differencesByPartition(
+  produced: ReadonlyMap<string, number>,
+  aggregated: ReadonlyMap<string, number>,
+  partitionOf: (seriesKey: string) => number,
+): DifferenceByPartition[] {
+  const out = new Map<number, DifferenceByPartition>();
+  const note = (key: string, lost: number, duplicated: number): void => {
+    const bar = key.lastIndexOf('|');
+    const partition = partitionOf(key.slice(0, bar));
+    const windowMs = Number(key.slice(bar + 1));
+    const d = out.get(partition) ?? {
+      partition,
+      lost: 0,
+      duplicated: 0,
+      windows: 0,
+      firstWindowMs: windowMs,
+      lastWindowMs: windowMs,
+    };
+    d.lost += lost;
+    d.duplicated += duplicated;
+    d.windows++;
+    d.firstWindowMs = Math.min(d.firstWindowMs, windowMs);
+    d.lastWindowMs = Math.max(d.lastWindowMs, windowMs);
+    out.set(partition, d);
+  };
+  for (const [key, n] of produced) {
+    const got = aggregated.get(key) ?? 0;
+    if (got !== n) note(key, Math.max(0, n - got), Math.max(0, got - n));
+  }
+  for (const [key, got] of aggregated) if (!produced.has(key)) note(key, 0, got);
+  return [...out.values()].sort((a, b) => a.partition - b.partition);
+}

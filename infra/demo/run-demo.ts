@@ -13,8 +13,9 @@ import { projectRoot } from '../local/paths.js';
 import { stackUp } from '../local/stack.js';
 import type { Logger } from '../log/logger.js';
 import { loadDemoTrace, type TimeCompression } from './bike-trace.js';
+import { groupLag } from './group-lag.js';
 import { LoadGenerator } from './load-generator.js';
-import { compareCounts, readCounts } from './no-loss-check.js';
+import { compareCounts, differencesByPartition, readCounts } from './no-loss-check.js';
 import { TraceForecastSource } from './trace-forecast-source.js';
 
 /** The last line of `liveagg demo --json`. */
@@ -140,16 +141,33 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   opts.progress('demo: stopping the load; closing every window…');
   await interruption.catch((e: unknown) => opts.progress(`demo: interruption not injected: ${String(e)}`));
   await load.stop();
+  await waitForGroup(cfg, topic, opts);
   const cassandra = createCassandraClient(cfg.cassandra);
   let check = compareCounts(load.produced, new Map());
   try {
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
-      check = compareCounts(
-        load.produced,
-        await readCounts(cassandra, cfg.cassandra.keyspace, pipeline.sink.table, runId, 'minutes.count'),
+      const aggregated = await readCounts(
+        cassandra,
+        cfg.cassandra.keyspace,
+        pipeline.sink.table,
+        runId,
+        'minutes.count',
       );
-      if ((check.lost === 0 && check.duplicated === 0) || Date.now() > deadline) break;
+      check = compareCounts(load.produced, aggregated);
+      if (check.lost === 0 && check.duplicated === 0) break;
+      if (Date.now() > deadline) {
+        for (const d of differencesByPartition(load.produced, aggregated, (k) => load.partitionOf(k)))
+          opts.log.error(
+            {
+              ...d,
+              firstWindow: new Date(d.firstWindowMs).toISOString(),
+              lastWindow: new Date(d.lastWindowMs).toISOString(),
+            },
+            'no-loss check: the sink differs from the input in this partition',
+          );
+        break;
+      }
       await new Promise((r) => setTimeout(r, 2000));
     }
   } finally {
@@ -220,17 +238,16 @@ async function createTopics(
   const admin = createKafka(cfg.kafka, log, '-demo-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: partitions, replicationFactor: 1 },
-        {
-          topic: cfg.worker?.deadLetterTopic ?? 'liveagg-dead-letters',
-          numPartitions: 1,
-          replicationFactor: 1,
-        },
-      ],
-      waitForLeaders: true,
-    });
+    const existing = new Set(await admin.listTopics());
+    const wanted = [
+      { topic, numPartitions: partitions, replicationFactor: 1 },
+      {
+        topic: cfg.worker?.deadLetterTopic ?? 'liveagg-dead-letters',
+        numPartitions: 1,
+        replicationFactor: 1,
+      },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -243,6 +260,45 @@ async function applySchema(cfg: LiveAggConfig, table: string): Promise<void> {
     for (const cql of resultTablesCql(cfg.cassandra.keyspace, table)) await client.execute(cql);
   } finally {
     await client.shutdown();
+  }
+}
+
+/**
+ * Waits until the workers' group has committed every record of the topic (so every window the end markers closed is in
+ * the sink), showing the lag as it falls; gives up after a few minutes without progress, saying which partitions trail.
+ */
+async function waitForGroup(cfg: LiveAggConfig, topic: string, opts: DemoOptions): Promise<void> {
+  const groupId = cfg.worker?.groupId ?? 'liveagg-workers';
+  const admin = createKafka(cfg.kafka, opts.log, '-demo-lag').admin();
+  await admin.connect();
+  try {
+    let best = Number.POSITIVE_INFINITY;
+    let progressAt = Date.now();
+    let shownAt = 0;
+    for (;;) {
+      const lag = await groupLag(admin, groupId, topic);
+      if (lag.total === 0) return;
+      if (lag.total < best) {
+        best = lag.total;
+        progressAt = Date.now();
+      }
+      if (Date.now() - shownAt > 10_000) {
+        shownAt = Date.now();
+        opts.progress(
+          `demo: waiting for the workers to commit ${lag.total} more records (partitions ${lag.behind.map((b) => `${b.partition}:${b.lag}`).join(' ')})`,
+        );
+      }
+      if (Date.now() - progressAt > 120_000) {
+        opts.log.error(
+          { groupId, topic, behind: lag.behind },
+          'the workers stopped committing; checking the sink anyway',
+        );
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await admin.disconnect();
   }
 }
 

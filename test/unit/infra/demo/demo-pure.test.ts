@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rateAt } from '../../../../infra/demo/bike-trace.js';
-import { compareCounts } from '../../../../infra/demo/no-loss-check.js';
+import { compareCounts, differencesByPartition } from '../../../../infra/demo/no-loss-check.js';
 import { countEvents } from '../../../../infra/demo/run-demo.js';
 
 describe('compareCounts (no-loss check)', () => {
@@ -27,6 +27,29 @@ describe('compareCounts (no-loss check)', () => {
   it('reports 0/0 for an exact match', () => {
     const m = new Map([['a|0', 7]]);
     expect(compareCounts(m, new Map(m))).toMatchObject({ lost: 0, duplicated: 0, recordsAggregated: 7 });
+  });
+});
+
+describe('differencesByPartition (where the no-loss check differs)', () => {
+  it('groups lost and duplicated records by the partition of their series, with the windows they span', () => {
+    const produced = new Map([
+      ['r-s1|0', 5],
+      ['r-s1|10000', 4],
+      ['r-s2|0', 3],
+      ['r-s3|20000', 1],
+    ]);
+    const aggregated = new Map([
+      ['r-s1|0', 2],
+      ['r-s1|10000', 1],
+      ['r-s2|0', 3],
+      ['r-s3|20000', 2],
+      ['r-s5|30000', 4],
+    ]);
+    const partitionOf = (series: string) => Number(series.slice(3)) % 2;
+    expect(differencesByPartition(produced, aggregated, partitionOf)).toEqual([
+      { partition: 1, lost: 6, duplicated: 5, windows: 4, firstWindowMs: 0, lastWindowMs: 30000 },
+    ]);
+    expect(differencesByPartition(produced, new Map(produced), partitionOf)).toEqual([]);
   });
 });
 
