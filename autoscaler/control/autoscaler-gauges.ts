@@ -10,6 +10,11 @@ export interface AutoscalerGauges {
   forecastRecordsPerSecond(rate: number): void;
   /** Drains in progress. */
   pendingDrains(count: number): void;
+  /**
+   * One drain did not finish (timed out or failed through every retry) and its worker was terminated anyway;
+   * `reason` is why it was draining (`scale-in`, `interruption`, `rebalance`). Backs `la_drain_failures_total`.
+   */
+  drainFailed(reason: string): void;
 }
 
 /** Gauges that record nothing. */
@@ -19,4 +24,5 @@ export const noopAutoscalerGauges: AutoscalerGauges = {
   utilization: () => {},
   forecastRecordsPerSecond: () => {},
   pendingDrains: () => {},
+  drainFailed: () => {},
 };

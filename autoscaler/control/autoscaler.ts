@@ -67,8 +67,10 @@ export class Autoscaler {
 
   constructor(deps: AutoscalerDeps) {
     this.#deps = deps;
-    this.#drains = new DrainTracker(deps.fleet, deps.workers, deps.decisionLog, deps.policy);
     this.#gauges = deps.gauges ?? noopAutoscalerGauges;
+    this.#drains = new DrainTracker(deps.fleet, deps.workers, deps.decisionLog, deps.policy, (reason) =>
+      this.#gauges.drainFailed(reason),
+    );
   }
 
   get dryRun(): boolean {

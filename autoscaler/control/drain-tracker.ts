@@ -42,6 +42,8 @@ export class DrainTracker {
     private readonly workers: WorkerControl,
     private readonly log: DecisionLog,
     private readonly policy: AutoscalerPolicy,
+    /** Called once per drain that is given up on (the worker is terminated without a confirmed drain). */
+    private readonly onForced: (reason: DrainReason) => void = () => {},
   ) {}
 
   has(id: InstanceId): boolean {
@@ -196,6 +198,7 @@ export class DrainTracker {
       return;
     }
     p.generation += 1; // ignore a late answer of the abandoned attempt
+    this.onForced(p.reason);
     await this.log.append({
       kind: 'drain-forced',
       atMs: now,

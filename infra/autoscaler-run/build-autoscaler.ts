@@ -16,6 +16,7 @@ import {
   createSqsClient,
 } from '../aws/aws-clients.js';
 import { CloudWatchMetricsSource } from '../aws/cloudwatch-metrics-source.js';
+import { CloudWatchPublisher } from '../aws/cloudwatch-publisher.js';
 import { Ec2FleetProvider } from '../aws/ec2-fleet-provider.js';
 import { RetryingFleetProvider } from '../aws/retrying-fleet-provider.js';
 import { SpotFleetProvider } from '../aws/spot-fleet-provider.js';
@@ -48,6 +49,8 @@ export interface AutoscalerRuntime {
   gauges: PromAutoscalerGauges;
   model: CapacityModel;
   local?: LocalParts;
+  /** Publishes the loop's own metrics to CloudWatch (AWS fleets unless `fleet.cloudwatch.enabled` is false). */
+  publisher?: CloudWatchPublisher;
   /** Stops what the runtime started (local workers drain; metadata mocks stop; the log is flushed). */
   close(): Promise<void>;
 }
@@ -176,6 +179,22 @@ export async function buildAutoscaler(cfg: LiveAggConfig, opts: BuildOptions): P
     baseModel: model,
     ...(opts.forecasts ? { forecasts: opts.forecasts } : {}),
   });
+  const publisher =
+    !policy.dryRun && (run.cloudwatch.enabled ?? run.provider !== 'local')
+      ? new CloudWatchPublisher(createCloudWatchClient(cfg.aws), gauges.registry, {
+          // The alarms aggregate over the namespace; these dimensions only tell the autoscaler's series apart.
+          instanceId: `autoscaler/${run.name ?? 'local'}`,
+          instanceType: 'autoscaler',
+        })
+      : undefined;
+  const publish = () =>
+    publisher
+      ?.publish()
+      .catch((err: unknown) =>
+        opts.log.warn({ err: (err as Error).message }, 'CloudWatch publish of the autoscaler metrics failed'),
+      );
+  const publishTimer = publisher ? setInterval(publish, run.cloudwatch.intervalMs) : undefined;
+  publishTimer?.unref();
   return {
     autoscaler,
     policy,
@@ -186,7 +205,10 @@ export async function buildAutoscaler(cfg: LiveAggConfig, opts: BuildOptions): P
     gauges,
     model,
     ...(local ? { local } : {}),
+    ...(publisher ? { publisher } : {}),
     close: async () => {
+      clearInterval(publishTimer);
+      await publish(); // a drain forced just before the stop still reaches the alarm
       if (local) {
         await local.fleet.stopAll();
         await local.injector.close();

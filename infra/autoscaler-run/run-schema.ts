@@ -26,6 +26,17 @@ export const fleetRunSchema = z
     decisionLogFile: z.string().min(1).default('.liveagg/decisions.jsonl'),
     /** Input-rate history (CSV `timestamp,value`, records/s) for `autoscaler forecast` and the loop's forecast. */
     forecastHistoryCsv: z.string().min(1).optional(),
+    /**
+     * Publish the loop's own metrics (`la_autoscaler_*`, `la_drain_failures_total`, which the deployment's alarm reads)
+     * to CloudWatch every `intervalMs`. `enabled` defaults to on for AWS fleets and off for the local one; never in dry-run.
+     */
+    cloudwatch: z
+      .object({
+        enabled: z.boolean().optional(),
+        intervalMs: z.number().int().min(1000).default(60_000),
+      })
+      .strict()
+      .default({ intervalMs: 60_000 }),
     /** Capacity the local fleet starts with, units. */
     initialUnits: z.number().int().nonnegative().default(1),
     local: localFleetSchema.default(localFleetSchema.parse({})),

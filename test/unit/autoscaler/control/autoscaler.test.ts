@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Autoscaler } from '../../../../autoscaler/control/autoscaler.js';
-import type { AutoscalerGauges } from '../../../../autoscaler/control/autoscaler-gauges.js';
+import {
+  type AutoscalerGauges,
+  noopAutoscalerGauges,
+} from '../../../../autoscaler/control/autoscaler-gauges.js';
 import type { AutoscalerPolicyInput } from '../../../../autoscaler/policy/policy-schema.js';
 import {
   DrainTimeoutError,
@@ -180,6 +183,39 @@ describe('Autoscaler loop', () => {
     expect(r.log.of('terminated').find((x) => x['instanceId'] === victim)).toMatchObject({ how: 'forced' });
   });
 
+  it('counts each forced drain once as a drain failure (la_drain_failures_total), with its reason', async () => {
+    const failures: string[] = [];
+    const r = rig({ instances: 20, rate: 15_000, policy: { ...quickScaleIn, drainRetries: 0 } });
+    r.workers.mode = Object.fromEntries(
+      r.fleet.snapshot.instances.map((i) => [i.instanceId, new DrainTimeoutError(i.instanceId, 90_000)]),
+    );
+    const loop = new Autoscaler({
+      fleet: r.fleet,
+      metrics: r.metrics,
+      interruptions: r.interruptions,
+      workers: r.workers,
+      decisionLog: r.log,
+      clock: r.clock,
+      policy: r.policy,
+      baseModel: testModel,
+      gauges: { ...noopAutoscalerGauges, drainFailed: (reason) => failures.push(reason) },
+    });
+    const d = await loop.tick();
+    expect(d!.drain.length).toBeGreaterThan(0);
+    for (let k = 0; k < 3; k++) {
+      await loop.settled();
+      r.clock.advance(30_000);
+      await loop.tick();
+    }
+    const forced = r.log.of('drain-forced');
+    for (const id of d!.drain) {
+      expect(r.fleet.instance(id)).toBeUndefined();
+      expect(forced.filter((x) => x['instanceId'] === id)).toHaveLength(1);
+    }
+    expect(failures).toEqual(forced.map(() => 'scale-in'));
+    expect(failures.length).toBeGreaterThanOrEqual(d!.drain.length);
+  });
+
   it('retries a drain that failed with a timeout error before forcing', async () => {
     const r = rig({ instances: 20, rate: 15_000, policy: { ...quickScaleIn, drainRetries: 2 } });
     const loop = r.make();
@@ -344,6 +380,7 @@ describe('Autoscaler loop', () => {
       utilization: (v) => (seen['utilization'] = v),
       forecastRecordsPerSecond: (v) => (seen['forecast'] = v),
       pendingDrains: (v) => (seen['pending'] = v),
+      drainFailed: () => (seen['drainFailed'] = (seen['drainFailed'] ?? 0) + 1),
     };
     const r = rig({ rate: 38_000 });
     const loop = new Autoscaler({
