@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BlobStore } from './blob-store.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type {
@@ -8,6 +7,7 @@ import type {
   PartitionRef,
   SkippedCheckpoint,
 } from './checkpoint-types.js';
+import { type CheckpointCompression, compressChunks, decompressChunks } from './chunked-codec.js';
 
 export interface BlobCheckpointStoreOptions {
   /** Key prefix inside the store, e.g. `checkpoints`. */
@@ -18,15 +18,17 @@ export interface BlobCheckpointStoreOptions {
   keep: number;
   /** Orphaned data younger than this may belong to a checkpoint still being written. */
   orphanGraceMs: number;
-  compress: boolean;
+  /** How data objects are stored (reading handles every kind, whatever this says). */
+  compression: CheckpointCompression;
   now: () => number;
 }
 
 const MANIFEST = 'manifest.json';
 const DATA = 'state.bin';
+const EXTENSION: Record<CheckpointCompression, string> = { snappy: '.sz', gzip: '.gz', none: '' };
 
 /**
- * Key layout: `<prefix>/<shard>/<pipeline>/<topic>/<partition>/<id>/{state.bin[.gz],manifest.json}`.
+ * Key layout: `<prefix>/<shard>/<pipeline>/<topic>/<partition>/<id>/{state.bin[.sz|.gz],manifest.json}`.
  * The shard (4 hex digits of a hash of the partition ref) spreads partitions over many key
  * prefixes, so S3's per-prefix request limits are not hit by one hot prefix, while one
  * partition's checkpoints stay under one prefix for cheap listing. Ids sort by time.
@@ -48,8 +50,12 @@ export class BlobCheckpointStore implements CheckpointStore {
   ): Promise<CheckpointManifest> {
     const createdAtMs = this.opts.now();
     const id = `${String(createdAtMs).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
-    const stored = this.opts.compress ? gzipSync(snapshot, { level: 1 }) : snapshot;
-    const dataKey = `${this.partitionPrefix(ref)}${id}/${DATA}${this.opts.compress ? '.gz' : ''}`;
+    const compression = this.opts.compression;
+    const { stored, chunks } =
+      compression === 'none'
+        ? { stored: snapshot, chunks: undefined }
+        : await compressChunks(snapshot, compression);
+    const dataKey = `${this.partitionPrefix(ref)}${id}/${DATA}${EXTENSION[compression]}`;
     const manifest: CheckpointManifest = {
       formatVersion: 1,
       id,
@@ -63,7 +69,8 @@ export class BlobCheckpointStore implements CheckpointStore {
       storedBytes: stored.byteLength,
       stateBytes: snapshot.byteLength,
       sha256: sha256(stored),
-      compression: this.opts.compress ? 'gzip' : 'none',
+      compression,
+      ...(chunks ? { chunks } : {}),
       stats,
     };
     await this.blobs.put(dataKey, stored);
@@ -80,7 +87,7 @@ export class BlobCheckpointStore implements CheckpointStore {
     const skipped: SkippedCheckpoint[] = [];
     // Highest offset first (ties: newest): a late write by a previous owner that had processed
     // less must not shadow a newer owner's further-advanced checkpoint.
-    const candidates: { id: string; offset: bigint }[] = [];
+    const candidates: { id: string; offset: bigint; manifest: CheckpointManifest }[] = [];
     for (const id of await this.checkpointIds(ref)) {
       const bytes = await this.blobs.get(`${this.partitionPrefix(ref)}${id}/${MANIFEST}`);
       const m = bytes ? parseManifest(bytes) : undefined;
@@ -88,13 +95,13 @@ export class BlobCheckpointStore implements CheckpointStore {
         skipped.push({ id, reason: 'bad_manifest', detail: 'manifest missing or not a valid manifest' });
         continue;
       }
-      candidates.push({ id, offset: BigInt(m.nextOffset) });
+      candidates.push({ id, offset: BigInt(m.nextOffset), manifest: m });
     }
     candidates.sort((a, b) =>
       a.offset === b.offset ? (a.id < b.id ? 1 : -1) : a.offset < b.offset ? 1 : -1,
     );
-    for (const { id } of candidates) {
-      const loaded = await this.load(ref, id);
+    for (const { id, manifest } of candidates) {
+      const loaded = await this.loadData(id, manifest);
       if ('manifest' in loaded) return { checkpoint: loaded, skipped };
       skipped.push(loaded);
     }
@@ -105,6 +112,14 @@ export class BlobCheckpointStore implements CheckpointStore {
     const manifestBytes = await this.blobs.get(`${this.partitionPrefix(ref)}${id}/${MANIFEST}`);
     const manifest = manifestBytes ? parseManifest(manifestBytes) : undefined;
     if (!manifest) return { id, reason: 'bad_manifest', detail: 'manifest missing or not a valid manifest' };
+    return this.loadData(id, manifest);
+  }
+
+  /** The data object a manifest names, verified against its checksum and decompressed. */
+  private async loadData(
+    id: string,
+    manifest: CheckpointManifest,
+  ): Promise<LoadedCheckpoint | SkippedCheckpoint> {
     const stored = await this.blobs.get(manifest.dataKey);
     if (!stored) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
     const digest = sha256(stored);
@@ -116,7 +131,10 @@ export class BlobCheckpointStore implements CheckpointStore {
       };
     }
     try {
-      const snapshot = manifest.compression === 'gzip' ? new Uint8Array(gunzipSync(stored)) : stored;
+      const snapshot =
+        manifest.compression === 'none'
+          ? stored
+          : await decompressChunks(stored, manifest.compression, manifest.chunks, manifest.stateBytes);
       return { manifest, snapshot };
     } catch (err) {
       return { id, reason: 'decompress_failed', detail: (err as Error).message };
@@ -211,6 +229,12 @@ function parseManifest(bytes: Uint8Array): CheckpointManifest | undefined {
       typeof m.id !== 'string' ||
       typeof m.dataKey !== 'string' ||
       typeof m.sha256 !== 'string'
+    )
+      return undefined;
+    if (m.compression !== 'snappy' && m.compression !== 'gzip' && m.compression !== 'none') return undefined;
+    if (
+      m.chunks !== undefined &&
+      (!Array.isArray(m.chunks) || !m.chunks.every((n) => Number.isInteger(n) && n > 0))
     )
       return undefined;
     if (typeof m.nextOffset !== 'string' || !/^\d+$/.test(m.nextOffset) || typeof m.partition !== 'number')

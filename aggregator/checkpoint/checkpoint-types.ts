@@ -27,7 +27,9 @@ export interface CheckpointManifest {
   stateBytes: number;
   /** SHA-256 of the stored data object, hex. */
   sha256: string;
-  compression: 'gzip' | 'none';
+  compression: 'snappy' | 'gzip' | 'none';
+  /** Stored sizes of the consecutive compressed blocks (absent: one gzip stream), decompressed in parallel. */
+  chunks?: number[];
   /** Free-form facts for `checkpoint inspect` (series count, open windows...). */
   stats: Record<string, number>;
 }

@@ -76,13 +76,28 @@ export class ByteWriter {
     return this;
   }
 
+  /** Raw bytes `src[start, start + n)` (no length prefix). */
+  copyFrom(src: Uint8Array, start: number, n: number): this {
+    this.ensure(n);
+    const buf = this.buf;
+    if (n < 64) {
+      let p = this.pos;
+      for (let i = start; i < start + n; i++) buf[p++] = src[i]!;
+    } else {
+      buf.set(src.subarray(start, start + n), this.pos);
+    }
+    this.pos += n;
+    return this;
+  }
+
   /** Length-prefixed UTF-8 string. */
   str(s: string): this {
     return this.bytes(encoder.encode(s));
   }
 
+  /** The bytes written; a view (no copy) when the buffer is nearly full, else a right-sized copy. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos * 8 >= this.buf.length * 7 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
   }
 }
 
@@ -137,6 +152,14 @@ export class ByteReader {
     const n = this.u32();
     this.need(n);
     const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** The next `n` bytes as a view (no copy); valid while the snapshot's buffer is. */
+  span(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

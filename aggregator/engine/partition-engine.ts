@@ -84,7 +84,10 @@ export interface PartitionEngineOptions {
   memory?: MemoryAccount;
 }
 
-const MAGIC = 0x4c414531; // "LAE1"
+/** Version 1: the series dictionary as (id, key) entries, rebuilt on restore. Still read. */
+const MAGIC_V1 = 0x4c414531; // "LAE1"
+/** Version 2: the series dictionary as its typed arrays, copied on restore. Written. */
+const MAGIC = 0x4c414532; // "LAE2"
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -332,15 +335,13 @@ export class PartitionEngine {
   }
 
   snapshot(): Uint8Array {
-    const w = new ByteWriter(1 << 16);
+    let sizeHint = this.dict.bytes() + (1 << 16);
+    for (const list of this.open) for (const tb of list) sizeHint += tb.bytes();
+    for (const tb of this.closed) sizeHint += tb.bytes();
+    const w = new ByteWriter(sizeHint);
     w.u32(MAGIC).str(this.pipeline.name).str(this.topic).i32(this.partition);
     w.f64(this.watermark).f64(this.updates).f64(this.late);
-    const alloc = this.dict.allocationState();
-    w.u32(alloc.nextId).u32(alloc.freeIds.length);
-    for (const id of alloc.freeIds) w.u32(id);
-    const ids = this.dict.liveIds();
-    w.u32(ids.length);
-    for (const id of ids) w.u32(id).str(this.dict.key(id));
+    this.dict.writeRaw(w);
     w.u32(this.sizes.length);
     for (let i = 0; i < this.sizes.length; i++) {
       w.f64(this.sizes[i]!).u32(this.rowsHint[i]!).u32(this.open[i]!.length);
@@ -364,7 +365,8 @@ export class PartitionEngine {
   static restore(opts: PartitionEngineOptions, snapshot: Uint8Array): PartitionEngine {
     const e = new PartitionEngine(opts);
     const r = new ByteReader(snapshot, 'engine snapshot');
-    r.expect(snapshot.length >= 4 && r.u32() === MAGIC, 'not a liveagg engine snapshot (bad magic)');
+    const magic = snapshot.length >= 4 ? r.u32() : 0;
+    r.expect(magic === MAGIC || magic === MAGIC_V1, 'not a liveagg engine snapshot (bad magic)');
     const name = r.str();
     r.expect(name === opts.pipeline.name, `snapshot of pipeline "${name}", not "${opts.pipeline.name}"`);
     r.str(); // topic and partition: the state may move to another (pipeline, topic, partition) name only by its owner
@@ -372,22 +374,24 @@ export class PartitionEngine {
     e.watermark = r.f64();
     e.updates = r.f64();
     e.late = r.f64();
-    const nextId = r.u32();
-    const nFree = r.u32();
-    const freeIds: number[] = [];
-    for (let i = 0; i < nFree; i++) freeIds.push(r.u32());
-    const nLive = r.u32();
-    for (let i = 0; i < nLive; i++) {
-      const id = r.u32();
-      e.dict.internAs(r.str(), id);
+    if (magic === MAGIC_V1) {
+      const nextId = r.u32();
+      const nFree = r.u32();
+      const freeIds: number[] = [];
+      for (let i = 0; i < nFree; i++) freeIds.push(r.u32());
+      e.dict.readLive(r);
+      e.dict.setFreeIds(freeIds, nextId);
+    } else {
+      e.dict.readRaw(r);
     }
-    e.dict.setFreeIds(freeIds, nextId);
     const nSizes = r.u32();
     r.expect(
       nSizes === e.sizes.length,
       `snapshot has ${nSizes} window sizes, the pipeline ${e.sizes.length}`,
     );
+    // Version 2 carries the reference counts; version 1 rebuilds them from the rows.
     const addRefs = (tb: WindowTable): void => {
+      if (magic !== MAGIC_V1) return;
       for (let slot = 0; slot < tb.cap; slot++) if (tb.keys[slot] !== 0) e.dict.addRef(tb.keys[slot]! - 1);
     };
     for (let i = 0; i < nSizes; i++) {

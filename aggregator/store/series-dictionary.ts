@@ -1,3 +1,5 @@
+import { type ByteReader, type ByteWriter, CorruptStateError } from '../codec/byte-io.js';
+
 const EMPTY = -1;
 const META = 3; // per id: [arena offset, hash, length | refs << 16]
 const MAX_LOAD = 0.75;
@@ -5,6 +7,7 @@ const MAX_LOAD = 0.75;
 const GROWTH = 1.25;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Series key → dense int id, in typed storage: key bytes (UTF-8) in one arena, per-id metadata
@@ -241,9 +244,123 @@ export class SeriesDictionary {
 
   /** Ids in use, ascending. */
   liveIds(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.cap; i++) if (this.slots[i] !== EMPTY) out.push(this.slots[i]!);
-    return out.sort((a, b) => a - b);
+    return Array.from(this.liveIdArray());
+  }
+
+  private liveIdArray(): Int32Array {
+    const out = new Int32Array(this.live);
+    let k = 0;
+    for (let i = 0; i < this.cap; i++) if (this.slots[i] !== EMPTY) out[k++] = this.slots[i]!;
+    return out.sort();
+  }
+
+  /**
+   * Writes the whole dictionary as its typed arrays (hash slots, per-id metadata with reference counts, key arena,
+   * free ids): restoring it is a copy, not a rebuild.
+   */
+  writeRaw(w: ByteWriter): void {
+    w.u32(this.cap).u32(this.live).u32(this.nextId).u32(this.arenaUsed).u32(this.arenaGarbage);
+    w.u32(this.freeIds.length);
+    for (const id of this.freeIds) w.u32(id);
+    w.raw(this.slots, this.cap * 4);
+    w.raw(this.meta, this.nextId * META * 4);
+    w.raw(this.arena, this.arenaUsed);
+  }
+
+  /**
+   * Reads what {@link writeRaw} wrote into this (empty) dictionary, checking that every slot names an id in range whose
+   * key lies inside the arena. Throws {@link CorruptStateError} otherwise.
+   */
+  readRaw(r: ByteReader): void {
+    const bad = (detail: string): never => {
+      throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
+    };
+    const cap = r.u32();
+    const live = r.u32();
+    const nextId = r.u32();
+    const arenaUsed = r.u32();
+    const arenaGarbage = r.u32();
+    if (cap < 1 || cap > 1 << 30 || live > cap || nextId > 1 << 30 || arenaGarbage > arenaUsed)
+      bad(`${live} live in ${cap} slots, next id ${nextId}, arena ${arenaUsed} bytes`);
+    const nFree = r.u32();
+    if (nFree > nextId) bad(`${nFree} free ids of ${nextId}`);
+    const freeIds: number[] = new Array(nFree);
+    for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
+    const slots = new Int32Array(cap);
+    r.rawInto(slots, cap * 4);
+    const meta = new Int32Array(Math.max(256, nextId) * META);
+    r.rawInto(meta, nextId * META * 4);
+    const arena = new Uint8Array(Math.max(1 << 12, arenaUsed));
+    r.rawInto(arena, arenaUsed);
+    let seen = 0;
+    for (let i = 0; i < cap; i++) {
+      const id = slots[i]!;
+      if (id === EMPTY) continue;
+      if (id < 0 || id >= nextId) bad(`slot ${i} holds id ${id}, next id is ${nextId}`);
+      const b = id * META;
+      if (meta[b]! < 0 || meta[b]! + (meta[b + 2]! & 0xffff) > arenaUsed)
+        bad(`key of id ${id} is outside the arena`);
+      seen++;
+    }
+    if (seen !== live) bad(`${seen} ids in the slots, ${live} live`);
+    this.cap = cap;
+    this.live = live;
+    this.nextId = nextId;
+    this.arenaUsed = arenaUsed;
+    this.arenaGarbage = arenaGarbage;
+    this.freeIds = freeIds;
+    this.slots = slots;
+    this.meta = meta;
+    this.arena = arena;
+  }
+
+  /**
+   * Reads the entries of a version-1 engine snapshot (a u32 count, then per entry a u32 id and its key as a
+   * length-prefixed UTF-8 string) into this (empty) dictionary, keys inserted from their bytes under their ids, with no
+   * references (the caller adds them); follow with {@link setFreeIds}. Throws {@link CorruptStateError} on invalid UTF-8 or a repeated key.
+   */
+  readLive(r: ByteReader): void {
+    const count = r.u32();
+    if (count > this.cap * MAX_LOAD) this.rehash(Math.ceil(count / MAX_LOAD) + 1);
+    for (let k = 0; k < count; k++) {
+      const id = r.u32();
+      const n = r.u32();
+      const bytes = r.span(n);
+      for (let i = 0; i < n; i++) {
+        if (bytes[i]! < 0x80) continue;
+        try {
+          strictDecoder.decode(bytes);
+        } catch {
+          throw new CorruptStateError('engine snapshot', `series key of id ${id} is not valid UTF-8`);
+        }
+        break;
+      }
+      this.insertBytesAs(bytes, id);
+    }
+  }
+
+  private insertBytesAs(bytes: Uint8Array, id: number): void {
+    const n = bytes.length;
+    if (n > 0xffff) throw new CorruptStateError('engine snapshot', `series key of ${n} bytes`);
+    const h = SeriesDictionary.hash(bytes, n);
+    let i = this.home(h);
+    const a = this.arena;
+    for (;;) {
+      const other = this.slots[i]!;
+      if (other === EMPTY) break;
+      const b = other * META;
+      if (this.meta[b + 1] === h && (this.meta[b + 2]! & 0xffff) === n) {
+        const off = this.meta[b]!;
+        let same = true;
+        for (let j = 0; j < n && same; j++) same = a[off + j] === bytes[j];
+        if (same) throw new CorruptStateError('engine snapshot', `series key of id ${id} appears twice`);
+      }
+      if (++i === this.cap) i = 0;
+    }
+    if (this.scratch.length < n) this.scratch = new Uint8Array(n + 16);
+    this.scratch.set(bytes);
+    this.scratchLength = n;
+    this.insertAt(i, h, '', id);
   }
 
   private remove(id: number): void {

@@ -48,7 +48,8 @@ export const workerConfigSchema = z
         intervalMs: z.number().int().min(100).default(30_000),
         keep: z.number().int().min(1).default(3),
         orphanGraceMs: z.number().int().positive().default(600_000),
-        compress: z.boolean().default(true),
+        /** How checkpoint data is stored: snappy (fast, the default), gzip (smaller, slower) or none. */
+        compression: z.enum(['snappy', 'gzip', 'none']).default('snappy'),
         /**
          * A storage request that moves no bytes for this long fails (and is retried): a silent
          * network must not hang a checkpoint, and the worker with it, for ever.

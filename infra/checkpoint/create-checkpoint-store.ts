@@ -52,7 +52,7 @@ export function createCheckpointStore(
     writer,
     keep: cfg.keep,
     orphanGraceMs: cfg.orphanGraceMs,
-    compress: cfg.compress,
+    compression: cfg.compression,
     now: () => Date.now(),
   });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint-store.js';
 import type { BlobStore } from '../../aggregator/checkpoint/blob-store.js';
 import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+import type { CheckpointCompression } from '../../aggregator/checkpoint/chunked-codec.js';
 
 /**
  * One contract for every BlobStore adapter under the checkpoint store: the in-memory fake, a
@@ -14,14 +15,14 @@ export function describeCheckpointStoreContract(
   describe(`CheckpointStore over ${adapter}`, () => {
     const ref: PartitionRef = { pipeline: 'pipe/one', topic: 'events', partition: 3 };
     let clock = 1_700_000_000_000;
-    const make = async (compress = true) => {
+    const make = async (compression: CheckpointCompression = 'snappy') => {
       const { blobs, corrupt } = await makeBlobs();
       const store = new BlobCheckpointStore(blobs, {
         prefix: 'checkpoints',
         writer: 'test',
         keep: 2,
         orphanGraceMs: 60_000,
-        compress,
+        compression,
         now: () => clock,
       });
       return { store, blobs, corrupt };
@@ -29,9 +30,9 @@ export function describeCheckpointStoreContract(
     const bytes = (n: number, seed: number) =>
       Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251);
 
-    it('round-trips a snapshot with its offsets, compressed or not', async () => {
-      for (const compress of [true, false]) {
-        const { store } = await make(compress);
+    it('round-trips a snapshot with its offsets, compressed (snappy, gzip) or not', async () => {
+      for (const compression of ['snappy', 'gzip', 'none'] as const) {
+        const { store } = await make(compression);
         const snap = bytes(10_000, 7);
         clock += 1000;
         const written = await store.write(ref, snap, '1234', { series: 42 });

@@ -59,7 +59,7 @@ describe('S3 checkpoints', () => {
       writer: 't',
       keep: 2,
       orphanGraceMs: 1000,
-      compress: false,
+      compression: 'none',
       now: Date.now,
     });
     const snapshot = new Uint8Array(12 * 1024 * 1024);

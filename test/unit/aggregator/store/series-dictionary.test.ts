@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter, CorruptStateError } from '../../../../aggregator/codec/byte-io.js';
 import { SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
 import { rng } from '../engine/engine-fixtures.js';
 
@@ -58,5 +59,84 @@ describe('SeriesDictionary', () => {
     expect(b.intern('new-1')).toBe(a.intern('new-1'));
     expect(b.intern('new-2')).toBe(a.intern('new-2'));
     expect(b.intern('new-3')).toBe(a.intern('new-3'));
+  });
+
+  /** A dictionary after random interns, references and releases (ids freed and reused, arena garbage). */
+  function churned(): { d: SeriesDictionary; model: Map<string, number> } {
+    const d = new SeriesDictionary();
+    const model = new Map<string, number>();
+    const r = rng(4);
+    for (let step = 0; step < 20_000; step++) {
+      const key = `s-${Math.floor(r() * 2000)}${r() < 0.1 ? '-café' : ''}`;
+      if (r() < 0.6) {
+        d.addRef(d.intern(key));
+        model.set(key, (model.get(key) ?? 0) + 1);
+      } else if (model.has(key)) {
+        d.release(d.find(key));
+        const n = model.get(key)! - 1;
+        if (n === 0) model.delete(key);
+        else model.set(key, n);
+      }
+    }
+    return { d, model };
+  }
+
+  it('round-trips as raw typed arrays: same keys, ids, reference counts, free list and later ids', () => {
+    const { d: a, model } = churned();
+    const w = new ByteWriter();
+    a.writeRaw(w);
+    const b = new SeriesDictionary();
+    const r = new ByteReader(w.finish(), 'test');
+    b.readRaw(r);
+    expect(r.done()).toBe(true);
+    expect(b.size()).toBe(a.size());
+    for (const key of model.keys()) {
+      expect(b.find(key)).toBe(a.find(key));
+      expect(b.key(b.find(key))).toBe(key);
+    }
+    // Reference counts came along: releasing a key as often as it was referenced frees it in both.
+    const [key, refs] = [...model][0]!;
+    for (let i = 0; i < refs; i++) expect(b.release(b.find(key))).toBe(i === refs - 1);
+    for (let i = 0; i < refs; i++) a.release(a.find(key));
+    for (const k of ['new-1', 'new-2', 'new-3']) expect(b.intern(k)).toBe(a.intern(k));
+  });
+
+  it('reads version-1 entries (id, key) into the same dictionary', () => {
+    const { d: a, model } = churned();
+    const w = new ByteWriter();
+    const ids = a.liveIds();
+    w.u32(ids.length);
+    for (const id of ids) w.u32(id).str(a.key(id));
+    const b = new SeriesDictionary();
+    b.readLive(new ByteReader(w.finish(), 'test'));
+    const alloc = a.allocationState();
+    b.setFreeIds(alloc.freeIds, alloc.nextId);
+    for (const key of model.keys()) expect(b.find(key)).toBe(a.find(key));
+    expect(b.intern('later')).toBe(a.intern('later'));
+  });
+
+  it('refuses corrupt raw bytes: an id out of range, a key outside the arena, bad UTF-8 in version 1', () => {
+    const { d: a } = churned();
+    const w = new ByteWriter();
+    a.writeRaw(w);
+    const good = w.finish();
+    const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
+    const nFree = view.getUint32(20, true);
+    const slots = 24 + nFree * 4;
+    const cap = view.getUint32(0, true);
+    let slot = 0;
+    while (view.getInt32(slots + slot * 4, true) === -1) slot++;
+    const badId = good.slice();
+    new DataView(badId.buffer).setInt32(slots + slot * 4, 1 << 29, true);
+    expect(() => new SeriesDictionary().readRaw(new ByteReader(badId, 'snap'))).toThrow(CorruptStateError);
+    const id = view.getInt32(slots + slot * 4, true);
+    const badOffset = good.slice();
+    new DataView(badOffset.buffer).setInt32(slots + cap * 4 + id * 12, 1 << 28, true);
+    expect(() => new SeriesDictionary().readRaw(new ByteReader(badOffset, 'snap'))).toThrow(
+      /outside the arena/,
+    );
+    const v1 = new ByteWriter().u32(1).u32(0).u32(2);
+    const bytes = new Uint8Array([...v1.finish(), 0xc3, 0x28]);
+    expect(() => new SeriesDictionary().readLive(new ByteReader(bytes, 'snap'))).toThrow(/not valid UTF-8/);
   });
 });

@@ -30,7 +30,7 @@ function setup(
     writer: 't',
     keep: 3,
     orphanGraceMs: 1000,
-    compress: true,
+    compression: 'snappy',
     now: () => now,
   });
   const checkpoints: CheckpointStore = {
