@@ -22,7 +22,10 @@ import {
   type FleetProvider,
   type FleetSnapshot,
   type InstanceId,
+  type PoolCapacityError,
+  type PoolId,
   poolIdOf,
+  poolsOfCapacityError,
 } from '../ports/fleet-provider.js';
 import type { ForecastSource } from '../ports/forecast-source.js';
 import type { InterruptionNotice, InterruptionSource } from '../ports/interruption-source.js';
@@ -49,6 +52,8 @@ export interface AutoscalerDeps {
 
 /** How many times a throttled fleet call is retried within one tick. */
 const THROTTLE_RETRIES = 3;
+/** Fleets record capacity shortages late (Spot Fleet history: up to 30 s): each read looks back this far again. */
+const CAPACITY_REPORT_LOOKBACK_MS = 120_000;
 
 /**
  * The control loop: observe → learn → plan → act → record. `tick()` runs one round (tests and the simulator drive
@@ -63,6 +68,9 @@ export class Autoscaler {
   #learner: LearnerState = emptyLearnerState();
   /** Notices still relevant (their instance is in the fleet), by instance id. */
   readonly #notices = new Map<InstanceId, InterruptionNotice>();
+  /** Capacity reports already handled (they are read again within the look-back), by key → report time. */
+  readonly #capacityReportsSeen = new Map<string, number>();
+  #capacityReportsSinceMs: number | undefined;
   #started = false;
 
   constructor(deps: AutoscalerDeps) {
@@ -110,6 +118,13 @@ export class Autoscaler {
       ),
       this.#observe<InterruptionNotice[]>('interruptions', now, () => this.#deps.interruptions.poll(), []),
     ]);
+    const capacityErrors = await this.#observe<PoolCapacityError[]>(
+      'capacity-errors',
+      now,
+      () => this.#newCapacityErrors(now),
+      [],
+    );
+    const avoided = await this.#avoidPools(capacityErrors, now);
     const liveIds = new Set(
       fleet.instances
         .filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')
@@ -136,13 +151,20 @@ export class Autoscaler {
       kind: 'decision',
       atMs: now,
       dryRun: policy.dryRun,
-      input: { fleet, metrics: metrics ?? null, forecast: forecast ?? null, model, interruptions },
+      input: {
+        fleet,
+        metrics: metrics ?? null,
+        forecast: forecast ?? null,
+        model,
+        interruptions,
+        ...(capacityErrors.length > 0 ? { capacityErrors } : {}),
+      },
       decision,
     });
 
     if (!policy.dryRun) {
       await this.#drains.recover(fleet.instances, now);
-      decision = await this.#act(decision, fleet, now);
+      decision = await this.#act(decision, fleet, now, avoided);
       if (notices.length > 0) await this.#deps.interruptions.acknowledge(notices).catch(() => undefined);
       await this.#requestOverdueCheckpoints(metrics, now);
     }
@@ -180,7 +202,101 @@ export class Autoscaler {
     return this.#drains.settled();
   }
 
-  async #act(decision: PlanDecision, fleet: FleetSnapshot, now: number): Promise<PlanDecision> {
+  /** Capacity errors the fleet reported since the last read that were not handled yet (none if it reports none). */
+  async #newCapacityErrors(now: number): Promise<PoolCapacityError[]> {
+    const { fleet, policy } = this.#deps;
+    if (fleet.capacityErrors === undefined) return [];
+    const since = Math.min(
+      this.#capacityReportsSinceMs ?? now - policy.poolBackoffMs,
+      now - CAPACITY_REPORT_LOOKBACK_MS,
+    );
+    const reports = await fleet.capacityErrors(since);
+    this.#capacityReportsSinceMs = now - CAPACITY_REPORT_LOOKBACK_MS;
+    for (const [key, at] of this.#capacityReportsSeen) if (at < since) this.#capacityReportsSeen.delete(key);
+    const fresh: PoolCapacityError[] = [];
+    for (const r of reports) {
+      const key = `${r.atMs}|${r.instanceType ?? ''}@${r.availabilityZone ?? ''}|${r.code}|${r.message}`;
+      if (this.#capacityReportsSeen.has(key)) continue;
+      this.#capacityReportsSeen.set(key, r.atMs);
+      fresh.push(r);
+    }
+    return fresh;
+  }
+
+  /**
+   * Marks the pools of newly reported (asynchronous) capacity shortages unavailable for `poolBackoffMs` from the
+   * report, as a synchronous InsufficientSpotCapacityError does, so the plan puts new capacity elsewhere; logs each.
+   * Returns the pools now avoided because of them.
+   */
+  async #avoidPools(errors: readonly PoolCapacityError[], now: number): Promise<PoolId[]> {
+    const { policy, decisionLog: log } = this.#deps;
+    const avoided = new Set<PoolId>();
+    for (const e of errors) {
+      const pools = poolsOfCapacityError(e, policy.pools);
+      const until = e.atMs + policy.poolBackoffMs;
+      const unavailable = { ...this.#memory.poolUnavailableUntilMs };
+      if (until > now)
+        for (const p of pools) {
+          unavailable[p] = Math.max(unavailable[p] ?? 0, until);
+          avoided.add(p);
+        }
+      this.#memory = { ...this.#memory, poolUnavailableUntilMs: unavailable };
+      await log.append({
+        kind: 'insufficient-capacity',
+        atMs: now,
+        source: 'fleet-report',
+        pools,
+        ...(pools.length === 1 ? { pool: pools[0] } : {}),
+        code: e.code,
+        reportedAtMs: e.atMs,
+        error: e.message,
+        action:
+          pools.length === 0
+            ? 'the report names no instance type or AZ: no pool to avoid'
+            : until <= now
+              ? `reported more than poolBackoffMs (${policy.poolBackoffMs} ms) ago: not avoiding ${pools.join(', ')}`
+              : `avoiding ${pools.join(', ')} until ${new Date(until).toISOString()}; new capacity goes to the other pools`,
+      });
+    }
+    return [...avoided];
+  }
+
+  /**
+   * The decision's per-pool split with the units it puts in `pools` beyond what their live instances hold moved to the
+   * other open pools (a fleet that reports per-pool targets keeps asking a pool for what it could not launch).
+   */
+  #routeAround(
+    decision: PlanDecision,
+    fleet: FleetSnapshot,
+    pools: readonly PoolId[],
+    now: number,
+  ): PlanDecision {
+    let perPool = decision.perPool;
+    if (perPool === undefined) return decision;
+    for (const pool of pools) {
+      const held = fleet.instances
+        .filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down' && poolIdOf(i) === pool)
+        .reduce((a, i) => a + i.weightUnits, 0);
+      if ((perPool[pool] ?? 0) <= held) continue;
+      perPool =
+        withoutPool(
+          { ...decision, perPool },
+          pool,
+          held,
+          this.#deps.policy,
+          decision.memory.poolUnavailableUntilMs,
+          now,
+        ) ?? perPool;
+    }
+    return { ...decision, perPool };
+  }
+
+  async #act(
+    decision: PlanDecision,
+    fleet: FleetSnapshot,
+    now: number,
+    avoided: readonly PoolId[] = [],
+  ): Promise<PlanDecision> {
     const byId = new Map(fleet.instances.map((i) => [i.instanceId, i]));
     // An instance about to be interrupted (or recommended for rebalance) drains now, if it is not draining already.
     for (const n of this.#notices.values()) {
@@ -191,7 +307,19 @@ export class Autoscaler {
         this.#drains.start(inst, n.kind === 'rebalance' ? 'rebalance' : 'interruption', now, n.deadlineMs),
       );
     }
+    if (avoided.length > 0) decision = this.#routeAround(decision, fleet, avoided, now);
     if (decision.desiredUnits > fleet.targetUnits) decision = await this.#scaleOut(decision, fleet, now);
+    else if (
+      avoided.length > 0 &&
+      decision.drain.length === 0 &&
+      decision.desiredUnits === fleet.targetUnits &&
+      fleet.perPoolTargetUnits !== undefined &&
+      decision.perPool !== undefined &&
+      !samePerPool(decision.perPool, fleet.perPoolTargetUnits)
+    ) {
+      // The fleet steers per pool and still asks the short pools for units: ask the other pools instead, now.
+      decision = await this.#scaleOut(decision, fleet, now, 'reroute');
+    }
     for (const id of decision.drain) {
       const inst = byId.get(id);
       if (inst !== undefined)
@@ -203,7 +331,12 @@ export class Autoscaler {
   }
 
   /** Raises the target; a pool without spot capacity is avoided and the plan redone over the other pools. */
-  async #scaleOut(decision: PlanDecision, fleet: FleetSnapshot, now: number): Promise<PlanDecision> {
+  async #scaleOut(
+    decision: PlanDecision,
+    fleet: FleetSnapshot,
+    now: number,
+    why: 'scale-out' | 'reroute' = 'scale-out',
+  ): Promise<PlanDecision> {
     const { policy, decisionLog: log } = this.#deps;
     for (let attempt = 0; attempt <= policy.pools.length; attempt++) {
       try {
@@ -212,7 +345,19 @@ export class Autoscaler {
           ...(decision.perPool ? { perPool: decision.perPool } : {}),
         };
         await this.#retrying('setTargetCapacity', () => this.#deps.fleet.setTargetCapacity(request));
-        await log.append({ kind: 'set-target', atMs: now, ...request, previousUnits: fleet.targetUnits });
+        await log.append({
+          kind: 'set-target',
+          atMs: now,
+          ...request,
+          previousUnits: fleet.targetUnits,
+          ...(why === 'reroute'
+            ? {
+                why: 'reroute',
+                previousPerPool: fleet.perPoolTargetUnits ?? null,
+                reason: 'the fleet reported pools without capacity: their units asked of the other pools',
+              }
+            : {}),
+        });
         return decision;
       } catch (error) {
         const pool = (error as { pool?: string }).pool;
@@ -317,6 +462,12 @@ export class Autoscaler {
       });
     }
   }
+}
+
+function samePerPool(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (Math.abs((a[k] ?? 0) - (b[k] ?? 0)) > 1e-9) return false;
+  return true;
 }
 
 function messageOf(error: unknown): string {

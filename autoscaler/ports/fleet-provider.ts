@@ -70,6 +70,23 @@ export interface CapacityRequest {
 }
 
 /**
+ * A pool that could not give the fleet capacity, reported after the request was accepted: fleets that launch
+ * asynchronously (Spot Fleet, EC2 Fleet, Auto Scaling groups) accept a raised target and record the shortage later in
+ * their history, errors or scaling activities instead of failing the call. The instance type or the AZ is absent when
+ * the report does not say (an Auto Scaling activity names only the AZ of a failed spot launch, for example).
+ */
+export interface PoolCapacityError {
+  instanceType?: string;
+  availabilityZone?: string;
+  /** When the fleet recorded it, epoch ms. */
+  atMs: number;
+  /** What the fleet reported: `InsufficientInstanceCapacity`, `SpotMaxPriceTooLow`, `launchSpecUnusable`, … */
+  code: string;
+  /** The fleet's own words, and where they came from (e.g. `Spot Fleet history: …`). */
+  message: string;
+}
+
+/**
  * The spot fleet being resized (Auto Scaling group with a mixed-instances policy, Spot Fleet, EC2 Fleet,
  * local processes, simulator). Errors are the domain errors of `./errors.ts`.
  */
@@ -91,4 +108,28 @@ export interface FleetProvider {
   tagInstance(instanceId: InstanceId, tags: Readonly<Record<string, string>>): Promise<void>;
   /** Removes tags by key; missing keys are ignored. */
   untagInstance(instanceId: InstanceId, keys: readonly string[]): Promise<void>;
+  /**
+   * Pool-level capacity shortages the fleet recorded at or after `sinceMs` (oldest first); the same report may be
+   * returned again by a later call, so consumers de-duplicate. Optional: fleets whose requests fail synchronously
+   * (with InsufficientSpotCapacityError) need not implement it.
+   */
+  capacityErrors?(sinceMs: number): Promise<PoolCapacityError[]>;
+}
+
+/** The policy pools a capacity report points at: every pool matching the type and AZ it names (none if it names neither). */
+export function poolsOfCapacityError(
+  error: Pick<PoolCapacityError, 'instanceType' | 'availabilityZone'>,
+  pools: readonly PoolKey[],
+): PoolId[] {
+  const { instanceType, availabilityZone } = error;
+  if (instanceType === undefined && availabilityZone === undefined) return [];
+  if (instanceType !== undefined && availabilityZone !== undefined)
+    return [poolIdOf({ instanceType, availabilityZone })];
+  return pools
+    .filter(
+      (p) =>
+        (error.instanceType === undefined || p.instanceType === error.instanceType) &&
+        (error.availabilityZone === undefined || p.availabilityZone === error.availabilityZone),
+    )
+    .map(poolIdOf);
 }

@@ -3,6 +3,7 @@ import {
   type AutoScalingGroup,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -13,6 +14,7 @@ import type {
   FleetProvider,
   FleetSnapshot,
   InstanceId,
+  PoolCapacityError,
 } from '../../autoscaler/ports/fleet-provider.js';
 import { AwsApiError, awsErrorCode, callAws } from './aws-errors.js';
 import {
@@ -22,6 +24,10 @@ import {
   tagEc2Instance,
   untagEc2Instance,
 } from './ec2-instances.js';
+import { capacityCodeOf, poolHintOf } from './fleet-capacity-errors.js';
+
+/** Scaling activities read per call (the API's maximum is 100). */
+const ACTIVITIES_PER_PAGE = 100;
 
 /** The slice of the Auto Scaling client the adapter uses. */
 export type AutoScalingApi = Pick<AutoScalingClient, 'send'>;
@@ -133,6 +139,48 @@ export class AsgFleetProvider implements FleetProvider {
     return untagEc2Instance(this.ec2, instanceId, keys);
   }
 
+  /**
+   * Capacity shortages from the group's scaling activities (DescribeScalingActivities, newest first): `Failed` launches
+   * whose status message carries a capacity code ("InsufficientInstanceCapacity", "We currently do not have sufficient
+   * m5.large capacity in the Availability Zone you requested (us-east-1a)", "There is no Spot capacity available…").
+   * The AZ comes from the activity's Details ("Availability Zone") or the message; the type from the message, if named.
+   */
+  async capacityErrors(sinceMs: number): Promise<PoolCapacityError[]> {
+    const types = [...overrideWeights(await this.group()).keys()];
+    const out: PoolCapacityError[] = [];
+    let nextToken: string | undefined;
+    pages: do {
+      const page = await callAws('DescribeScalingActivities', () =>
+        this.autoscaling.send(
+          new DescribeScalingActivitiesCommand({
+            AutoScalingGroupName: this.options.groupName,
+            MaxRecords: ACTIVITIES_PER_PAGE,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        ),
+      );
+      for (const a of page.Activities ?? []) {
+        const atMs = (a.EndTime ?? a.StartTime)?.getTime() ?? 0;
+        if ((a.StartTime?.getTime() ?? 0) < sinceMs && atMs < sinceMs) break pages;
+        if (a.StatusCode !== 'Failed') continue;
+        const text = `${a.StatusMessage ?? ''} ${a.Description ?? ''}`;
+        const code = capacityCodeOf(text);
+        if (code === undefined) continue;
+        const hint = poolHintOf(text, types);
+        const az = detailsAz(a.Details) ?? hint.availabilityZone;
+        out.push({
+          ...(hint.instanceType ? { instanceType: hint.instanceType } : {}),
+          ...(az ? { availabilityZone: az } : {}),
+          atMs,
+          code,
+          message: `Auto Scaling activity ${a.ActivityId ?? ''} failed: ${a.StatusMessage ?? a.Description ?? ''}`,
+        });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return out.sort((a, b) => a.atMs - b.atMs);
+  }
+
   private async completeTerminationHook(instanceId: InstanceId, hookName: string): Promise<void> {
     try {
       await this.autoscaling.send(
@@ -181,4 +229,16 @@ export function overrideWeights(group: AutoScalingGroup): Map<string, number> {
 function weightOf(own: string | undefined, fallback: number | undefined): number {
   const n = Number(own);
   return own !== undefined && Number.isFinite(n) && n > 0 ? n : (fallback ?? 1);
+}
+
+/** The "Availability Zone" of a scaling activity's Details (a JSON object as a string), if it names one. */
+function detailsAz(details: string | undefined): string | undefined {
+  if (!details) return undefined;
+  try {
+    const parsed = JSON.parse(details) as Record<string, unknown>;
+    const az = parsed['Availability Zone'];
+    return typeof az === 'string' && az !== '' ? az : undefined;
+  } catch {
+    return undefined;
+  }
 }

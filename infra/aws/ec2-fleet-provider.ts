@@ -1,4 +1,5 @@
 import {
+  DescribeFleetHistoryCommand,
   DescribeFleetInstancesCommand,
   DescribeFleetsCommand,
   type FleetData,
@@ -12,14 +13,21 @@ import type {
   FleetProvider,
   FleetSnapshot,
   InstanceId,
+  PoolCapacityError,
 } from '../../autoscaler/ports/fleet-provider.js';
 import { AwsApiError, callAws } from './aws-errors.js';
 import { describeInstanceDetails, type Ec2Api, tagEc2Instance, untagEc2Instance } from './ec2-instances.js';
+import { capacityCodeOf, capacityErrorOfFleetEvent } from './fleet-capacity-errors.js';
 
 export interface Ec2FleetProviderOptions {
   /** The EC2 Fleet (`fleet-…`), of type `maintain`. */
   fleetId: string;
   now?: () => number;
+}
+
+/** A DescribeFleets error is reported with the time it was first seen (the API gives it no timestamp). */
+function fleetErrorKey(e: { ErrorCode?: string; ErrorMessage?: string }, pool: string): string {
+  return `${pool}|${e.ErrorCode ?? ''}|${e.ErrorMessage ?? ''}`;
 }
 
 /**
@@ -30,6 +38,8 @@ export interface Ec2FleetProviderOptions {
  */
 export class Ec2FleetProvider implements FleetProvider {
   private readonly now: () => number;
+  /** DescribeFleets errors → when they were first seen, so a standing error is reported with one time. */
+  private readonly errorsSeen = new Map<string, number>();
   constructor(
     private readonly ec2: Ec2Api,
     private readonly options: Ec2FleetProviderOptions,
@@ -101,6 +111,56 @@ export class Ec2FleetProvider implements FleetProvider {
 
   untagInstance(instanceId: InstanceId, keys: readonly string[]): Promise<void> {
     return untagEc2Instance(this.ec2, instanceId, keys);
+  }
+
+  /**
+   * Capacity shortages the fleet recorded: its `Errors` in DescribeFleets (code and the override's type and AZ; no
+   * timestamp, so each is dated when first seen here) and the `error`/`information` events of DescribeFleetHistory
+   * that carry a capacity code or say a launch specification is unusable.
+   */
+  async capacityErrors(sinceMs: number): Promise<PoolCapacityError[]> {
+    const fleet = await this.fleet();
+    const types = [...fleetWeights(fleet).keys()];
+    const out: PoolCapacityError[] = [];
+    const standing = new Set<string>();
+    for (const e of fleet.Errors ?? []) {
+      const recognised = capacityCodeOf(`${e.ErrorCode ?? ''} ${e.ErrorMessage ?? ''}`);
+      if (recognised === undefined) continue;
+      const code = e.ErrorCode ?? recognised;
+      const o = e.LaunchTemplateAndOverrides?.Overrides;
+      const pool = `${o?.InstanceType ?? ''}@${o?.AvailabilityZone ?? ''}`;
+      const key = fleetErrorKey(e, pool);
+      standing.add(key);
+      const first = this.errorsSeen.get(key) ?? this.now();
+      this.errorsSeen.set(key, first);
+      if (first < sinceMs) continue;
+      out.push({
+        ...(o?.InstanceType ? { instanceType: o.InstanceType } : {}),
+        ...(o?.AvailabilityZone ? { availabilityZone: o.AvailabilityZone } : {}),
+        atMs: first,
+        code,
+        message: `EC2 Fleet error (${e.Lifecycle ?? 'spot'}): ${code}: ${e.ErrorMessage ?? ''}`,
+      });
+    }
+    for (const key of [...this.errorsSeen.keys()]) if (!standing.has(key)) this.errorsSeen.delete(key);
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws('DescribeFleetHistory', () =>
+        this.ec2.send(
+          new DescribeFleetHistoryCommand({
+            FleetId: this.options.fleetId,
+            StartTime: new Date(sinceMs),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        ),
+      );
+      for (const record of page.HistoryRecords ?? []) {
+        const error = capacityErrorOfFleetEvent(record, 'EC2 Fleet history', types);
+        if (error) out.push(error);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return out.sort((a, b) => a.atMs - b.atMs);
   }
 
   private async modifyTarget(totalTargetCapacity: number): Promise<void> {

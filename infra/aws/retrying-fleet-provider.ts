@@ -5,6 +5,7 @@ import type {
   FleetProvider,
   FleetSnapshot,
   InstanceId,
+  PoolCapacityError,
 } from '../../autoscaler/ports/fleet-provider.js';
 
 export interface RetryOptions {
@@ -28,12 +29,17 @@ const DEFAULTS: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 1
  */
 export class RetryingFleetProvider implements FleetProvider {
   private readonly opts: RetryOptions;
+  /** Present when the inner provider reports asynchronous capacity errors. */
+  readonly capacityErrors?: (sinceMs: number) => Promise<PoolCapacityError[]>;
   constructor(
     private readonly inner: FleetProvider,
     private readonly clock: Clock,
     options: Partial<RetryOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...options };
+    const capacityErrors = inner.capacityErrors?.bind(inner);
+    if (capacityErrors)
+      this.capacityErrors = (sinceMs) => this.retry('capacityErrors', () => capacityErrors(sinceMs));
   }
 
   describe(): Promise<FleetSnapshot> {

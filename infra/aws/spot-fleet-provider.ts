@@ -1,5 +1,6 @@
 import {
   DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestHistoryCommand,
   DescribeSpotFleetRequestsCommand,
   ModifySpotFleetRequestCommand,
   type SpotFleetRequestConfigData,
@@ -12,9 +13,11 @@ import type {
   FleetProvider,
   FleetSnapshot,
   InstanceId,
+  PoolCapacityError,
 } from '../../autoscaler/ports/fleet-provider.js';
 import { AwsApiError, callAws } from './aws-errors.js';
 import { describeInstanceDetails, type Ec2Api, tagEc2Instance, untagEc2Instance } from './ec2-instances.js';
+import { capacityErrorOfFleetEvent } from './fleet-capacity-errors.js';
 
 export interface SpotFleetProviderOptions {
   /** The Spot Fleet request (`sfr-…`), of type `maintain`. */
@@ -104,6 +107,34 @@ export class SpotFleetProvider implements FleetProvider {
 
   untagInstance(instanceId: InstanceId, keys: readonly string[]): Promise<void> {
     return untagEc2Instance(this.ec2, instanceId, keys);
+  }
+
+  /**
+   * Capacity shortages from the request's history (DescribeSpotFleetRequestHistory): `error` and `information` events
+   * whose description carries a capacity code (InsufficientInstanceCapacity, a price below the Spot price, …) or whose
+   * sub-type says a launch specification is unusable or blacklisted. The pool comes from the description.
+   */
+  async capacityErrors(sinceMs: number): Promise<PoolCapacityError[]> {
+    const types = [...specWeights(await this.config()).keys()];
+    const out: PoolCapacityError[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws('DescribeSpotFleetRequestHistory', () =>
+        this.ec2.send(
+          new DescribeSpotFleetRequestHistoryCommand({
+            SpotFleetRequestId: this.options.spotFleetRequestId,
+            StartTime: new Date(sinceMs),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        ),
+      );
+      for (const record of page.HistoryRecords ?? []) {
+        const error = capacityErrorOfFleetEvent(record, 'Spot Fleet history', types);
+        if (error) out.push(error);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return out.sort((a, b) => a.atMs - b.atMs);
   }
 
   private async modifyTarget(targetCapacity: number): Promise<void> {

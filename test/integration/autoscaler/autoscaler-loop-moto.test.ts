@@ -22,6 +22,7 @@ import {
   type FleetProvider,
   type FleetSnapshot,
   type InstanceId,
+  type PoolCapacityError,
 } from '../../../autoscaler/ports/fleet-provider.js';
 import { AsgFleetProvider } from '../../../infra/aws/asg-fleet-provider.js';
 import {
@@ -97,10 +98,15 @@ type Step =
 
 /** The real adapter, with each mutating call recorded in `steps` before it is made. */
 class RecordingFleet implements FleetProvider {
+  readonly capacityErrors?: (sinceMs: number) => Promise<PoolCapacityError[]>;
   constructor(
     private readonly inner: FleetProvider,
     private readonly steps: Step[],
-  ) {}
+    reportsCapacity: boolean,
+  ) {
+    const read = inner.capacityErrors?.bind(inner);
+    if (reportsCapacity && read) this.capacityErrors = read;
+  }
   describe(): Promise<FleetSnapshot> {
     return this.inner.describe();
   }
@@ -226,6 +232,12 @@ interface FleetUnderTest {
    * take that into account; the loop's request (the target) is asserted the same way for both fleets.
    */
   refillsAfterEc2Termination: boolean;
+  /**
+   * Whether the loop reads the fleet's asynchronous capacity reports here: moto answers DescribeScalingActivities (with
+   * no activity) but has no DescribeSpotFleetRequestHistory; the parsing of both is unit-tested with
+   * aws-sdk-client-mock (test/unit/infra/aws).
+   */
+  reportsCapacity: boolean;
   instanceType: string;
   vcpu: number;
   initialUnits: number;
@@ -265,6 +277,7 @@ async function spotFleet(): Promise<FleetUnderTest> {
   return {
     provider: new SpotFleetProvider(ec2, { spotFleetRequestId: id }),
     refillsAfterEc2Termination: false,
+    reportsCapacity: false,
     instanceType: 'm5.large',
     vcpu: 2,
     initialUnits: 2,
@@ -314,6 +327,7 @@ async function mixedInstancesGroup(): Promise<FleetUnderTest> {
   return {
     provider: new AsgFleetProvider(autoscaling, ec2, { groupName }),
     refillsAfterEc2Termination: true,
+    reportsCapacity: true,
     instanceType: 'm5.large',
     vcpu: 2,
     initialUnits: 2,
@@ -326,7 +340,7 @@ const liveIds = (s: FleetSnapshot) =>
 async function scenario(make: () => Promise<FleetUnderTest>): Promise<void> {
   const under = await make();
   const steps: Step[] = [];
-  const fleet = new RecordingFleet(under.provider, steps);
+  const fleet = new RecordingFleet(under.provider, steps, under.reportsCapacity);
   // Minute-aligned, 40 minutes back: the three phases (0, +10, +20 min) all lie in the past for CloudWatch.
   const clock = new ManualClock(Math.floor((Date.now() - 40 * MIN) / MIN) * MIN);
   const workers = new Workers(under.provider, clock, steps);
@@ -488,6 +502,8 @@ async function scenario(make: () => Promise<FleetUnderTest>): Promise<void> {
     'interruption',
     'drained',
   ]);
+  // Every observation (fleet, CloudWatch, SQS, capacity reports) and action succeeded.
+  expect(log.records.filter((r) => r.kind.endsWith('-failed'))).toEqual([]);
 }
 
 describe('Autoscaler loop against moto', () => {

@@ -121,7 +121,7 @@ describe('Autoscaler loop', () => {
     });
     const d = await r.make().tick();
     expect(d?.action).not.toBe('hold');
-    expect(r.fleet.calls.map((c) => c.method)).toEqual(['describe']);
+    expect(r.fleet.calls.map((c) => c.method)).toEqual(['describe', 'capacityErrors']); // reads only
     expect(r.workers.drainCalls).toHaveLength(0);
     expect(r.interruptions.acknowledged).toHaveLength(0);
     expect(r.log.of('decision')[0]).toMatchObject({ dryRun: true });
@@ -344,6 +344,79 @@ describe('Autoscaler loop', () => {
     expect(second.perPool['m.x@b']! + second.perPool['m.x@c']!).toBe(36);
     expect(r.log.of('insufficient-capacity')[0]).toMatchObject({ pool: 'm.x@a' });
     expect(d?.memory.poolUnavailableUntilMs['m.x@a']).toBeGreaterThan(T0);
+  });
+
+  it('routes the next request away from a pool the fleet reports short after the fact (asynchronous insufficient capacity)', async () => {
+    const r = rig({ rate: 38_000 });
+    r.fleet.steersPerPool = true;
+    r.fleet.reportClock = () => r.clock.now();
+    r.fleet.shortPools.add('m.x@b');
+    const loop = r.make();
+    const first = await loop.tick();
+    // The request was accepted (no error): the target is raised, but pool b launched nothing and says so later.
+    const asked = r.fleet.callsOf('setTargetCapacity')[0]!.args[0] as { perPool: Record<string, number> };
+    expect(asked.perPool['m.x@b']).toBe(16);
+    expect(first?.perPool?.['m.x@b']).toBe(16);
+    expect(r.log.of('insufficient-capacity')).toHaveLength(0);
+    r.clock.advance(30_000);
+    const second = await loop.tick();
+    const report = r.log.of('insufficient-capacity')[0];
+    expect(report).toMatchObject({
+      source: 'fleet-report',
+      pool: 'm.x@b',
+      code: 'InsufficientInstanceCapacity',
+      reportedAtMs: T0,
+    });
+    expect(String(report?.['action'])).toMatch(/avoiding m\.x@b until .*other pools/);
+    expect(second?.memory.poolUnavailableUntilMs['m.x@b']).toBe(T0 + r.policy.poolBackoffMs);
+    const calls = r.fleet.callsOf('setTargetCapacity');
+    expect(calls).toHaveLength(2);
+    const rerouted = calls[1]!.args[0] as { totalUnits: number; perPool: Record<string, number> };
+    expect(rerouted.totalUnits).toBe(52);
+    expect(rerouted.perPool['m.x@b']).toBe(12); // what its instances hold
+    expect(rerouted.perPool['m.x@a']! + rerouted.perPool['m.x@c']!).toBe(40);
+    expect(r.log.of('set-target')[1]).toMatchObject({ why: 'reroute' });
+    expect(r.fleet.snapshot.instances.reduce((a, i) => a + i.weightUnits, 0)).toBe(52);
+    // The same report read again (it stays in the fleet's history) is not handled twice.
+    r.clock.advance(30_000);
+    await loop.tick();
+    expect(r.log.of('insufficient-capacity')).toHaveLength(1);
+    expect(r.fleet.callsOf('setTargetCapacity')).toHaveLength(2);
+  });
+
+  it('avoids the pools of a capacity report that names only an AZ, on a fleet that picks pools itself', async () => {
+    const r = rig({ rate: 30_000 });
+    r.fleet.reports.push({
+      availabilityZone: 'b',
+      atMs: T0 - 60_000,
+      code: 'InsufficientInstanceCapacity',
+      message:
+        'Auto Scaling activity 1234 failed: There is no Spot capacity available that matches your request.',
+    });
+    const loop = r.make();
+    const d = await loop.tick();
+    expect(d?.action).toBe('hold');
+    expect(r.log.of('insufficient-capacity')[0]).toMatchObject({ pools: ['m.x@b'], source: 'fleet-report' });
+    expect(r.log.of('decision')[0]!['input']).toMatchObject({
+      capacityErrors: [{ availabilityZone: 'b', code: 'InsufficientInstanceCapacity' }],
+    });
+    // No per-pool targets to correct: nothing is asked of the fleet until the next scale-out.
+    expect(r.fleet.callsOf('setTargetCapacity')).toHaveLength(0);
+    r.setRate(38_000);
+    r.clock.advance(30_000);
+    await loop.tick();
+    const out = r.fleet.callsOf('setTargetCapacity')[0]!.args[0] as { perPool: Record<string, number> };
+    expect(out.perPool['m.x@b']).toBe(12); // only what its instances hold: the new units went to a and c
+    expect(out.perPool['m.x@a']! + out.perPool['m.x@c']!).toBe(40);
+  });
+
+  it('keeps going when the capacity reports cannot be read', async () => {
+    const r = rig({ rate: 38_000 });
+    r.fleet.failNext('capacityErrors', new Error('DescribeSpotFleetRequestHistory: AccessDenied'));
+    const d = await r.make().tick();
+    expect(d?.action).toBe('scale-out');
+    expect(r.log.of('observe-failed')[0]).toMatchObject({ what: 'capacity-errors' });
+    expect(r.fleet.snapshot.targetUnits).toBe(52);
   });
 
   it('retries throttled calls with back-off', async () => {

@@ -7,6 +7,7 @@ import {
   type FleetProvider,
   type FleetSnapshot,
   type InstanceId,
+  type PoolCapacityError,
   parsePoolId,
 } from '../../../../autoscaler/ports/fleet-provider.js';
 import type {
@@ -36,11 +37,26 @@ export class FakeClock implements Clock {
   }
 }
 
-type FleetMethod = 'describe' | 'setTargetCapacity' | 'terminateInstance' | 'tagInstance' | 'untagInstance';
+type FleetMethod =
+  | 'describe'
+  | 'setTargetCapacity'
+  | 'terminateInstance'
+  | 'tagInstance'
+  | 'untagInstance'
+  | 'capacityErrors';
 
-/** An in-memory fleet: raising the target launches ready instances in the requested pools. */
+/**
+ * An in-memory fleet: raising the target launches ready instances in the requested pools. A pool in `shortPools`
+ * accepts the request but launches nothing and records a capacity report instead (as Spot Fleet / EC2 Fleet / Auto
+ * Scaling do, asynchronously); `steersPerPool` makes describe report the last per-pool targets.
+ */
 export class FakeFleet implements FleetProvider {
   calls: { method: FleetMethod; args: unknown[] }[] = [];
+  readonly shortPools = new Set<string>();
+  reports: PoolCapacityError[] = [];
+  /** Time stamped on capacity reports. */
+  reportClock: () => number = () => this.snapshot.observedAtMs;
+  steersPerPool = false;
   readonly #errors = new Map<FleetMethod, unknown[]>();
   #seq = 0;
   constructor(
@@ -78,6 +94,17 @@ export class FakeFleet implements FleetProvider {
     const instances = [...this.snapshot.instances];
     for (const [pool, units] of Object.entries(request.perPool ?? {})) {
       let missing = units - (have.get(pool) ?? 0);
+      if (missing > 0 && this.shortPools.has(pool)) {
+        const { instanceType, availabilityZone } = parsePoolId(pool);
+        this.reports.push({
+          instanceType,
+          availabilityZone,
+          atMs: this.reportClock(),
+          code: 'InsufficientInstanceCapacity',
+          message: `fake fleet history: no capacity for ${missing} units in ${pool}`,
+        });
+        continue;
+      }
       while (missing > 0) {
         const { instanceType, availabilityZone } = parsePoolId(pool);
         instances.push({
@@ -93,7 +120,16 @@ export class FakeFleet implements FleetProvider {
         missing -= this.weight;
       }
     }
-    this.snapshot = { ...this.snapshot, targetUnits: request.totalUnits, instances };
+    this.snapshot = {
+      ...this.snapshot,
+      targetUnits: request.totalUnits,
+      instances,
+      ...(this.steersPerPool && request.perPool ? { perPoolTargetUnits: { ...request.perPool } } : {}),
+    };
+  }
+  async capacityErrors(sinceMs: number): Promise<PoolCapacityError[]> {
+    this.#maybeFail('capacityErrors', [sinceMs]);
+    return this.reports.filter((r) => r.atMs >= sinceMs);
   }
   async terminateInstance(instanceId: InstanceId, options: { decrementCapacity: boolean }): Promise<void> {
     this.#maybeFail('terminateInstance', [instanceId, options]);

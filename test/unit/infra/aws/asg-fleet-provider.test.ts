@@ -2,6 +2,7 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -141,5 +142,85 @@ describe('AsgFleetProvider', () => {
       .catch((e: unknown) => e);
     expect(isNotFound(error)).toBe(true);
     expect(asgMock.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0);
+  });
+});
+
+// moto records no failed scaling activities (its launches always succeed), so the capacity reports are checked here
+// against the documented shape (Auto Scaling API Reference: Activity; the status messages EC2 Auto Scaling writes).
+describe('AsgFleetProvider capacity reports (scaling activities)', () => {
+  it('reports failed launches for lack of capacity with their AZ (and type when named), newest pages until `since`', async () => {
+    asgMock
+      .on(DescribeScalingActivitiesCommand)
+      .resolvesOnce({
+        Activities: [
+          {
+            ActivityId: 'a-3',
+            AutoScalingGroupName: groupName,
+            Cause: 'changing the desired capacity from 12 to 16',
+            StartTime: new Date('2026-11-26T10:06:00Z'),
+            EndTime: new Date('2026-11-26T10:06:05Z'),
+            StatusCode: 'Failed',
+            StatusMessage:
+              'We currently do not have sufficient m6i.2xlarge capacity in the Availability Zone you requested (us-east-1b). Our system will be working on provisioning additional capacity. Launching EC2 instance failed.',
+            Details: '{"Subnet ID":"subnet-1","Availability Zone":"us-east-1b"}',
+          },
+          {
+            ActivityId: 'a-2',
+            AutoScalingGroupName: groupName,
+            Cause: 'changing the desired capacity from 12 to 16',
+            StartTime: new Date('2026-11-26T10:05:00Z'),
+            EndTime: new Date('2026-11-26T10:05:03Z'),
+            StatusCode: 'Failed',
+            StatusMessage:
+              'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that matches your request. Launching EC2 instance failed.',
+            Details: '{"Subnet ID":"subnet-2","Availability Zone":"us-east-1a"}',
+          },
+        ],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        Activities: [
+          {
+            ActivityId: 'a-1',
+            AutoScalingGroupName: groupName,
+            Cause: 'an instance was taken out of service',
+            StartTime: new Date('2026-11-26T10:04:00Z'),
+            StatusCode: 'Successful',
+          },
+          {
+            ActivityId: 'a-0',
+            AutoScalingGroupName: groupName,
+            Cause: 'old',
+            StartTime: new Date('2026-11-26T09:00:00Z'),
+            EndTime: new Date('2026-11-26T09:00:05Z'),
+            StatusCode: 'Failed',
+            StatusMessage: 'Could not launch Spot Instances. InsufficientInstanceCapacity - old.',
+          },
+        ],
+        NextToken: 'page-3',
+      });
+    const since = Date.parse('2026-11-26T10:00:00Z');
+    const errors = await new AsgFleetProvider(autoscaling, ec2, { groupName }).capacityErrors(since);
+    const calls = asgMock.commandCalls(DescribeScalingActivitiesCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { AutoScalingGroupName: groupName, MaxRecords: 100 },
+      { AutoScalingGroupName: groupName, MaxRecords: 100, NextToken: 'page-2' },
+    ]);
+    expect(errors.map(({ message: _, ...e }) => e)).toEqual([
+      {
+        availabilityZone: 'us-east-1a',
+        atMs: Date.parse('2026-11-26T10:05:03Z'),
+        code: 'InsufficientInstanceCapacity',
+      },
+      {
+        instanceType: 'm6i.2xlarge',
+        availabilityZone: 'us-east-1b',
+        atMs: Date.parse('2026-11-26T10:06:05Z'),
+        code: 'InsufficientInstanceCapacity',
+      },
+    ]);
+    expect(errors[1]?.message).toMatch(
+      /^Auto Scaling activity a-3 failed: We currently do not have sufficient/,
+    );
   });
 });

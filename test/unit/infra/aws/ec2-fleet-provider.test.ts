@@ -1,4 +1,5 @@
 import {
+  DescribeFleetHistoryCommand,
   DescribeFleetInstancesCommand,
   DescribeFleetsCommand,
   DescribeInstancesCommand,
@@ -168,5 +169,75 @@ describe('Ec2FleetProvider (EC2 Fleet of type maintain)', () => {
   it('a missing fleet names the config field to fix', async () => {
     ec2Mock.on(DescribeFleetsCommand).resolves({ Fleets: [] });
     await expect(new Ec2FleetProvider(ec2, { fleetId }).describe()).rejects.toThrow(/fleet\.fleetId/);
+  });
+});
+
+// moto has neither DescribeFleetHistory nor fleet Errors for capacity it lacks: checked against the documented shapes
+// (EC2 API Reference: DescribeFleetError, HistoryRecordEntry).
+describe('Ec2FleetProvider capacity reports (fleet errors and history)', () => {
+  it('reports DescribeFleets Errors dated when first seen, and capacity events of the fleet history', async () => {
+    let now = Date.parse('2026-11-26T10:10:00Z');
+    ec2Mock.on(DescribeFleetsCommand).resolves({
+      Fleets: [
+        {
+          ...fleetWithTarget(12).Fleets[0],
+          Errors: [
+            {
+              LaunchTemplateAndOverrides: {
+                LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '1' },
+                Overrides: { InstanceType: 'm6i.2xlarge', AvailabilityZone: 'us-east-1c' },
+              },
+              Lifecycle: 'spot',
+              ErrorCode: 'InsufficientInstanceCapacity',
+              ErrorMessage: 'There is no Spot capacity available that matches your request.',
+            },
+            { ErrorCode: 'InvalidLaunchTemplateId.NotFound', ErrorMessage: 'lt-2 does not exist' },
+          ],
+        },
+      ],
+    });
+    ec2Mock.on(DescribeFleetHistoryCommand).resolves({
+      HistoryRecords: [
+        {
+          EventType: 'instance-change',
+          Timestamp: new Date('2026-11-26T10:02:00Z'),
+          EventInformation: { EventSubType: 'launched', InstanceId: 'i-c' },
+        },
+        {
+          EventType: 'service-error',
+          Timestamp: new Date('2026-11-26T10:03:00Z'),
+          EventInformation: {
+            EventSubType: 'launchSpecUnusable',
+            EventDescription: 'm6i.xlarge, ami-0abc, Linux/UNIX, us-east-1a, capacity-not-available',
+          },
+        },
+      ],
+    });
+    const provider = new Ec2FleetProvider(ec2, { fleetId, now: () => now });
+    const since = Date.parse('2026-11-26T10:00:00Z');
+    const first = await provider.capacityErrors(since);
+    expect(ec2Mock.commandCalls(DescribeFleetHistoryCommand)[0]?.args[0].input).toEqual({
+      FleetId: fleetId,
+      StartTime: new Date(since),
+    });
+    expect(first.map(({ message: _, ...e }) => e)).toEqual([
+      {
+        instanceType: 'm6i.xlarge',
+        availabilityZone: 'us-east-1a',
+        atMs: Date.parse('2026-11-26T10:03:00Z'),
+        code: 'capacity-not-available',
+      },
+      {
+        instanceType: 'm6i.2xlarge',
+        availabilityZone: 'us-east-1c',
+        atMs: now,
+        code: 'InsufficientInstanceCapacity',
+      },
+    ]);
+    // Still listed a minute later: same first-seen time (one report, not a new one per read).
+    const firstSeen = now;
+    now += 60_000;
+    const again = await provider.capacityErrors(since);
+    expect(again.find((e) => e.availabilityZone === 'us-east-1c')?.atMs).toBe(firstSeen);
   });
 });

@@ -5,6 +5,7 @@ import type {
   CapacityRequest,
   FleetProvider,
   FleetSnapshot,
+  PoolCapacityError,
 } from '../../../../autoscaler/ports/fleet-provider.js';
 import { RetryingFleetProvider } from '../../../../infra/aws/retrying-fleet-provider.js';
 
@@ -89,5 +90,32 @@ describe('RetryingFleetProvider', () => {
     await expect(fleet.setTargetCapacity({ totalUnits: 9 })).rejects.toBe(capacity);
     expect(inner.calls).toEqual(['setTargetCapacity']);
     expect(clock.sleeps).toEqual([]);
+  });
+
+  it('passes capacity reports through with retries when the inner fleet has them, and lacks them otherwise', async () => {
+    const clock = new FakeClock();
+    const report: PoolCapacityError = {
+      instanceType: 'm6i.xlarge',
+      availabilityZone: 'us-east-1a',
+      atMs: 5,
+      code: 'InsufficientInstanceCapacity',
+      message: 'Spot Fleet history error/launchSpecUnusable',
+    };
+    const since: number[] = [];
+    class ReportingFleet extends FlakyFleet {
+      async capacityErrors(sinceMs: number): Promise<PoolCapacityError[]> {
+        since.push(sinceMs);
+        await this.describe();
+        return [report];
+      }
+    }
+    const fleet = new RetryingFleetProvider(
+      new ReportingFleet([new ThrottledError('DescribeSpotFleetRequestHistory')]),
+      clock,
+      { random: () => 0 },
+    );
+    expect(await fleet.capacityErrors?.(42)).toEqual([report]);
+    expect(since).toEqual([42, 42]);
+    expect(new RetryingFleetProvider(new FlakyFleet([]), clock).capacityErrors).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import {
   DescribeInstancesCommand,
   DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestHistoryCommand,
   DescribeSpotFleetRequestsCommand,
   EC2Client,
   ModifySpotFleetRequestCommand,
@@ -95,5 +96,75 @@ describe('SpotFleetProvider requests', () => {
     expect(isNotFound(error)).toBe(true);
     expect(ec2Mock.commandCalls(ModifySpotFleetRequestCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+});
+
+// moto has no DescribeSpotFleetRequestHistory (its server answers with an HTML error page), so the asynchronous
+// capacity reports are checked here against the documented shapes (EC2 API Reference: HistoryRecord, EventInformation).
+describe('SpotFleetProvider capacity reports (request history)', () => {
+  it('reports capacity shortages from error/information events with their pool, paging, oldest first', async () => {
+    ec2Mock
+      .on(DescribeSpotFleetRequestHistoryCommand)
+      .resolvesOnce({
+        HistoryRecords: [
+          {
+            EventType: 'information',
+            Timestamp: new Date('2026-11-26T10:05:00Z'),
+            EventInformation: {
+              EventSubType: 'launchSpecUnusable',
+              EventDescription:
+                'm6i.2xlarge, ami-0abc, Linux/UNIX, us-east-1b, Spot bid price is less than Spot market price $0.1925',
+            },
+          },
+          {
+            EventType: 'instanceChange',
+            Timestamp: new Date('2026-11-26T10:04:00Z'),
+            EventInformation: { EventSubType: 'launched', InstanceId: 'i-c' },
+          },
+        ],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        HistoryRecords: [
+          {
+            EventType: 'error',
+            Timestamp: new Date('2026-11-26T10:01:00Z'),
+            EventInformation: {
+              EventSubType: 'launchSpecTemporarilyBlacklisted',
+              EventDescription:
+                'm6i.xlarge, ami-0abc, Linux/UNIX, us-east-1a: InsufficientInstanceCapacity: There is no Spot capacity available that matches your request.',
+            },
+          },
+          {
+            EventType: 'error',
+            Timestamp: new Date('2026-11-26T10:02:00Z'),
+            EventInformation: { EventSubType: 'iamFleetRoleInvalid', EventDescription: 'role cannot launch' },
+          },
+        ],
+      });
+    const since = Date.parse('2026-11-26T10:00:00Z');
+    const errors = await new SpotFleetProvider(ec2, { spotFleetRequestId }).capacityErrors(since);
+    const calls = ec2Mock.commandCalls(DescribeSpotFleetRequestHistoryCommand);
+    expect(calls.map((c) => c.args[0].input)).toEqual([
+      { SpotFleetRequestId: spotFleetRequestId, StartTime: new Date(since) },
+      { SpotFleetRequestId: spotFleetRequestId, StartTime: new Date(since), NextToken: 'page-2' },
+    ]);
+    expect(errors.map(({ message: _, ...e }) => e)).toEqual([
+      {
+        instanceType: 'm6i.xlarge',
+        availabilityZone: 'us-east-1a',
+        atMs: Date.parse('2026-11-26T10:01:00Z'),
+        code: 'InsufficientInstanceCapacity',
+      },
+      {
+        instanceType: 'm6i.2xlarge',
+        availabilityZone: 'us-east-1b',
+        atMs: Date.parse('2026-11-26T10:05:00Z'),
+        code: 'SpotMaxPriceTooLow',
+      },
+    ]);
+    expect(errors[0]?.message).toMatch(
+      /^Spot Fleet history error\/launchSpecTemporarilyBlacklisted: m6i\.xlarge/,
+    );
   });
 });
