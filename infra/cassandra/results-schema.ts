@@ -2,8 +2,10 @@
  * CQL for a pipeline's result tables. Rows are keyed by (pipeline, series, window size) and
  * clustered by window start, so a replay's rewrite of a window is an idempotent upsert and a
  * series' recent windows are one partition read. Aggregates are a map `field.kind → value`
- * (`latency.p99`, `bytes.sum`, `device.distinct`), frozen: one cell per row, cheaper to write, and an
- * INSERT replaces it whole.
+ * (`latency.p99`, `bytes.sum`, `device.distinct`); it and the key values are frozen: one cell per row, and an
+ * INSERT replaces it whole without writing a tombstone first (a non-frozen collection costs a range tombstone per
+ * INSERT). A table created by an earlier version with a non-frozen `key_values` keeps working: the driver writes
+ * the same map to either.
  */
 export function resultTablesCql(keyspace: string, table: string): string[] {
   assertIdentifier(keyspace, 'keyspace');
@@ -14,7 +16,7 @@ export function resultTablesCql(keyspace: string, table: string): string[] {
       series_key text,
       window_size_ms bigint,
       window_start timestamp,
-      key_values map<text, text>,
+      key_values frozen<map<text, text>>,
       metrics frozen<map<text, double>>,
       PRIMARY KEY ((pipeline, series_key, window_size_ms), window_start)
     ) WITH CLUSTERING ORDER BY (window_start DESC)`,
@@ -26,7 +28,7 @@ export function resultTablesCql(keyspace: string, table: string): string[] {
       from_state text,
       to_state text,
       cause text,
-      key_values map<text, text>,
+      key_values frozen<map<text, text>>,
       PRIMARY KEY ((pipeline, machine, series_key), at, from_state, to_state)
     ) WITH CLUSTERING ORDER BY (at DESC, from_state ASC, to_state ASC)`,
   ];
