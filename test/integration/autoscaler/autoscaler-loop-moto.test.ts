@@ -99,13 +99,18 @@ type Step =
 /** The real adapter, with each mutating call recorded in `steps` before it is made. */
 class RecordingFleet implements FleetProvider {
   readonly capacityErrors?: (sinceMs: number) => Promise<PoolCapacityError[]>;
+  capacityReads = 0;
   constructor(
     private readonly inner: FleetProvider,
     private readonly steps: Step[],
     reportsCapacity: boolean,
   ) {
     const read = inner.capacityErrors?.bind(inner);
-    if (reportsCapacity && read) this.capacityErrors = read;
+    if (reportsCapacity && read)
+      this.capacityErrors = (sinceMs) => {
+        this.capacityReads += 1;
+        return read(sinceMs);
+      };
   }
   describe(): Promise<FleetSnapshot> {
     return this.inner.describe();
@@ -387,7 +392,9 @@ async function scenario(make: () => Promise<FleetUnderTest>): Promise<void> {
     policy,
     baseModel: capacityModelFromThroughput({ 'm5.large': PER_VCPU, 'm5a.large': PER_VCPU }),
   });
+  let ticks = 0;
   const tick = async (): Promise<PlanDecision> => {
+    ticks += 1;
     const d = await loop.tick();
     if (d === undefined)
       throw new Error(`the loop could not observe the fleet: ${JSON.stringify(log.records)}`);
@@ -504,6 +511,8 @@ async function scenario(make: () => Promise<FleetUnderTest>): Promise<void> {
   ]);
   // Every observation (fleet, CloudWatch, SQS, capacity reports) and action succeeded.
   expect(log.records.filter((r) => r.kind.endsWith('-failed'))).toEqual([]);
+  expect(fleet.capacityReads).toBe(under.reportsCapacity ? ticks : 0); // once per tick
+  expect(log.of('insufficient-capacity')).toEqual([]);
 }
 
 describe('Autoscaler loop against moto', () => {
