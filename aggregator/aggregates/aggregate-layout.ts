@@ -23,7 +23,7 @@ export function compileLayout(aggregates: readonly FieldAggregateConfig[]): Fiel
   return aggregates.map((a) => {
     const k = new Set(a.kinds);
     return {
-      name: a.field,
+      name: internalized(a.field),
       numeric: a.kinds.some((kind) => kind !== 'distinct'),
       count: k.has('count'),
       sum: k.has('sum'),
@@ -35,6 +35,15 @@ export function compileLayout(aggregates: readonly FieldAggregateConfig[]): Fiel
       distinct: k.has('distinct') ? a.hllPrecision : null,
     };
   });
+}
+
+/**
+ * The same string as V8's internalized copy (the one property keys use). The engine reads
+ * `record.numbers[name]` on every record; with a name parsed from a config file (not
+ * internalized), each keyed load would first look the name up in the string table.
+ */
+function internalized(name: string): string {
+  return Object.keys({ [name]: 0 })[0] ?? name;
 }
 
 /**

@@ -121,6 +121,17 @@ export class PartitionEngine {
   /** Closed, not yet drained, in closing order; `drainRow` = next row of the first one. */
   private closed: WindowTable[] = [];
   private readonly machines: StateMachineTable[];
+  /**
+   * Per size: the open table last written and its [start, end): consecutive records mostly
+   * fall in the same window, so this skips the window arithmetic and the list search.
+   */
+  private readonly current: (WindowTable | null)[];
+  private readonly currentStart: Float64Array;
+  private readonly currentEnd: Float64Array;
+  /** Sink of {@link WindowTable.touch} (public and written, so the reads are not optimized away). */
+  touched = 0;
+  /** Updates left until `updates` reaches the next multiple of RECOUNT_EVERY (a memory recount). */
+  private untilRecount = RECOUNT_EVERY;
   private readonly merger: PartialMerger | null;
   private mergedPending: WindowResult[] = [];
   private transitions: Transition[] = [];
@@ -143,6 +154,10 @@ export class PartitionEngine {
     this.withPartials = opts.pipeline.nextLevel !== undefined || opts.pipeline.sink.type === 'kafka';
     this.open = this.sizes.map(() => []);
     this.rowsHint = this.sizes.map(() => 0);
+    this.current = this.sizes.map(() => null);
+    this.currentStart = new Float64Array(this.sizes.length);
+    this.currentEnd = new Float64Array(this.sizes.length);
+    this.clearCache();
     this.machines = opts.pipeline.stateMachines.map((def) => new StateMachineTable(def));
     this.merger = opts.pipeline.source.format === 'partial' ? new PartialMerger(opts.pipeline) : null;
     this.recount();
@@ -150,36 +165,81 @@ export class PartitionEngine {
 
   process(record: DecodedRecord, offset: number): ProcessOutcome {
     const t = record.eventTimeMs;
-    const sizes = this.sizes;
-    const smallest = sizes[0]!;
-    if (isClosed(windowStart(t, smallest), smallest, this.watermark, this.lateness)) {
-      this.late++;
-      return {
-        ok: false,
-        reason: 'late',
-        detail: `event time ${new Date(t).toISOString()} is in a window closed by watermark ${new Date(this.watermark).toISOString()} (allowedLatenessMs ${this.lateness})`,
-      };
+    const cur = this.current;
+    const curStart = this.currentStart;
+    // The smallest size's cached table is open (the cache is cleared when it closes), so a
+    // record inside it is on time; otherwise decide from its window start.
+    if (!(t >= curStart[0]! && t < this.currentEnd[0]!)) {
+      const smallest = this.sizes[0]!;
+      if (isClosed(windowStart(t, smallest), smallest, this.watermark, this.lateness))
+        return this.refuseLate(t);
     }
     if (t > this.watermark) this.advance(t);
     const id = this.dict.intern(record.seriesKey);
-    for (let i = 0; i < sizes.length; i++) {
-      const size = sizes[i]!;
-      const start = t - (((t % size) + size) % size);
-      const table = this.tableFor(i, start);
+    const numbers = record.numbers;
+    const strings = record.strings;
+    const curEnd = this.currentEnd;
+    if (cur.length > 1) {
+      // Start the row misses of every size at once (they would otherwise come one after the other).
+      let touched = 0;
+      for (let i = 0; i < cur.length; i++) {
+        const table = cur[i] ?? null;
+        if (table !== null) touched += table.touch(id);
+      }
+      this.touched = touched;
+    }
+    for (let i = 0; i < cur.length; i++) {
+      let table = cur[i] ?? null;
+      if (table === null || !(t >= curStart[i]! && t < curEnd[i]!)) table = this.cacheTable(i, t);
       const slot = table.slotOf(id);
       if (table.isNew) {
         table.isNew = false;
         this.dict.addRef(id);
       }
-      table.update(slot, record.numbers, record.strings, t, offset);
+      table.update(slot, numbers, strings, t, offset);
     }
     const machines = this.machines;
-    for (let m = 0; m < machines.length; m++) {
-      const out = machines[m]!.onRecord(record, String(offset));
-      for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
+    if (machines.length > 0) {
+      for (let m = 0; m < machines.length; m++) {
+        const out = machines[m]!.onRecord(record, String(offset));
+        for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
+      }
     }
-    if (++this.updates % RECOUNT_EVERY === 0) this.recount();
+    this.updates++;
+    if (--this.untilRecount === 0) {
+      this.untilRecount = RECOUNT_EVERY;
+      this.recount();
+    }
     return OK;
+  }
+
+  private refuseLate(t: number): ProcessOutcome {
+    this.late++;
+    return {
+      ok: false,
+      reason: 'late',
+      detail: `event time ${new Date(t).toISOString()} is in a window closed by watermark ${new Date(this.watermark).toISOString()} (allowedLatenessMs ${this.lateness})`,
+    };
+  }
+
+  /** Finds (or opens) the table of size `sizeIdx` holding time `t` and makes it the cached one. */
+  private cacheTable(sizeIdx: number, t: number): WindowTable {
+    const size = this.sizes[sizeIdx]!;
+    const start = windowStart(t, size);
+    const table = this.tableFor(sizeIdx, start);
+    this.current[sizeIdx] = table;
+    this.currentStart[sizeIdx] = start;
+    this.currentEnd[sizeIdx] = start + size;
+    return table;
+  }
+
+  /** Forgets every cached table (a table closed or the open lists were replaced). */
+  private clearCache(): void {
+    for (let i = 0; i < this.current.length; i++) {
+      this.current[i] = null;
+      this.currentStart[i] = Number.POSITIVE_INFINITY;
+      this.currentEnd[i] = Number.NEGATIVE_INFINITY;
+    }
   }
 
   processPartial(partial: Uint8Array, _offset: number): ProcessOutcome {
@@ -197,9 +257,14 @@ export class PartitionEngine {
     }
     if (outcome.timeMs > this.watermark) {
       this.watermark = outcome.timeMs;
+      this.clearCache();
       this.collectMerged(false);
     }
-    if (++this.updates % RECOUNT_EVERY === 0) this.recount();
+    this.updates++;
+    if (--this.untilRecount === 0) {
+      this.untilRecount = RECOUNT_EVERY;
+      this.recount();
+    }
     return OK;
   }
 
@@ -230,6 +295,7 @@ export class PartitionEngine {
       let n = 0;
       while (n < list.length && isClosed(list[n]!.startMs, list[n]!.sizeMs, t, this.lateness)) n++;
       if (n > 0) {
+        this.clearCache();
         for (const tb of list.splice(0, n)) {
           this.rowsHint[i] = tb.rows;
           this.closed.push(tb);
@@ -322,6 +388,7 @@ export class PartitionEngine {
   }
 
   flush(): EngineOutputs {
+    this.clearCache();
     for (let i = 0; i < this.sizes.length; i++) {
       for (const tb of this.open[i]!) this.closed.push(tb);
       this.open[i] = [];
@@ -373,6 +440,7 @@ export class PartitionEngine {
     r.i32();
     e.watermark = r.f64();
     e.updates = r.f64();
+    e.untilRecount = RECOUNT_EVERY - (e.updates % RECOUNT_EVERY);
     e.late = r.f64();
     if (magic === MAGIC_V1) {
       const nextId = r.u32();
@@ -468,6 +536,7 @@ export class PartitionEngine {
     if (this.released) return;
     this.account.close();
     this.released = true;
+    this.clearCache();
     for (let i = 0; i < this.open.length; i++) this.open[i] = [];
     this.closed = [];
     this.mergedPending = [];

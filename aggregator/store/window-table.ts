@@ -39,6 +39,8 @@ export class WindowTable {
   data: Float64Array;
   readonly stride: number;
   readonly fields: FieldColumns[];
+  /** Some field keeps sketches (quantiles or distinct) in side arrays. */
+  private readonly hasSide: boolean;
   /** Bytes held by sketches (maintained incrementally). */
   private sideBytes = 0;
 
@@ -68,7 +70,9 @@ export class WindowTable {
       };
     });
     this.stride = stride;
+    this.hasSide = this.fields.some((f) => f.layout.quantiles !== null || f.layout.distinct !== null);
     this.cap = Math.max(MIN_SLOTS, Math.ceil(expectedRows / HINT_LOAD));
+    this.scale = this.cap / 4294967296;
     this.keys = new Int32Array(this.cap);
     this.data = new Float64Array(this.cap * stride);
     this.allocSide();
@@ -93,10 +97,24 @@ export class WindowTable {
   }
 
   private home(seriesId: number): number {
-    // Fibonacci hashing then multiply-shift into [0, cap).
+    // Fibonacci hashing then multiply-shift into [0, cap): h × (cap / 2^32) is the same
+    // correctly rounded product as (h / 2^32) × cap (both factors scale by a power of two).
     const h = Math.imul(seriesId, 0x9e3779b1) >>> 0;
-    const i = Math.floor((h / 4294967296) * this.cap);
+    const i = Math.floor(h * this.scale);
     return i < this.cap ? i : 0;
+  }
+
+  /** cap / 2^32, kept with `cap` (see {@link home}). */
+  private scale = 0;
+
+  /**
+   * Reads the home slot of `seriesId` and the start of its row, so that the cache misses of
+   * several tables overlap instead of queueing behind each other (JS has no prefetch; a load
+   * whose value is used starts the miss early). Returns a value the caller must consume.
+   */
+  touch(seriesId: number): number {
+    const i = this.home(seriesId);
+    return this.keys[i]! + this.data[i * this.stride]!;
   }
 
   /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
@@ -142,25 +160,38 @@ export class WindowTable {
   private grow(cap: number): void {
     const oldKeys = this.keys;
     const oldData = this.data;
+    const oldCap = oldKeys.length;
     const stride = this.stride;
-    const oldSketches = this.fields.map((f) => f.sketches);
-    const oldHlls = this.fields.map((f) => f.hlls);
-    this.cap = cap;
+    const oldSketches = this.hasSide ? this.fields.map((f) => f.sketches) : null;
+    const oldHlls = this.hasSide ? this.fields.map((f) => f.hlls) : null;
+    this.setCap(cap);
     this.keys = new Int32Array(cap);
     this.data = new Float64Array(cap * stride);
     this.allocSide();
-    for (let s = 0; s < oldKeys.length; s++) {
+    const keys = this.keys;
+    const data = this.data;
+    for (let s = 0; s < oldCap; s++) {
       const k = oldKeys[s]!;
       if (k === 0) continue;
       let i = this.home(k - 1);
-      while (this.keys[i] !== 0) if (++i === cap) i = 0;
-      this.keys[i] = k;
-      this.data.set(oldData.subarray(s * stride, s * stride + stride), i * stride);
-      this.fields.forEach((f, n) => {
-        if (f.sketches) f.sketches[i] = oldSketches[n]![s] ?? null;
-        if (f.hlls) f.hlls[i] = oldHlls[n]![s] ?? null;
-      });
+      while (keys[i] !== 0) if (++i === cap) i = 0;
+      keys[i] = k;
+      const from = s * stride;
+      const to = i * stride;
+      for (let j = 0; j < stride; j++) data[to + j] = oldData[from + j]!;
+      if (oldSketches && oldHlls) {
+        for (let n = 0; n < this.fields.length; n++) {
+          const f = this.fields[n]!;
+          if (f.sketches) f.sketches[i] = oldSketches[n]![s] ?? null;
+          if (f.hlls) f.hlls[i] = oldHlls[n]![s] ?? null;
+        }
+      }
     }
+  }
+
+  private setCap(cap: number): void {
+    this.cap = cap;
+    this.scale = cap / 4294967296;
   }
 
   /**
@@ -272,7 +303,7 @@ export class WindowTable {
       `window table of ${rows} rows in ${cap} slots`,
     );
     const t = new WindowTable(sizeMs, startMs, layout, 0);
-    t.cap = cap;
+    t.setCap(cap);
     t.rows = rows;
     t.keys = new Int32Array(cap);
     t.data = new Float64Array(cap * t.stride);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DecodedRecord } from '../../../../aggregator/decode/decoder.js';
 import {
   type EngineOutputs,
   PartitionEngine,
@@ -104,6 +105,70 @@ describe('PartitionEngine against an independent reference', () => {
       expect(inside.reduce((n, s) => n + s.aggregates['temp']!.count!, 0)).toBe(
         big.aggregates['temp']!.count,
       );
+    }
+  });
+});
+
+describe('PartitionEngine cached window per size', () => {
+  // The engine keeps the last table written per size and skips the window arithmetic (and the
+  // late check) for records inside it. These inputs hop between adjacent windows and close the
+  // cached one under it, where a stale cache would aggregate a late record or miss a window.
+  const rec = (key: string, t: number, temp: number): DecodedRecord => ({
+    seriesKey: key,
+    keyValues: { site: key, device: '' },
+    eventTimeMs: t,
+    numbers: { temp },
+    strings: { user: `u${temp}` },
+    raw: { temp },
+  });
+  const m = 60_000;
+  const records = [
+    rec('a', T0 + m - 1, 1), // window 0 of 1m
+    rec('b', T0 + m, 2), // window 1: the cache moves
+    rec('a', T0 + m - 2, 3), // back to window 0 (still open: lateness 10 s)
+    rec('c', T0 + 2 * m + LATENESS - 1, 4), // watermark just short of closing window 1
+    rec('a', T0 + 1, 5), // window 0: closed by now, late
+    rec('b', T0 + m + 5, 6), // window 1 still open
+    rec('c', T0 + 2 * m + LATENESS, 7), // closes window 1 while it is the cached one
+    rec('b', T0 + m + 6, 8), // late now, although window 1 was the cached table
+    rec('a', T0 + 2 * m + 1, 9), // window 2
+    rec('a', T0 + 5 * m + LATENESS, 10), // next 5m window (the 5m cache moves); closes [4m, 5m)
+    rec('a', T0 + 5 * m - 1, 11), // back in the first 5m window, but its 1m window is closed: late
+  ];
+
+  it('refuses and aggregates exactly as the reference, around window boundaries and closes', () => {
+    const ref = reference(records, SIZES, LATENESS);
+    const engine = new PartitionEngine({ pipeline: pipeline(), topic: 'in', partition: 0 });
+    const late: number[] = [];
+    const results: WindowResult[] = [];
+    records.forEach((r, offset) => {
+      if (!engine.process(r, offset).ok) late.push(offset);
+      results.push(...engine.drainClosed().results);
+    });
+    results.push(...engine.flush().results);
+    expect(late).toEqual([4, 7, 10]);
+    expect(late).toEqual(ref.lateOffsets);
+    const got = new Map(
+      results.map((r) => [refKey(r.seriesKey, r.windowSizeMs, r.windowStartMs), r.aggregates['temp']!.sum]),
+    );
+    expect(got.size).toBe(ref.windows.size);
+    for (const [k, w] of ref.windows) expect(got.get(k), k).toBe(w.sum);
+  });
+
+  it('a restored engine continues the same way from any point', () => {
+    const straight = new PartitionEngine({ pipeline: pipeline(), topic: 'in', partition: 0 });
+    const outcomes = records.map((r, offset) => straight.process(r, offset).ok);
+    const expected = straight.flush().results;
+    for (let cut = 1; cut < records.length; cut++) {
+      let e = new PartitionEngine({ pipeline: pipeline(), topic: 'in', partition: 0 });
+      const got: boolean[] = [];
+      records.forEach((r, offset) => {
+        if (offset === cut)
+          e = PartitionEngine.restore({ pipeline: pipeline(), topic: 'in', partition: 0 }, e.snapshot());
+        got.push(e.process(r, offset).ok);
+      });
+      expect(got).toEqual(outcomes);
+      expect(e.flush().results).toEqual(expected);
     }
   });
 });
