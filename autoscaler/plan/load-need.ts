@@ -156,9 +156,15 @@ export function streamNeeds(
 export function busyUnits(metrics: MetricsSnapshot, types: ReadonlyMap<string, InstanceTypeSpec>): number {
   const windowSec = Math.max(1, metrics.windowMs / 1000);
   let units = 0;
+  // Workers of one type tend to come together: the last type's factor is reused.
+  let lastType: string | undefined;
+  let perCpu = 1;
   for (const w of metrics.workers) {
-    const spec = types.get(w.instanceType);
-    const perCpu = spec !== undefined ? spec.weight / spec.vcpu : 1;
+    if (w.instanceType !== lastType) {
+      const spec = types.get(w.instanceType);
+      perCpu = spec !== undefined ? spec.weight / spec.vcpu : 1;
+      lastType = w.instanceType;
+    }
     units += (w.busyCpuSeconds / windowSec) * perCpu;
   }
   return units;

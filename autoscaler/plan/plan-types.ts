@@ -1,5 +1,5 @@
 import type { AutoscalerPolicy } from '../policy/policy-schema.js';
-import type { FleetSnapshot, InstanceId, PoolId } from '../ports/fleet-provider.js';
+import type { FleetInstance, FleetSnapshot, InstanceId, PoolId } from '../ports/fleet-provider.js';
 import type { InterruptionNotice } from '../ports/interruption-source.js';
 import type { MetricsSnapshot } from '../ports/metrics-source.js';
 
@@ -60,6 +60,25 @@ export interface PlannerMemory {
   poolUnavailableUntilMs: Record<PoolId, number>;
 }
 
+/**
+ * The fleet as the planner splits it: live instances that stay and those leaving (draining-tagged, or under one of
+ * the input's interruption notices), each in the snapshot's order, and the staying instances' units per pool.
+ * {@link fleetViewOf} computes it from a snapshot; a caller that plans every tick on a large fleet (the simulator)
+ * may keep it up to date between ticks instead and pass it in {@link PlanInput.fleetView}.
+ */
+export interface PlanFleetView {
+  /** Live (not shutting down or terminated) instances that are not leaving, in snapshot order. */
+  readonly staying: readonly FleetInstance[];
+  /** Live instances draining or under a notice of the input, in snapshot order. */
+  readonly leaving: readonly FleetInstance[];
+  /** Units per pool of the staying instances (pools without any are absent). */
+  readonly stayingPoolUnits: ReadonlyMap<PoolId, number>;
+  /** Units of the staying instances that are ready. */
+  readonly stayingReadyUnits: number;
+  /** Whether the snapshot holds this instance live. */
+  isLive(id: InstanceId): boolean;
+}
+
 /** Everything plan needs. */
 export interface PlanInput {
   now: number;
@@ -72,6 +91,11 @@ export interface PlanInput {
   memory: PlannerMemory;
   /** Interruption warnings / rebalance recommendations received since the last plan (or still pending). */
   interruptions?: readonly InterruptionNotice[];
+  /**
+   * The fleet already split as {@link fleetViewOf}(fleet, interruptions) would split it (kept incrementally by the
+   * caller); when absent, plan computes it. It must agree with `fleet` and `interruptions`.
+   */
+  fleetView?: PlanFleetView;
 }
 
 /** One reason behind a decision: a stable code, a sentence, and the numbers it used. */

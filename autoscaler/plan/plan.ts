@@ -1,11 +1,14 @@
+import type { AutoscalerPolicy, InstanceTypeSpec } from '../policy/policy-schema.js';
 import {
   DRAIN_REASON_TAG,
   DRAINING_TAG,
   type FleetInstance,
   type InstanceId,
+  type PoolId,
   poolIdOf,
 } from '../ports/fleet-provider.js';
 import type { InterruptionNotice } from '../ports/interruption-source.js';
+import { fleetViewOf } from './fleet-view.js';
 import { busyUnits, memoryFloorUnits, streamNeeds } from './load-need.js';
 import type {
   PlanAction,
@@ -25,7 +28,6 @@ import {
 } from './pool-split.js';
 import { decideScaleIn } from './scale-in.js';
 
-const gone = (i: FleetInstance) => i.state === 'shutting-down' || i.state === 'terminated';
 const sumUnits = (xs: readonly FleetInstance[]) => xs.reduce((a, i) => a + i.weightUnits, 0);
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -40,17 +42,21 @@ export function plan(input: PlanInput): PlanDecision {
   const memory = cloneMemory(input.memory);
   const reasons: PlanReason[] = [];
   const say = (r: PlanReason) => reasons.push(r);
-  const types = new Map(policy.instanceTypes.map((t) => [t.name, t]));
+  const types = typesOf(policy);
   const previousUnits = fleet.targetUnits;
-  const live = fleet.instances.filter((i) => !gone(i));
+  // Staying and leaving instances, staying units per pool: given by a caller that keeps them between ticks, or
+  // computed here in one pass over the fleet.
+  const view = input.fleetView ?? fleetViewOf(fleet, input.interruptions);
   const needIds = (input.interruptions?.length ?? 0) > 0 || memory.lostInstances.length > 0;
-  const liveIds = needIds ? new Set(live.map((i) => i.instanceId)) : new Set<InstanceId>();
 
   const noticed = new Map<InstanceId, InterruptionNotice>();
-  for (const n of input.interruptions ?? []) if (liveIds.has(n.instanceId)) noticed.set(n.instanceId, n);
-  memory.lostInstances = memory.lostInstances.filter((id) => liveIds.has(id));
+  if (needIds) {
+    for (const n of input.interruptions ?? []) if (view.isLive(n.instanceId)) noticed.set(n.instanceId, n);
+    memory.lostInstances = memory.lostInstances.filter((id) => view.isLive(id));
+  }
   const alreadyLost = new Set(memory.lostInstances);
-  for (const inst of live) {
+  // Lost means noticed or drained for another reason than scale-in: only leaving instances can be.
+  for (const inst of view.leaving) {
     const notice = noticed.get(inst.instanceId);
     const drainReason =
       inst.tags[DRAINING_TAG] !== undefined ? (inst.tags[DRAIN_REASON_TAG] ?? 'scale-in') : undefined;
@@ -74,16 +80,14 @@ export function plan(input: PlanInput): PlanDecision {
     if (until <= now) delete memory.poolUnavailableUntilMs[pool];
   }
 
-  const isLeaving = (i: FleetInstance) => i.tags[DRAINING_TAG] !== undefined || noticed.has(i.instanceId);
-  const leaving = live.filter(isLeaving);
-  const staying = live.filter((i) => !isLeaving(i));
+  const { leaving, staying } = view;
   const scaleInDrainingUnits = sumUnits(
     leaving.filter(
       (i) => i.tags[DRAINING_TAG] !== undefined && (i.tags[DRAIN_REASON_TAG] ?? 'scale-in') === 'scale-in',
     ),
   );
   const leavingUnits = sumUnits(leaving);
-  const stayingPools = currentPoolUnits(staying, undefined);
+  const stayingPools = view.stayingPoolUnits;
   const keptUnits = Math.max(0, previousUnits - leavingUnits);
   // Capacity lost to interruptions is replaced up to what the last decision kept. Without memory (first call, or a
   // restart), draining-tagged instances were already handled (replaced) and untagged noticed ones were not.
@@ -95,7 +99,7 @@ export function plan(input: PlanInput): PlanDecision {
   const leadTimeMs = lead.bootMs + lead.joinMs + lead.restoreMs;
   const summary: PlanInputsSummary = {
     targetUnits: previousUnits,
-    readyUnits: sumUnits(staying.filter((i) => i.state === 'ready')),
+    readyUnits: view.stayingReadyUnits,
     leavingUnits,
     leadTimeMs,
   };
@@ -207,7 +211,7 @@ export function plan(input: PlanInput): PlanDecision {
     required = Math.max(required, d);
   }
   // Whole instances: round up to the smallest weight among the open pools' types.
-  const granularity = Math.min(...open.map((p) => types.get(p.slice(0, p.lastIndexOf('@')))?.weight ?? 1));
+  const granularity = smallestWeight(open, types);
   let requiredUnits = Math.ceil(required / granularity - 1e-9) * granularity;
   // Rounding up to whole instances loses up to one instance of utilization (much on small fleets): one instance
   // fewer is chosen when its utilization is nearer the target and still inside the band, and every floor (memory,
@@ -303,7 +307,10 @@ export function plan(input: PlanInput): PlanDecision {
       candidates: staying,
       poolUnits: stayingPools,
       stateBytesOf: (id) => {
-        stateOf ??= new Map(metrics.workers.map((w) => [w.instanceId, w.stateBytes]));
+        if (stateOf === undefined) {
+          stateOf = new Map();
+          for (const w of metrics.workers) stateOf.set(w.instanceId, w.stateBytes);
+        }
         return stateOf.get(id) ?? 0;
       },
       restoreBytesPerSecond: model.restoreBytesPerSecond ?? policy.restoreBytesPerSecond,
@@ -321,6 +328,32 @@ export function plan(input: PlanInput): PlanDecision {
     });
   }
   return finish(Math.max(previousUnits, keptFloor + leavingUnits), []);
+}
+
+const smallestWeights = new WeakMap<
+  readonly PoolId[],
+  { types: ReadonlyMap<string, InstanceTypeSpec>; w: number }
+>();
+
+/** The smallest weight among the pools' types (1 for an unknown type), memoized on the pool list. */
+function smallestWeight(open: readonly PoolId[], types: ReadonlyMap<string, InstanceTypeSpec>): number {
+  const known = smallestWeights.get(open);
+  if (known !== undefined && known.types === types) return known.w;
+  const w = Math.min(...open.map((p) => types.get(p.slice(0, p.lastIndexOf('@')))?.weight ?? 1));
+  smallestWeights.set(open, { types, w });
+  return w;
+}
+
+const typeMaps = new WeakMap<AutoscalerPolicy['instanceTypes'], ReadonlyMap<string, InstanceTypeSpec>>();
+
+/** The policy's instance types by name (memoized per policy: the planner runs every tick with the same one). */
+function typesOf(policy: AutoscalerPolicy): ReadonlyMap<string, InstanceTypeSpec> {
+  let types = typeMaps.get(policy.instanceTypes);
+  if (types === undefined) {
+    types = new Map(policy.instanceTypes.map((t) => [t.name, t]));
+    typeMaps.set(policy.instanceTypes, types);
+  }
+  return types;
 }
 
 function cloneMemory(m: PlannerMemory): PlannerMemory {

@@ -9,6 +9,8 @@ export interface ForecastRefresherOptions {
   horizonMs: number;
 }
 
+let refresherCount = 0;
+
 /**
  * The liveagg policy's view of the future, built only from the past: it records the input rate
  * it observed, bucket by bucket, and every `refreshMs` refits the forecast on the last
@@ -16,6 +18,8 @@ export interface ForecastRefresherOptions {
  * (forecasting needs a day) and the planner runs reactively.
  */
 export class ForecastRefresher {
+  /** Names this history for the forecaster, so its model selection is reused as the window slides (redone daily). */
+  private readonly seriesKey = `simulated-input:${++refresherCount}`;
   private readonly buckets: number[] = [];
   private firstBucketMs: number | undefined;
   private currentIndex = -1;
@@ -69,6 +73,7 @@ export class ForecastRefresher {
     try {
       this.latest = forecastSeries(series, {
         horizonSteps: Math.max(1, Math.ceil(this.opts.horizonMs / this.opts.intervalMs)),
+        seriesKey: this.seriesKey,
       });
       this.refreshes++;
     } catch {

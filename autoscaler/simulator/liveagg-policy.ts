@@ -10,12 +10,12 @@ import {
 } from '../plan/plan-types.js';
 import type { AutoscalerPolicy, AutoscalerPolicyInput } from '../policy/policy-schema.js';
 import { parseAutoscalerPolicy } from '../policy/policy-schema.js';
-import { DRAINING_TAG, type FleetInstance, type FleetSnapshot } from '../ports/fleet-provider.js';
-import type { InterruptionNotice } from '../ports/interruption-source.js';
-import type { MetricsSnapshot, WorkerObservation } from '../ports/metrics-source.js';
+import type { FleetSnapshot } from '../ports/fleet-provider.js';
+import type { MetricsSnapshot } from '../ports/metrics-source.js';
 import { ForecastRefresher } from './forecast-refresher.js';
+import { PlanFleetIndex } from './plan-fleet-index.js';
 import type { SimConfig } from './sim-config-schema.js';
-import type { SimInstance } from './sim-fleet.js';
+import type { SimFleetChangeLog, SimFleetView } from './sim-fleet.js';
 import type { SimDecision, SimObservation, SimPolicy } from './sim-policy.js';
 
 /** The one input stream of a replayed trace. */
@@ -41,7 +41,10 @@ export class LiveaggPolicy implements SimPolicy {
   readonly model: CapacityModel;
   private memory: PlannerMemory = emptyPlannerMemory();
   private readonly forecaster: ForecastRefresher;
-  private readonly instanceCache = new Map<string, { key: string; value: FleetInstance }>();
+  private tracked: SimFleetView | undefined;
+  /** The fleet's change log; null when the fleet keeps none (the view is then rebuilt every tick). */
+  private changes: SimFleetChangeLog | null | undefined;
+  private index = new PlanFleetIndex(STREAM);
   private readonly stateBytes: number;
   private readonly bytesPerSeries: number;
   lastDecision: PlanDecision | undefined;
@@ -94,16 +97,18 @@ export class LiveaggPolicy implements SimPolicy {
     const forecast: LoadForecast | undefined = f
       ? { generatedAtMs: now, series: [{ stream: ALL_STREAMS, points: f.points }] }
       : undefined;
-    const { fleet, notices, leavingUnits } = this.snapshot(obs);
+    const { fleet, view } = this.snapshot(obs);
+    const leavingUnits = view.leavingUnits;
     const decision = plan({
       now,
       fleet,
-      metrics: this.metrics(obs),
+      metrics: this.metrics(obs, view),
       forecast,
       model: this.model,
       policy: this.policy,
       memory: this.memory,
-      interruptions: notices,
+      interruptions: view.notices,
+      fleetView: view,
     });
     this.memory = decision.memory;
     this.lastDecision = decision;
@@ -117,89 +122,49 @@ export class LiveaggPolicy implements SimPolicy {
     };
   }
 
-  private snapshot(obs: SimObservation): {
-    fleet: FleetSnapshot;
-    notices: InterruptionNotice[];
-    leavingUnits: number;
-  } {
-    const instances: FleetInstance[] = [];
-    const notices: InterruptionNotice[] = [];
-    let leavingUnits = 0;
-    for (const inst of obs.fleet.instances()) {
-      instances.push(this.fleetInstance(inst));
-      if (inst.noticeMs !== undefined) {
-        notices.push({
-          instanceId: inst.id,
-          kind: 'interruption',
-          deadlineMs: inst.endMs ?? inst.noticeMs + 120_000,
-          issuedAtMs: inst.noticeMs,
-          instanceType: inst.type,
-          availabilityZone: inst.az,
-        });
-      }
-      if (inst.noticeMs !== undefined || inst.state === 'draining') leavingUnits += inst.units;
+  /**
+   * The fleet as a fleet provider would list it, and its planner view: kept up to date from the simulated fleet's
+   * change log (a tick costs the instances that changed, not the fleet), or rebuilt when the fleet keeps no log.
+   */
+  private snapshot(obs: SimObservation): { fleet: FleetSnapshot; view: PlanFleetIndex } {
+    if (this.changes === undefined || this.tracked !== obs.fleet) {
+      this.tracked = obs.fleet;
+      this.changes = obs.fleet.trackChanges?.() ?? null;
+      this.index = new PlanFleetIndex(STREAM);
+      for (const inst of obs.fleet.instances()) this.index.apply(inst);
+    } else if (this.changes === null) {
+      this.index = new PlanFleetIndex(STREAM);
+      for (const inst of obs.fleet.instances()) this.index.apply(inst);
+    } else {
+      for (const inst of this.changes.take()) this.index.apply(inst);
     }
+    const view = this.index;
     // A real fleet's target keeps draining and warned instances until they terminate (with a
     // decrement for drains), and the simulated fleet launches what it is asked at once: so the
     // target is every live instance's units.
-    const targetUnits = obs.fleet.activeUnits + leavingUnits;
     const fleet: FleetSnapshot = {
       observedAtMs: obs.nowMs,
-      targetUnits,
+      targetUnits: obs.fleet.activeUnits + view.leavingUnits,
       ...(this.perPool ? { perPoolTargetUnits: this.perPool } : {}),
-      instances,
+      instances: view.instances,
     };
-    return { fleet, notices, leavingUnits };
-  }
-
-  /** FleetInstance views are cached per instance and state, so a large steady fleet costs little per tick. */
-  private fleetInstance(inst: SimInstance): FleetInstance {
-    const key = `${inst.state}|${inst.noticeMs ?? ''}`;
-    const cached = this.instanceCache.get(inst.id);
-    if (cached && cached.key === key) return cached.value;
-    if (this.instanceCache.size > 50_000) this.instanceCache.clear();
-    const value: FleetInstance = {
-      instanceId: inst.id,
-      instanceType: inst.type,
-      availabilityZone: inst.az,
-      market: 'spot',
-      state: inst.state === 'booting' ? 'pending' : inst.state === 'terminated' ? 'terminated' : 'ready',
-      launchTimeMs: inst.launchedMs,
-      ...(inst.state === 'ready' || inst.state === 'draining' ? { readyTimeMs: inst.readyMs } : {}),
-      weightUnits: inst.units,
-      tags:
-        inst.state === 'draining' && inst.noticeMs === undefined
-          ? { [DRAINING_TAG]: String(inst.endMs ?? inst.readyMs) }
-          : {},
-    };
-    this.instanceCache.set(inst.id, { key, value });
-    return value;
+    return { fleet, view };
   }
 
   /** Component metrics as the workers would publish them, over the last step. */
-  private metrics(obs: SimObservation): MetricsSnapshot {
+  private metrics(obs: SimObservation, view: PlanFleetIndex): MetricsSnapshot {
     const windowSec = obs.stepMs / 1000;
-    const fleet = obs.fleet;
-    const workers: WorkerObservation[] = [];
-    for (const inst of fleet.instances()) {
-      if (inst.state !== 'ready') continue;
-      const share = fleet.readyRate > 0 ? inst.rate / fleet.readyRate : 0;
-      const records = obs.processedRate * share * windowSec;
-      const busy = (records / inst.rate) * inst.units;
-      const stateBytes = this.stateBytes * share;
-      workers.push({
-        instanceId: inst.id,
-        instanceType: inst.type,
-        streams: [{ stream: STREAM, records, busyCpuSeconds: busy }],
-        busyCpuSeconds: busy,
-        stateBytes,
-        liveSeries: Math.round(stateBytes / this.bytesPerSeries),
-      });
-    }
+    view.refreshWorkers(
+      obs.processedRate,
+      obs.fleet.readyRate,
+      windowSec,
+      this.stateBytes,
+      this.bytesPerSeries,
+    );
     return {
       observedAtMs: obs.nowMs,
       windowMs: obs.stepMs,
-      workers,
+      workers: view.workers,
       streams: [
         { stream: STREAM, recordsPerSecond: obs.inputRate, lagByPartition: { '0': obs.backlogRecords } },
       ],

@@ -7,6 +7,8 @@ export type SimInstanceState = 'booting' | 'ready' | 'draining' | 'terminated';
 
 export interface SimInstance {
   readonly id: string;
+  /** Launch order (ids sort the same way): the fleet lists its instances in this order. */
+  readonly seq: number;
   readonly pool: number;
   readonly type: string;
   readonly az: string;
@@ -37,8 +39,18 @@ export interface SimFleetView {
   readonly noticedUnits: number;
   /** Units draining (billed, not consuming). */
   readonly drainingUnits: number;
-  /** Live (not terminated) instances. */
+  /** Live (not terminated) instances, in launch order. */
   instances(): Iterable<SimInstance>;
+  /**
+   * Starts recording every instance that is launched or changes state, lifecycle field or notice (terminations
+   * included) from now on, so an observer can keep its own view of the fleet up to date between ticks.
+   */
+  trackChanges?(): SimFleetChangeLog;
+}
+
+/** Instances changed since the last `take` (an instance may appear more than once; read its current fields). */
+export interface SimFleetChangeLog {
+  take(): SimInstance[];
 }
 
 /** Changes of consuming capacity since the last `takeChanges` (they cause rebalance pauses). */
@@ -62,6 +74,8 @@ export class SimFleet implements SimFleetView {
   drainingUnits = 0;
   /** Billed instance count per pool. */
   readonly billedPerPool: Int32Array;
+  /** Units of the live instances per pool (leaving ones count until they terminate). */
+  readonly liveUnitsPerPool: Float64Array;
   launched = 0;
   drained = 0;
   interrupted = 0;
@@ -79,6 +93,7 @@ export class SimFleet implements SimFleetView {
   private leftRate = 0;
   private seq = 0;
   private readonly leadMs: number;
+  private readonly changeLogs: SimInstance[][] = [];
 
   constructor(
     private readonly config: SimFleetConfig,
@@ -86,11 +101,31 @@ export class SimFleet implements SimFleetView {
     private readonly rng: Random,
   ) {
     this.billedPerPool = new Int32Array(market.pools.length);
+    this.liveUnitsPerPool = new Float64Array(market.pools.length);
     this.leadMs = (config.bootSeconds + config.joinSeconds + config.restoreSeconds) * 1000;
   }
 
   instances(): Iterable<SimInstance> {
     return this.live.values();
+  }
+
+  trackChanges(): SimFleetChangeLog {
+    let log: SimInstance[] = [];
+    this.changeLogs.push(log);
+    const logs = this.changeLogs;
+    const index = logs.length - 1;
+    return {
+      take: () => {
+        const out = log;
+        log = [];
+        logs[index] = log;
+        return out;
+      },
+    };
+  }
+
+  private changed(inst: SimInstance): void {
+    for (const log of this.changeLogs) log.push(inst);
   }
 
   get(id: string): SimInstance | undefined {
@@ -116,6 +151,7 @@ export class SimFleet implements SimFleetView {
       this.readyUnits += inst.units;
       this.readyRate += inst.rate;
       this.joinedRate += inst.rate;
+      this.changed(inst);
     }
     const stopOffsetMs =
       (this.config.noticeSeconds - Math.min(this.config.drainSeconds, this.config.noticeSeconds)) * 1000;
@@ -156,8 +192,10 @@ export class SimFleet implements SimFleetView {
 
   private start(p: SpotPool, nowMs: number): SimInstance {
     {
+      const seq = ++this.seq;
       const inst: SimInstance = {
-        id: `i-${(++this.seq).toString(16).padStart(8, '0')}`,
+        id: `i-${seq.toString(16).padStart(8, '0')}`,
+        seq,
         pool: p.index,
         type: p.type.name,
         az: p.az,
@@ -170,9 +208,11 @@ export class SimFleet implements SimFleetView {
       this.live.set(inst.id, inst);
       this.bootQueue.push(inst);
       this.billedPerPool[p.index] = (this.billedPerPool[p.index] ?? 0) + 1;
+      this.liveUnitsPerPool[p.index] = (this.liveUnitsPerPool[p.index] ?? 0) + inst.units;
       this.bootingUnits += inst.units;
       this.activeUnits += inst.units;
       this.launched++;
+      this.changed(inst);
       return inst;
     }
   }
@@ -183,14 +223,10 @@ export class SimFleet implements SimFleetView {
    * until they terminate, as in the fleet's target). Returns units added.
    */
   launchPerPool(perPool: Readonly<Record<string, number>>, nowMs: number): number {
-    const have = new Map<number, number>();
-    for (const inst of this.live.values()) {
-      have.set(inst.pool, (have.get(inst.pool) ?? 0) + inst.units);
-    }
     let added = 0;
     for (const p of this.market.pools) {
-      const want = perPool[`${p.type.name}@${p.az}`] ?? 0;
-      for (let gap = want - (have.get(p.index) ?? 0); gap > 0; gap -= p.type.vcpu) {
+      const want = perPool[p.id] ?? 0;
+      for (let gap = want - (this.liveUnitsPerPool[p.index] as number); gap > 0; gap -= p.type.vcpu) {
         this.start(p, nowMs);
         added += p.type.vcpu;
       }
@@ -263,6 +299,7 @@ export class SimFleet implements SimFleetView {
       this.noticedUnits += inst.units;
       this.stopQueue.push(inst);
       this.reclaimQueue.push(inst);
+      this.changed(inst);
     }
     this.interrupted += hit;
     return hit;
@@ -284,6 +321,7 @@ export class SimFleet implements SimFleetView {
     inst.state = 'draining';
     inst.endMs = endMs;
     if (enqueue) this.drainEndQueue.push(inst);
+    this.changed(inst);
   }
 
   private terminate(inst: SimInstance): void {
@@ -297,6 +335,8 @@ export class SimFleet implements SimFleetView {
     inst.state = 'terminated';
     this.live.delete(inst.id);
     this.billedPerPool[inst.pool] = (this.billedPerPool[inst.pool] ?? 0) - 1;
+    this.liveUnitsPerPool[inst.pool] = (this.liveUnitsPerPool[inst.pool] ?? 0) - inst.units;
+    this.changed(inst);
   }
 }
 

@@ -8,6 +8,8 @@ export interface SpotPool {
   index: number;
   type: SimInstanceType;
   az: string;
+  /** `type@az`, as the planner names pools. */
+  id: string;
 }
 
 /** One interruption event: at `timeMs`, AWS reclaims `fraction` of the pool's running instances. */
@@ -31,7 +33,8 @@ export interface SpotMarket {
 
 export function listPools(types: readonly SimInstanceType[], azs: readonly string[]): SpotPool[] {
   const pools: SpotPool[] = [];
-  for (const type of types) for (const az of azs) pools.push({ index: pools.length, type, az });
+  for (const type of types)
+    for (const az of azs) pools.push({ index: pools.length, type, az, id: `${type.name}@${az}` });
   return pools;
 }
 
