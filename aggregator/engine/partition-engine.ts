@@ -128,8 +128,6 @@ export class PartitionEngine {
   private readonly current: (WindowTable | null)[];
   private readonly currentStart: Float64Array;
   private readonly currentEnd: Float64Array;
-  /** Sink of {@link WindowTable.touch} (public and written, so the reads are not optimized away). */
-  touched = 0;
   /** Updates left until `updates` reaches the next multiple of RECOUNT_EVERY (a memory recount). */
   private untilRecount = RECOUNT_EVERY;
   private readonly merger: PartialMerger | null;
@@ -179,15 +177,6 @@ export class PartitionEngine {
     const numbers = record.numbers;
     const strings = record.strings;
     const curEnd = this.currentEnd;
-    if (cur.length > 1) {
-      // Start the row misses of every size at once (they would otherwise come one after the other).
-      let touched = 0;
-      for (let i = 0; i < cur.length; i++) {
-        const table = cur[i] ?? null;
-        if (table !== null) touched += table.touch(id);
-      }
-      this.touched = touched;
-    }
     for (let i = 0; i < cur.length; i++) {
       let table = cur[i] ?? null;
       if (table === null || !(t >= curStart[i]! && t < curEnd[i]!)) table = this.cacheTable(i, t);

@@ -107,16 +107,6 @@ export class WindowTable {
   /** cap / 2^32, kept with `cap` (see {@link home}). */
   private scale = 0;
 
-  /**
-   * Reads the home slot of `seriesId` and the start of its row, so that the cache misses of
-   * several tables overlap instead of queueing behind each other (JS has no prefetch; a load
-   * whose value is used starts the miss early). Returns a value the caller must consume.
-   */
-  touch(seriesId: number): number {
-    const i = this.home(seriesId);
-    return this.keys[i]! + this.data[i * this.stride]!;
-  }
-
   /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
   slotOf(seriesId: number): number {
     const key = seriesId + 1;
