@@ -9,7 +9,11 @@ import { ByteReader, ByteWriter } from '../codec/byte-io.js';
 import type { DecodedRecord } from '../decode/decoder.js';
 import { splitSeriesKey } from '../decode/series-key.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
-import { StateMachineTable, type Transition } from '../state-machine/state-machine-table.js';
+import {
+  StateMachineTable,
+  type StateMachineTableOptions,
+  type Transition,
+} from '../state-machine/state-machine-table.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
 import { WindowTable } from '../store/window-table.js';
@@ -156,7 +160,9 @@ export class PartitionEngine {
     this.currentStart = new Float64Array(this.sizes.length);
     this.currentEnd = new Float64Array(this.sizes.length);
     this.clearCache();
-    this.machines = opts.pipeline.stateMachines.map((def) => new StateMachineTable(def));
+    this.machines = opts.pipeline.stateMachines.map(
+      (def) => new StateMachineTable(def, this.machineOptions()),
+    );
     this.merger = opts.pipeline.source.format === 'partial' ? new PartialMerger(opts.pipeline) : null;
     this.recount();
   }
@@ -209,6 +215,15 @@ export class PartitionEngine {
       reason: 'late',
       detail: `event time ${new Date(t).toISOString()} is in a window closed by watermark ${new Date(this.watermark).toISOString()} (allowedLatenessMs ${this.lateness})`,
     };
+  }
+
+  /**
+   * Keys resting in their machine's initial state are evicted once no record older than their
+   * timer base can be accepted any more: a record is late when its smallest window has closed,
+   * so every record accepted after watermark W has time > W − smallest size − lateness.
+   */
+  private machineOptions(): StateMachineTableOptions {
+    return { evictIdleAfterMs: this.sizes[0]! + this.lateness };
   }
 
   /** Finds (or opens) the table of size `sizeIdx` holding time `t` and makes it the cached one. */
@@ -475,7 +490,7 @@ export class PartitionEngine {
       `snapshot has ${nMachines} state machines, the pipeline ${e.machines.length}`,
     );
     opts.pipeline.stateMachines.forEach((def, i) => {
-      e.machines[i] = StateMachineTable.restore(def, r.bytes());
+      e.machines[i] = StateMachineTable.restore(def, r.bytes(), e.machineOptions());
     });
     if (e.merger) e.merger.read(r);
     const nPending = r.u32();

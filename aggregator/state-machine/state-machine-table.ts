@@ -22,6 +22,18 @@ const PER_KEY_OVERHEAD_BYTES = 64;
 const INITIAL_CAPACITY = 64;
 const NONE: Transition[] = Object.freeze([]) as unknown as Transition[];
 
+/** Options of a table beyond its definition. */
+export interface StateMachineTableOptions {
+  /**
+   * Evict a key that rests in the initial state (which must have no timeout) once the watermark
+   * is this far past its timer base `lastMs`; absent: keys are kept forever. The caller chooses a
+   * horizon after which no record older than `lastMs` can arrive any more (the engine: allowed
+   * lateness + its smallest window), so the key's next record recreates it exactly as it would
+   * have found it: initial state, timer base = that record's time (≥ the old one), no timeout.
+   */
+  evictIdleAfterMs?: number;
+}
+
 interface Candidate {
   to: number;
   when: CompiledPredicate;
@@ -65,8 +77,10 @@ export class StateMachineTable {
   private keyFieldNames: string[] | null = null;
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private lastOffset = '';
+  /** Eviction horizon (see {@link StateMachineTableOptions}); -1: keys are never evicted. */
+  private readonly idleAfter: number;
 
-  constructor(def: StateMachineDefinition) {
+  constructor(def: StateMachineDefinition, opts: StateMachineTableOptions = {}) {
     this.machine = def.name;
     this.states = [...def.states];
     const index = new Map(def.states.map((s, i) => [s, i]));
@@ -96,6 +110,11 @@ export class StateMachineTable {
         this.emitMask[f * n + t] = emit ? 1 : 0;
       }
     }
+    const horizon = opts.evictIdleAfterMs;
+    this.idleAfter =
+      horizon !== undefined && horizon >= 0 && (this.timeoutAfter[this.initial] as number) === 0
+        ? horizon
+        : -1;
     this.stateIdx = new Uint16Array(INITIAL_CAPACITY);
     this.lastMs = new Float64Array(INITIAL_CAPACITY);
     this.heapDue = new Float64Array(INITIAL_CAPACITY);
@@ -154,6 +173,12 @@ export class StateMachineTable {
     for (;;) {
       const slot = this.heap.peek();
       if (slot < 0 || (this.heapDue[slot] as number) > watermarkMs) break;
+      if ((this.timeoutAfter[this.stateIdx[slot] as number] as number) === 0) {
+        // Filed to be evicted (resting in the initial state): evict once its real time has come.
+        if ((this.lastMs[slot] as number) + this.idleAfter !== this.heapDue[slot]) this.schedule(slot, true);
+        else this.evict(slot);
+        continue;
+      }
       const due = this.dueOf(slot);
       if (due !== this.heapDue[slot]) {
         // Filed early (records moved the key's timeout later): refile under the real due time.
@@ -185,12 +210,16 @@ export class StateMachineTable {
    * Rebuilds a table from {@link snapshot} bytes. States are matched by name, so states may be
    * added or reordered in the definition; a stored state the definition no longer has is an error.
    */
-  static restore(def: StateMachineDefinition, bytes: Uint8Array): StateMachineTable {
+  static restore(
+    def: StateMachineDefinition,
+    bytes: Uint8Array,
+    opts: StateMachineTableOptions = {},
+  ): StateMachineTable {
     const img = decodeTable(bytes);
     if (img.machine !== def.name) {
       throw new StateMachineSnapshotError(`snapshot is of state machine "${img.machine}", not "${def.name}"`);
     }
-    const table = new StateMachineTable(def);
+    const table = new StateMachineTable(def, opts);
     const mapping = img.stateNames.map((name) => {
       const i = def.states.indexOf(name);
       if (i < 0) {
@@ -211,6 +240,9 @@ export class StateMachineTable {
       if (after > 0) {
         table.heapDue[slot] = (img.lastMs[i] as number) + after;
         table.heap.pushUnordered(slot);
+      } else if (state === table.initial && table.idleAfter >= 0) {
+        table.heapDue[slot] = (img.lastMs[i] as number) + table.idleAfter;
+        table.heap.pushUnordered(slot);
       }
     }
     table.heap.heapify();
@@ -230,7 +262,7 @@ export class StateMachineTable {
     );
   }
 
-  /** Number of keys held. */
+  /** Number of keys held (evicted keys are not). */
   liveKeys(): number {
     return this.count;
   }
@@ -266,9 +298,42 @@ export class StateMachineTable {
         this.heapDue[slot] = due;
         this.heap.update(slot);
       }
+    } else if (this.idleAfter >= 0 && this.stateIdx[slot] === this.initial) {
+      // Resting in the initial state: filed to be evicted (lazily, like a timeout).
+      const due = (this.lastMs[slot] as number) + this.idleAfter;
+      if (eager || due < (this.heapDue[slot] as number) || !this.heap.has(slot)) {
+        this.heapDue[slot] = due;
+        this.heap.update(slot);
+      }
     } else {
       this.heap.remove(slot);
     }
+  }
+
+  /**
+   * Forgets the key at `slot` (resting in the initial state past the horizon). The last slot
+   * moves into the hole, so slots stay dense; the arrays shrink once a quarter is used.
+   */
+  private evict(slot: number): void {
+    this.heap.remove(slot);
+    const key = this.keys[slot] as string;
+    this.slots.delete(key);
+    this.keyChars -= key.length;
+    const last = --this.count;
+    if (slot !== last) {
+      const moved = this.keys[last] as string;
+      const filed = this.heap.has(last);
+      if (filed) this.heap.remove(last);
+      this.keys[slot] = moved;
+      this.stateIdx[slot] = this.stateIdx[last] as number;
+      this.lastMs[slot] = this.lastMs[last] as number;
+      this.heapDue[slot] = this.heapDue[last] as number;
+      this.slots.set(moved, slot);
+      if (filed) this.heap.update(slot);
+    }
+    this.keys.pop();
+    const capacity = this.stateIdx.length;
+    if (capacity > INITIAL_CAPACITY && this.count * 4 <= capacity) this.resize(capacity >> 1);
   }
 
   /** Fires the slot's pending timeout: the timer base moves to the due time. */
@@ -297,16 +362,23 @@ export class StateMachineTable {
   }
 
   private grow(capacity: number): void {
+    this.resize(capacity);
+  }
+
+  /** Reallocates the per-slot arrays at `capacity` (≥ count), keeping slots [0, count). */
+  private resize(capacity: number): void {
+    const keep = Math.min(this.stateIdx.length, capacity);
     const s = new Uint16Array(capacity);
-    s.set(this.stateIdx);
+    s.set(this.stateIdx.subarray(0, keep));
     this.stateIdx = s;
     const l = new Float64Array(capacity);
-    l.set(this.lastMs);
+    l.set(this.lastMs.subarray(0, keep));
     this.lastMs = l;
     const h = new Float64Array(capacity);
-    h.set(this.heapDue);
+    h.set(this.heapDue.subarray(0, keep));
     this.heapDue = h;
-    this.heap.grow(capacity);
+    if (capacity > this.heap.capacity) this.heap.grow(capacity);
+    else this.heap.shrink(capacity);
   }
 
   private keyValuesOf(seriesKey: string): Record<string, string> {

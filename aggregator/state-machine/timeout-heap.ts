@@ -25,6 +25,11 @@ export class TimeoutHeap {
     return this.n;
   }
 
+  /** Slots the heap has room for. */
+  get capacity(): number {
+    return this.pos.length;
+  }
+
   /** Bytes held by the heap's arrays. */
   get byteLength(): number {
     return this.heap.byteLength + this.pos.byteLength;
@@ -39,6 +44,16 @@ export class TimeoutHeap {
     pos.set(this.pos);
     this.heap = heap;
     this.pos = pos;
+  }
+
+  /** Gives back room above `capacity`; every scheduled slot must be below it. */
+  shrink(capacity: number): void {
+    if (capacity >= this.pos.length) return;
+    for (let i = 0; i < this.n; i++) {
+      if ((this.heap[i] as number) >= capacity) throw new RangeError(`slot ${this.heap[i]} is scheduled`);
+    }
+    this.heap = this.heap.slice(0, capacity);
+    this.pos = this.pos.slice(0, capacity);
   }
 
   /** True when `slot` is scheduled. */
