@@ -187,7 +187,8 @@ export function plan(input: PlanInput): PlanDecision {
   let required = Math.max(cpuUnits, hardFloor);
 
   let headroomUnits = 0;
-  if (policy.largestPoolLossHeadroom) {
+  // Not on a fleet so small that the policy accepts an uncovered pool loss (poolLossHeadroomMinUnits).
+  if (policy.largestPoolLossHeadroom && required > policy.poolLossHeadroomMinUnits + 1e-9) {
     // Losing a pool leaves a shortfall fraction f of the need until replacements arrive (lead time); the lag then
     // reaches about f × lead time seconds of input, so f ≤ lagSloSeconds / lead time keeps the lag SLO.
     const allowedShortfall = Math.min(1, policy.lagSloSeconds / Math.max(1, leadTimeMs / 1000));

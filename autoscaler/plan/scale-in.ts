@@ -79,9 +79,17 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
   let sustainedMax = ctx.requiredUnits;
   for (const r of memory.recentRequired)
     if (r.atMs >= now - policy.scaleInSustainMs) sustainedMax = Math.max(sustainedMax, r.units);
-  const stepFloor = Math.ceil(keptUnits * (1 - policy.maxScaleDownFraction));
+  // By at most maxScaleDownFraction per step, but always by one whole instance if need be: on a fleet of two, 40 % is
+  // less than an instance, and the fraction alone would keep it at two for good.
+  let smallest = Number.POSITIVE_INFINITY;
+  for (const c of ctx.candidates) if (c.weightUnits < smallest) smallest = c.weightUnits;
+  const stepFloor = Math.min(Math.ceil(keptUnits * (1 - policy.maxScaleDownFraction)), keptUnits - smallest);
   const newKept = Math.min(policy.maxUnits, Math.max(sustainedMax, stepFloor, policy.minUnits));
-  const victims = chooseVictims(ctx.candidates, keptUnits - newKept, ctx.stateBytesOf, ctx.poolUnits);
+  // No candidate fits (not even the smallest): skip ordering the fleet for nothing.
+  const victims =
+    smallest > keptUnits - newKept + 1e-9
+      ? []
+      : chooseVictims(ctx.candidates, keptUnits - newKept, ctx.stateBytesOf, ctx.poolUnits);
   const removedUnits = victims.reduce((a, v) => a + v.weightUnits, 0);
   if (removedUnits <= 0) {
     return hold('no-victim-fits', 'no instance fits in the units that may be removed', {

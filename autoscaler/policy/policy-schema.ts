@@ -106,6 +106,13 @@ export const autoscalerPolicySchema = z
     checkpointNoticeBudgetMs: z.number().int().positive().max(120_000).default(90_000),
     /** Keep capacity ≥ need at 100 % (or lag within the SLO) after losing the largest (type, AZ) pool. */
     largestPoolLossHeadroom: z.boolean().default(true),
+    /**
+     * Apply that headroom only while the need without it exceeds this many units (0: always). On a fleet of one or
+     * two instances, covering a pool's loss doubles the fleet, while an uncovered loss is a bounded, rare event:
+     * at most the replacement lead time of lag, burned down in catchUpSeconds, against the SLO's error budget.
+     * Set it to the fleet size below which that trade is accepted (e.g. one instance's weight).
+     */
+    poolLossHeadroomMinUnits: z.number().nonnegative().default(0),
     /** Avoid a pool for this long after it reported insufficient spot capacity. */
     poolBackoffMs: z.number().int().nonnegative().default(600_000),
     /** Loop period. */

@@ -113,6 +113,24 @@ describe('plan: ramp down with hysteresis', () => {
     expect(last.previousUnits - last.desiredUnits).toBe(8 * 4);
   });
 
+  it('removes one whole instance when maxScaleDownFraction is less than one (a fleet of two goes to one)', () => {
+    const fleet = fleetOf(2); // 8 units: 40 % of it is 3.2 units, less than one 4-unit instance
+    const policy = testPolicy({
+      scaleInSustainMs: 15 * MIN,
+      scaleDownCooldownMs: 0,
+      scaleInMinSavingRatio: 1,
+    });
+    const seq = holdFor(input({ fleet, policy, metrics: metricsFor(fleet, 1_000) }), 60);
+    const last = seq[seq.length - 1]!;
+    expect(last.action).toBe('scale-in');
+    expect(last.desiredUnits).toBe(4);
+    expect(last.drain).toHaveLength(1);
+    // On a larger fleet the fraction still bounds the step (one instance is below it there).
+    const five = fleetOf(5);
+    const step = holdFor(input({ fleet: five, policy, metrics: metricsFor(five, 1_000) }), 60);
+    expect(step[step.length - 1]!.desiredUnits).toBe(12); // ceil(20 × 0.6) = 12
+  });
+
   it('scales in to the highest need seen over the sustain window', () => {
     const fleet = fleetOf(20);
     const policy = testPolicy({
@@ -250,6 +268,34 @@ describe('plan: lag, memory, pools', () => {
       }),
     );
     expect(noHeadroom.desiredUnits).toBe(40);
+  });
+
+  it('skips the pool-loss headroom while the need is within poolLossHeadroomMinUnits, and keeps it above', () => {
+    const policy = testPolicy({
+      availabilityZones: ['a', 'b'],
+      largestPoolLossHeadroom: true,
+      lagSloSeconds: 12,
+    });
+    const one = fleetOf(1, { azs: ['a', 'b'] });
+    // 3 units at 100 % → 4 at the 0.75 target: one instance; losing its pool would leave nothing.
+    const covered = plan(input({ fleet: one, policy, metrics: metricsFor(one, 3_000) }));
+    expect(covered.desiredUnits).toBe(8);
+    expect(covered.perPool).toEqual({ 'm.x@a': 4, 'm.x@b': 4 });
+    const accepted = plan(
+      input({
+        fleet: one,
+        policy: { ...policy, poolLossHeadroomMinUnits: 4 },
+        metrics: metricsFor(one, 3_000),
+      }),
+    );
+    expect(accepted.desiredUnits).toBe(4);
+    expect(accepted.reasons.find((r) => r.code === 'need')?.values['headroomUnits']).toBe(0);
+    // A need above the threshold gets the headroom as before.
+    const fleet = fleetOf(10, { azs: ['a', 'b'] });
+    const metrics = metricsFor(fleet, 30_000);
+    const big = plan(input({ fleet, policy: { ...policy, poolLossHeadroomMinUnits: 4 }, metrics }));
+    expect(big.desiredUnits).toBeGreaterThan(40);
+    expect(big.desiredUnits).toBe(plan(input({ fleet, policy, metrics })).desiredUnits);
   });
 });
 
