@@ -144,7 +144,13 @@ export class PlanFleetIndex implements PlanFleetView {
     }
     const key = `${inst.state}|${inst.noticeMs ?? ''}`;
     if (prev && prev.key === key && prev.notice?.deadlineMs === noticeDeadline(inst)) return;
-    const fleet = prev && prev.key === key ? prev.fleet : fleetInstanceOf(inst);
+    // One FleetInstance per instance, updated in place (the planner keeps none between ticks, and memoizes its
+    // pool on the object).
+    const fleet = prev
+      ? prev.key === key
+        ? prev.fleet
+        : refreshFleetInstance(prev.fleet, inst)
+      : fleetInstanceOf(inst);
     const leaving = inst.noticeMs !== undefined || inst.state === 'draining';
     const entry: Entry = {
       inst,
@@ -296,6 +302,15 @@ export function fleetInstanceOf(inst: SimInstance): FleetInstance {
         ? { [DRAINING_TAG]: String(inst.endMs ?? inst.readyMs) }
         : {},
   };
+}
+
+/** Brings a FleetInstance made by {@link fleetInstanceOf} up to the instance's current state. */
+function refreshFleetInstance(target: FleetInstance, inst: SimInstance): FleetInstance {
+  const now = fleetInstanceOf(inst);
+  target.state = now.state;
+  if (now.readyTimeMs !== undefined) target.readyTimeMs = now.readyTimeMs;
+  target.tags = now.tags;
+  return target;
 }
 
 function newWorker(inst: SimInstance, stream: string): SimWorker {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fleetViewOf } from '../../../../autoscaler/plan/fleet-view.js';
+import { plan } from '../../../../autoscaler/plan/plan.js';
+import { capacityModelFromThroughput, emptyPlannerMemory } from '../../../../autoscaler/plan/plan-types.js';
+import { parseAutoscalerPolicy } from '../../../../autoscaler/policy/policy-schema.js';
 import type { FleetSnapshot } from '../../../../autoscaler/ports/fleet-provider.js';
 import type { InterruptionNotice } from '../../../../autoscaler/ports/interruption-source.js';
 import { fleetInstanceOf, PlanFleetIndex } from '../../../../autoscaler/simulator/plan-fleet-index.js';
@@ -65,6 +68,43 @@ function fromScratch(f: SimFleet) {
   };
 }
 
+const policy = parseAutoscalerPolicy({
+  instanceTypes: types.map((t) => ({
+    name: t.name,
+    vcpu: t.vcpu,
+    memoryGiB: t.memoryGiB,
+    spotPriceHintPerHour: t.spotBasePricePerHour,
+  })),
+  availabilityZones: ['x', 'y'],
+  minUnits: 4,
+  scaleDownCooldownMs: 0,
+  scaleInSustainMs: 0,
+  noScaleInAfterInterruptionMs: 0,
+  scaleInMinSavingRatio: 1,
+});
+const model = capacityModelFromThroughput({ 'a.2xlarge': 1000, 'b.xlarge': 900 });
+
+/** plan decides the same with the index as its fleet view as with the view it computes itself. */
+function expectSamePlan(index: PlanFleetIndex, f: SimFleet, now: number, load: number): void {
+  index.refreshWorkers(Math.min(load, f.readyRate), f.readyRate, 60, 2 ** 30, 512);
+  const base = {
+    now,
+    fleet: { observedAtMs: now, targetUnits: f.activeUnits + index.leavingUnits, instances: index.instances },
+    metrics: {
+      observedAtMs: now,
+      windowMs: 60_000,
+      workers: index.workers,
+      streams: [{ stream: 'input', recordsPerSecond: load, lagByPartition: { '0': 0 } }],
+    },
+    forecast: undefined,
+    model,
+    policy,
+    memory: emptyPlannerMemory(),
+    interruptions: index.notices,
+  };
+  expect(plan({ ...base, fleetView: index })).toEqual(plan(base));
+}
+
 function expectSame(index: PlanFleetIndex, f: SimFleet): void {
   const want = fromScratch(f);
   expect(index.instances).toEqual(want.snapshot.instances);
@@ -114,6 +154,7 @@ describe('PlanFleetIndex', () => {
         if (rng.next() < 0.3) {
           for (const inst of log.take()) index.apply(inst);
           expectSame(index, f);
+          expectSamePlan(index, f, now, rng.next() * f.readyRate * 1.5);
           checks++;
         }
       }
