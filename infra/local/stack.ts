@@ -39,7 +39,14 @@ export async function stackUp(
   await Promise.all(services.map((s) => s.checkPrerequisites()));
 
   const before = await Promise.all(services.map((s) => s.health()));
-  const wasRunning = new Set(services.filter((_, i) => before[i]?.pid !== undefined).map((s) => s.name));
+  // A healthy service on the configured port that another checkout (or the user) started is used as it is:
+  // nothing to install or start, and `stack down` here leaves it alone (it stops only what this checkout started).
+  const elsewhere = new Set(
+    services.filter((_, i) => before[i]?.ok === true && before[i]?.pid === undefined).map((s) => s.name),
+  );
+  const wasRunning = new Set(
+    services.filter((s, i) => before[i]?.pid !== undefined || elsewhere.has(s.name)).map((s) => s.name),
+  );
 
   await Promise.all(services.filter((s) => !wasRunning.has(s.name)).map((s) => s.preflight?.()));
 
@@ -56,6 +63,10 @@ export async function stackUp(
   const t0 = Date.now();
   const results = await Promise.allSettled(
     services.map(async (s) => {
+      if (elsewhere.has(s.name)) {
+        progress(s.name, 'answering on its port, started elsewhere: reused as it is');
+        return;
+      }
       await s.start(progress);
       const verb = wasRunning.has(s.name) ? 'reused' : 'ready';
       progress(s.name, `${verb} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);

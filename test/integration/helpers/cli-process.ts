@@ -49,6 +49,7 @@ export async function eventually<T>(
     try {
       const v = await check();
       if (v !== undefined) return v;
+      lastError = undefined; // the last poll answered, just not yet: its earlier error no longer explains the wait
     } catch (err) {
       lastError = err;
     }

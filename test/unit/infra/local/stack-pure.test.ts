@@ -109,6 +109,23 @@ describe('stackUp / stackDown', () => {
     expect(aws.calls).toEqual(['check', 'install', 'start']);
   });
 
+  it('uses a healthy service another checkout started (no pid of ours) as it is: no preflight, install or start', async () => {
+    const kafka = new FakeService('kafka');
+    Object.assign(kafka, {
+      health: async (): Promise<ServiceHealth> => ({ ok: true, endpoint: 'e' }),
+      preflight: async () => {
+        throw new StackError('kafka', 'PORT_TAKEN', 'port 19092 on 127.0.0.1 is taken', 'stop it');
+      },
+    });
+    const aws = new FakeService('aws');
+    const lines: string[] = [];
+    const result = await stackUp(config, (name, line) => lines.push(`${name}: ${line}`), [kafka, aws]);
+    expect(result.reused).toEqual(['kafka']);
+    expect(result.started).toEqual(['aws']);
+    expect(kafka.calls).toEqual(['check']);
+    expect(lines).toContain('kafka: answering on its port, started elsewhere: reused as it is');
+  });
+
   it('on a failed start stops what this call started, leaves reused services alone, rethrows', async () => {
     const kafka = new FakeService('kafka', true);
     const aws = new FakeService('aws');
