@@ -61,8 +61,8 @@ describe('dashboard in a real browser', () => {
       expect(await page.locator('path[data-series="forecast"]').count()).toBe(1);
       expect(await page.locator('table.fleet tbody tr').count()).toBeGreaterThanOrEqual(1);
       expect(await page.locator('table.decisions tbody tr').count()).toBeGreaterThanOrEqual(3);
-      await expect(page.locator('table.decisions').innerText()).resolves.toContain('set-target');
-      expect(await page.locator('#status').innerText()).toContain('live');
+      await expect(page.locator('table.decisions').textContent()).resolves.toContain('set-target');
+      expect(await page.locator('#status').textContent()).toContain('live');
       const dir = join(repoRoot, 'test-artifacts');
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
