@@ -194,8 +194,17 @@ export function plan(input: PlanInput): PlanDecision {
     const allowedShortfall = Math.min(1, policy.lagSloSeconds / Math.max(1, leadTimeMs / 1000));
     const needAfterLoss = Math.max(cpuUnitsAt100 * (1 - allowedShortfall), mem.units);
     const base = stayingPools;
+    let held = 0;
+    let largestHeld = 0;
+    for (const u of base.values()) {
+      held += u;
+      if (u > largestHeld) largestHeld = u;
+    }
     let d = Math.ceil(required - 1e-9);
     for (let i = 0; i < 8; i++) {
+      // A split that adds nothing (d within what the pools hold) only shrinks pools: its largest pool is at most
+      // the largest held now, so when that already leaves enough, the split need not be computed.
+      if (d <= held + 1e-9 && d - largestHeld >= needAfterLoss - 1e-9) break;
       const remaining = d - largestPoolUnits(splitPerPool(d, base, open, types));
       if (remaining >= needAfterLoss - 1e-9) break;
       if (policy.pools.length <= 1) {
