@@ -1,10 +1,6 @@
-import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CancelSpotFleetRequestsCommand,
-  CreateLaunchTemplateCommand,
   CreateTagsCommand,
-  DeleteLaunchTemplateCommand,
-  DescribeImagesCommand,
   DescribeInstancesCommand,
   RequestSpotFleetCommand,
 } from '@aws-sdk/client-ec2';
@@ -44,6 +40,7 @@ import {
 import { AdminServer } from '../../../infra/http/admin-server.js';
 import { WorkerControlClient } from '../../../infra/http/worker-control-client.js';
 import { PromWorkerMetrics } from '../../../infra/metrics/prom-worker-metrics.js';
+import { createMixedInstancesGroup, motoImageId } from '../helpers/moto-fleets.js';
 import { awsConnection, uniqueName } from '../helpers/stack-endpoints.js';
 
 /*
@@ -248,15 +245,8 @@ interface FleetUnderTest {
   initialUnits: number;
 }
 
-async function imageId(): Promise<string> {
-  const images = await ec2.send(new DescribeImagesCommand({}));
-  const id = images.Images?.[0]?.ImageId;
-  if (!id) throw new Error('moto lists no AMI');
-  return id;
-}
-
 async function spotFleet(): Promise<FleetUnderTest> {
-  const ami = await imageId();
+  const ami = await motoImageId(ec2);
   const requested = await ec2.send(
     new RequestSpotFleetCommand({
       SpotFleetRequestConfig: {
@@ -290,45 +280,7 @@ async function spotFleet(): Promise<FleetUnderTest> {
 }
 
 async function mixedInstancesGroup(): Promise<FleetUnderTest> {
-  const template = await ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: uniqueName('la-test-lt'),
-      LaunchTemplateData: { ImageId: await imageId(), InstanceType: 'm5.large' },
-    }),
-  );
-  const templateId = template.LaunchTemplate?.LaunchTemplateId;
-  onTestFinished(async () => {
-    await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: templateId }));
-  });
-  const groupName = uniqueName('la-test-asg');
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: groupName,
-      MinSize: 0,
-      MaxSize: 10,
-      DesiredCapacity: 2,
-      AvailabilityZones: ['us-east-1a', 'us-east-1b'],
-      MixedInstancesPolicy: {
-        LaunchTemplate: {
-          LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: '$Latest' },
-          Overrides: [
-            { InstanceType: 'm5.large', WeightedCapacity: '1' },
-            { InstanceType: 'm5a.large', WeightedCapacity: '1' },
-          ],
-        },
-        InstancesDistribution: {
-          OnDemandBaseCapacity: 0,
-          OnDemandPercentageAboveBaseCapacity: 0,
-          SpotAllocationStrategy: 'price-capacity-optimized',
-        },
-      },
-    }),
-  );
-  onTestFinished(async () => {
-    await autoscaling.send(
-      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: groupName, ForceDelete: true }),
-    );
-  });
+  const groupName = await createMixedInstancesGroup(ec2, autoscaling, 2);
   return {
     provider: new AsgFleetProvider(autoscaling, ec2, { groupName }),
     refillsAfterEc2Termination: true,

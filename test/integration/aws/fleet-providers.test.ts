@@ -1,17 +1,11 @@
-import { CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  CancelSpotFleetRequestsCommand,
-  CreateLaunchTemplateCommand,
-  DeleteLaunchTemplateCommand,
-  DescribeImagesCommand,
-  RequestSpotFleetCommand,
-} from '@aws-sdk/client-ec2';
+import { CancelSpotFleetRequestsCommand, RequestSpotFleetCommand } from '@aws-sdk/client-ec2';
 import { afterAll, onTestFinished } from 'vitest';
 import { AsgFleetProvider } from '../../../infra/aws/asg-fleet-provider.js';
 import { createAutoScalingClient, createEc2Client } from '../../../infra/aws/aws-clients.js';
 import { SpotFleetProvider } from '../../../infra/aws/spot-fleet-provider.js';
 import { fleetProviderContract } from '../../contracts/fleet-provider-contract.js';
-import { awsConnection, uniqueName } from '../helpers/stack-endpoints.js';
+import { createMixedInstancesGroup, motoImageId } from '../helpers/moto-fleets.js';
+import { awsConnection } from '../helpers/stack-endpoints.js';
 
 const ec2 = createEc2Client(awsConnection);
 const autoscaling = createAutoScalingClient(awsConnection);
@@ -20,54 +14,8 @@ afterAll(() => {
   autoscaling.destroy();
 });
 
-async function imageId(): Promise<string> {
-  const images = await ec2.send(new DescribeImagesCommand({}));
-  const id = images.Images?.[0]?.ImageId;
-  if (!id) throw new Error('moto lists no AMI');
-  return id;
-}
-
 fleetProviderContract('Auto Scaling group with a mixed-instances policy (moto)', async () => {
-  const templateName = uniqueName('la-test-lt');
-  const template = await ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: templateName,
-      LaunchTemplateData: { ImageId: await imageId(), InstanceType: 'm5.large' },
-    }),
-  );
-  const templateId = template.LaunchTemplate?.LaunchTemplateId;
-  onTestFinished(async () => {
-    await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: templateId }));
-  });
-  const groupName = uniqueName('la-test-asg');
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: groupName,
-      MinSize: 0,
-      MaxSize: 10,
-      DesiredCapacity: 3,
-      AvailabilityZones: ['us-east-1a', 'us-east-1b'],
-      MixedInstancesPolicy: {
-        LaunchTemplate: {
-          LaunchTemplateSpecification: { LaunchTemplateId: templateId, Version: '$Latest' },
-          Overrides: [
-            { InstanceType: 'm5.large', WeightedCapacity: '1' },
-            { InstanceType: 'm5a.large', WeightedCapacity: '1' },
-          ],
-        },
-        InstancesDistribution: {
-          OnDemandBaseCapacity: 0,
-          OnDemandPercentageAboveBaseCapacity: 0,
-          SpotAllocationStrategy: 'price-capacity-optimized',
-        },
-      },
-    }),
-  );
-  onTestFinished(async () => {
-    await autoscaling.send(
-      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: groupName, ForceDelete: true }),
-    );
-  });
+  const groupName = await createMixedInstancesGroup(ec2, autoscaling, 3);
   return {
     provider: new AsgFleetProvider(autoscaling, ec2, { groupName }),
     initialUnits: 3,
@@ -76,7 +24,7 @@ fleetProviderContract('Auto Scaling group with a mixed-instances policy (moto)',
 });
 
 fleetProviderContract('Spot Fleet request with weighted launch specifications (moto)', async () => {
-  const ami = await imageId();
+  const ami = await motoImageId(ec2);
   const requested = await ec2.send(
     new RequestSpotFleetCommand({
       SpotFleetRequestConfig: {
