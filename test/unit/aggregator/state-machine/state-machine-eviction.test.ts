@@ -11,6 +11,7 @@ import {
   type Transition,
 } from '../../../../aggregator/state-machine/state-machine-table.js';
 import { MemoryManager } from '../../../../aggregator/store/memory-manager.js';
+import { rng } from '../engine/engine-fixtures.js';
 
 const MIN = 60_000;
 /** Rests in the initial state `offline` (no timeout there): its keys can be evicted. */
@@ -36,18 +37,6 @@ function rec(device: string, eventTimeMs: number, temp: number): DecodedRecord {
     numbers: { temp },
     strings: {},
     raw: { device, ts: eventTimeMs, temp },
-  };
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
