@@ -386,6 +386,8 @@ export class SeriesDictionary {
     this.meta[id * META + 2] = 0;
     this.freeIds.push(id);
     this.live--;
+    // Shrink the slot table after a peak (load under 0.15 → 0.5), so its memory follows the live series.
+    if (this.cap > 4096 && this.live < this.cap * 0.15) this.rehash(Math.max(512, Math.ceil(this.live * 2)));
     if (this.arenaGarbage * 2 > this.arenaUsed && this.arenaUsed > 1 << 16) this.compactArena();
   }
 

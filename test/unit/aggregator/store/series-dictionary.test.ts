@@ -139,4 +139,26 @@ describe('SeriesDictionary', () => {
     const bytes = new Uint8Array([...v1.finish(), 0xc3, 0x28]);
     expect(() => new SeriesDictionary().readLive(new ByteReader(bytes, 'snap'))).toThrow(/not valid UTF-8/);
   });
+
+  it('shrinks its slot table after a peak, keeping every live key and id', () => {
+    const d = new SeriesDictionary();
+    const ids = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const key = `peak-${i}`;
+      const id = d.intern(key);
+      d.addRef(id);
+      ids.set(key, id);
+    }
+    const atPeak = d.bytes();
+    for (let i = 0; i < 20_000; i++) if (i % 100 !== 0) expect(d.release(ids.get(`peak-${i}`)!)).toBe(true);
+    expect(d.size()).toBe(200);
+    expect(atPeak - d.bytes()).toBeGreaterThan(100_000); // the ~116 KB slot table of the peak (10 KB without shrinking)
+    for (let i = 0; i < 20_000; i += 100) expect(d.find(`peak-${i}`)).toBe(ids.get(`peak-${i}`));
+    expect(d.find('peak-1')).toBe(-1);
+    const w = new ByteWriter();
+    d.writeRaw(w);
+    const back = new SeriesDictionary();
+    back.readRaw(new ByteReader(w.finish(), 'test'));
+    for (let i = 0; i < 20_000; i += 100) expect(back.find(`peak-${i}`)).toBe(ids.get(`peak-${i}`));
+  });
 });
