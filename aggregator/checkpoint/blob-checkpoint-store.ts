@@ -173,7 +173,20 @@ export class BlobCheckpointStore implements CheckpointStore {
       entry.newestMs = Math.max(entry.newestMs, b.modifiedMs);
       byId.set(id, entry);
     }
-    const ids = [...byId.keys()].sort().reverse();
+    // The order latestValid reads them in: highest offset first (ties: newest). A late checkpoint from a previous
+    // owner that had processed less must not push out the one the group's committed offsets rely on.
+    const offsets = new Map<string, bigint>();
+    for (const [id, entry] of byId) {
+      if (!entry.hasManifest) continue;
+      const bytes = await this.blobs.get(`${prefix}${id}/${MANIFEST}`);
+      const m = bytes ? parseManifest(bytes) : undefined;
+      offsets.set(id, m ? BigInt(m.nextOffset) : -1n);
+    }
+    const ids = [...byId.keys()].sort((a, b) => {
+      const oa = offsets.get(a) ?? -1n;
+      const ob = offsets.get(b) ?? -1n;
+      return oa === ob ? (a < b ? 1 : a > b ? -1 : 0) : oa < ob ? 1 : -1;
+    });
     const deletedKeys: string[] = [];
     let keptValid = 0;
     for (const id of ids) {

@@ -20,6 +20,8 @@ export interface OwnedPartition {
   lastCheckpointMs: number;
   /** Where the source was last asked to seek, so a gap in offsets does not loop forever. */
   seekedTo: bigint | undefined;
+  /** Consecutive batches that started past {@link seekedTo} after seeking back to it. */
+  seekAttempts: number;
   /** Records applied since the restore, for replay progress. */
   replayed: number;
   /**

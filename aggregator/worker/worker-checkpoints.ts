@@ -64,6 +64,7 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     highWatermark: 0n,
     lastCheckpointMs: deps.now(),
     seekedTo: undefined,
+    seekAttempts: 0,
     replayed: 0,
     replayUntil: undefined,
     replayStartedMs: deps.now(),

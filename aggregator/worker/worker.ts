@@ -18,6 +18,9 @@ import type { WorkerMetrics } from './worker-metrics.js';
 /** Longest wait between consumer-group heartbeats while a sink write is being retried. */
 const heartbeatSliceMs = 1000;
 
+/** Batches in a row that may start past the restored checkpoint before the gap is taken as real. */
+const MAX_SEEKS_BACK = 8;
+
 export interface WorkerDeps {
   id: string;
   source: RecordSource;
@@ -200,16 +203,29 @@ export class Worker {
     }
     owned.heartbeat = heartbeat;
     const start = partitionNextOffset(owned);
-    // The fetch position is past what the state reflects (e.g. the latest checkpoint was corrupt
-    // and an older one was restored): go back once; a real gap in offsets is then accepted.
-    if (start !== undefined && first > start && owned.seekedTo !== start) {
-      owned.seekedTo = start;
-      this.deps.log.info(
-        { ...tp, from: first.toString(), to: start.toString() },
-        'seeking back to the restored checkpoint',
+    // The fetch position is past what the state reflects (the group's committed offset is ahead of the checkpoint
+    // restored, or a batch fetched before an earlier seek arrives now): go back. Batches fetched ahead can still
+    // arrive after a seek, so keep going back; only after several batches in a row start past the seek target is the
+    // gap taken as real (offsets that do not exist: compaction, transaction markers), and said so.
+    if (start !== undefined && first > start) {
+      if (owned.seekedTo !== start) {
+        owned.seekedTo = start;
+        owned.seekAttempts = 0;
+      }
+      if (owned.seekAttempts < MAX_SEEKS_BACK) {
+        owned.seekAttempts++;
+        this.deps.log.info(
+          { ...tp, from: first.toString(), to: start.toString(), attempt: owned.seekAttempts },
+          'seeking back to the restored checkpoint',
+        );
+        return { kind: 'seek', offset: start.toString() };
+      }
+      this.deps.log.warn(
+        { ...tp, from: first.toString(), expected: start.toString(), attempts: owned.seekAttempts },
+        'offsets between the checkpoint and the fetched batch do not exist; continuing from the batch',
       );
-      return { kind: 'seek', offset: start.toString() };
     }
+    owned.seekAttempts = 0;
     // The backlog present when the restored partition is first fetched is its replay.
     if (owned.replayUntil === undefined) owned.replayUntil = BigInt(batch.highWatermark);
     const replayUntil = owned.replayUntil;

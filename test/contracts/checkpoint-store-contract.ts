@@ -97,5 +97,20 @@ export function describeCheckpointStoreContract(
       await store.applyRetention(ref);
       expect((await store.list(ref)).map((m) => m.id)).toEqual([ids[4], ids[3]]);
     });
+
+    it('retention keeps the highest offsets: late checkpoints of a previous owner do not push out the newest state', async () => {
+      const { store } = await make();
+      clock += 1000;
+      const ahead = await store.write(ref, bytes(100, 1), '500');
+      // A previous owner, still processing before it noticed the rebalance, writes two checkpoints that reflect less.
+      for (const offset of ['300', '320']) {
+        clock += 1000;
+        await store.write(ref, bytes(100, 2), offset);
+      }
+      await store.applyRetention(ref);
+      const kept = await store.list(ref);
+      expect(kept.map((m) => m.nextOffset).sort()).toEqual(['320', '500']);
+      expect((await store.latestValid(ref)).checkpoint?.manifest.id).toBe(ahead.id);
+    });
   });
 }

@@ -116,7 +116,7 @@ describe('Worker', () => {
     expect(second.factory.created[0]!.sum('a')).toBe(15);
   });
 
-  it('seeks back when the fetch position is past the restored checkpoint, once', async () => {
+  it('seeks back when the fetch position is past the restored checkpoint, again while batches fetched ahead arrive', async () => {
     const first = setup();
     await first.worker.start();
     await first.source.assign([tp]);
@@ -126,7 +126,27 @@ describe('Worker', () => {
     await second.worker.start();
     await second.source.assign([tp]);
     expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
-    // A real gap (e.g. transaction markers): accepted on the next delivery.
+    // A batch fetched before the seek arrives after it: still past the checkpoint, so back again (not a gap).
+    expect(await second.source.deliver('t', 0, 6, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
+    // The seek took: the records from the checkpoint on are applied, none skipped.
+    expect(await second.source.deliver('t', 0, 1, ['a=1', 'a=1'])).toEqual({
+      kind: 'consumed',
+      nextOffset: '3',
+    });
+  });
+
+  it('takes a gap in offsets as real only after several batches in a row start past the seek target', async () => {
+    const first = setup();
+    await first.worker.start();
+    await first.source.assign([tp]);
+    await first.source.deliver('t', 0, 0, ['a=1']);
+    await first.worker.checkpointNow();
+    const second = setup({ blobs: first.blobs });
+    await second.worker.start();
+    await second.source.assign([tp]);
+    for (let i = 0; i < 8; i++)
+      expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
+    // Offsets 1–4 do not exist (e.g. transaction markers): continued from the batch.
     expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'consumed', nextOffset: '6' });
   });
 
