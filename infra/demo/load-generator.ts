@@ -62,7 +62,13 @@ export class LoadGenerator {
   }
 
   async start(): Promise<void> {
-    this.#producer = this.#opts.kafka.producer({ allowAutoTopicCreation: false });
+    // Idempotent: a send retried after a lost acknowledgement (a leader election on a starved broker) is written once,
+    // so the independent count stays exact.
+    this.#producer = this.#opts.kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await this.#producer.connect();
     this.#last = this.#now();
     this.#timer = setInterval(() => {

@@ -46,17 +46,27 @@ export async function readCounts(
   countMetric: string,
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const rs = await client.execute(`SELECT series_key, window_start, metrics FROM ${keyspace}.${table}`, [], {
-    fetchSize: 5000,
-    autoPage: true,
-    prepare: false,
-  });
-  for (const row of rs.rows) {
-    const series = row['series_key'] as string;
-    if (!series.startsWith(`${runId}-`)) continue;
-    const m = row['metrics'] as Record<string, number>;
-    out.set(`${series}|${(row['window_start'] as Date).getTime()}`, m[countMetric] ?? 0);
-  }
+  // Every page: `execute` returns one page at a time (autoPage applies only to eachRow/stream), and the table holds
+  // earlier runs' rows too, so this run's rows can be anywhere in token order.
+  let pageState: string | undefined;
+  do {
+    const rs = await client.execute(
+      `SELECT series_key, window_start, metrics FROM ${keyspace}.${table}`,
+      [],
+      {
+        fetchSize: 5000,
+        prepare: false,
+        ...(pageState !== undefined ? { pageState } : {}),
+      },
+    );
+    for (const row of rs.rows) {
+      const series = row['series_key'] as string;
+      if (!series.startsWith(`${runId}-`)) continue;
+      const m = row['metrics'] as Record<string, number>;
+      out.set(`${series}|${(row['window_start'] as Date).getTime()}`, m[countMetric] ?? 0);
+    }
+    pageState = rs.pageState ?? undefined;
+  } while (pageState);
   return out;
 }
 
