@@ -4,6 +4,7 @@ import type { Sink } from '../../aggregator/ports/sink.js';
 import { flattenAggregates } from '../../aggregator/sink/flatten-aggregates.js';
 import type { Transition } from '../../aggregator/state-machine/state-machine-table.js';
 import { insertResultCql, insertTransitionCql } from './results-schema.js';
+import { ResultRowEncoder } from './row-encoder.js';
 
 export interface CassandraResultsSinkOptions {
   pipeline: string;
@@ -38,6 +39,7 @@ export class CassandraResultsSink implements Sink {
   private readonly insertTransition: string;
   private readonly rowsPerBatch: number;
   private readonly batchBytes: number;
+  private readonly rowEncoder = new ResultRowEncoder();
 
   constructor(
     private readonly client: Client,
@@ -54,14 +56,18 @@ export class CassandraResultsSink implements Sink {
       const rows: Row[] = new Array(results.length);
       for (let i = 0; i < results.length; i++) {
         const r = results[i]!;
-        const metrics = flattenAggregates(r.aggregates);
-        let bytes = 48 + r.pipeline.length + r.seriesKey.length;
-        for (const k in r.keyValues) bytes += 8 + k.length + r.keyValues[k]!.length;
-        for (const k in metrics) bytes += 16 + k.length;
-        rows[i] = {
-          params: [r.pipeline, r.seriesKey, r.windowSizeMs, new Date(r.windowStartMs), r.keyValues, metrics],
-          bytes,
-        };
+        // Pre-encoded bind values (the driver passes Buffers through): see ResultRowEncoder.
+        const params = this.rowEncoder.encode(
+          r.pipeline,
+          r.seriesKey,
+          r.windowSizeMs,
+          r.windowStartMs,
+          r.keyValues,
+          flattenAggregates(r.aggregates),
+        );
+        let bytes = 16;
+        for (let j = 0; j < params.length; j++) bytes += 4 + params[j]!.length;
+        rows[i] = { params, bytes };
       }
       await this.send(this.insertResult, rows);
     }
