@@ -12,7 +12,10 @@ export interface DecodedRecord {
   numbers: Record<string, number>;
   /** Declared distinct-count fields that are present, as strings. */
   strings: Record<string, string>;
-  /** The whole parsed object (for state-machine predicates and `last`). */
+  /**
+   * The whole parsed object, for state-machine predicates. Decoders may leave it empty when the
+   * pipeline's `predicateFields` are empty (nothing reads it): the JSON decoder then does.
+   */
   raw: Record<string, unknown>;
 }
 

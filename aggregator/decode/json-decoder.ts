@@ -1,4 +1,13 @@
 import type { DecodedRecord, DecodeResult, Decoder } from './decoder.js';
+import {
+  FIELD_ABSENT,
+  FIELD_FALSE,
+  FIELD_NULL,
+  FIELD_NUMBER,
+  FIELD_STRING,
+  FIELD_TRUE,
+  JsonFieldScanner,
+} from './json-field-scanner.js';
 import { seriesKeyOf } from './series-key.js';
 
 /** What a pipeline needs decoded from each record. */
@@ -34,6 +43,13 @@ const MAX_VALUE_CHARS = 80;
  * 5. numeric fields: absent/null are skipped (not aggregated for this record); any other non-number → `wrong_type`.
  * 6. distinct fields: strings, numbers and booleans are kept as strings; object/array → `wrong_type`.
  * Written as a plain class with indexed loops: it runs once per record on the hot path.
+ *
+ * Two paths with the same results. When no state machine reads the record (`predicateFields`
+ * empty, so `raw` is not needed), a {@link JsonFieldScanner} validates the bytes and extracts only
+ * the declared fields — no string of the whole record, no object — and `raw` is an empty object.
+ * Whatever is not the plain case (invalid JSON, a wrong type, a missing key…) is decoded again
+ * by `JSON.parse`, which gives the reason and detail; so does every record of a pipeline with
+ * state machines (they read `raw`).
  */
 class JsonDecoder implements Decoder {
   private readonly keyFields: string[];
@@ -42,6 +58,12 @@ class JsonDecoder implements Decoder {
   private readonly distinctFields: string[];
   private readonly maxBytes: number;
   private readonly keyBuf: string[];
+  /** Fast path (null when state machines need `raw`), and each field's index in its results. */
+  private readonly scanner: JsonFieldScanner | null;
+  private readonly keyAt: number[];
+  private readonly timeAt: number;
+  private readonly numericAt: number[];
+  private readonly distinctAt: number[];
 
   constructor(spec: DecoderSpec) {
     this.keyFields = [...spec.keyFields];
@@ -50,6 +72,18 @@ class JsonDecoder implements Decoder {
     this.distinctFields = [...spec.distinctFields];
     this.maxBytes = spec.maxRecordBytes;
     this.keyBuf = new Array<string>(this.keyFields.length).fill('');
+    const names: string[] = [];
+    const at = (f: string): number => {
+      const i = names.indexOf(f);
+      return i >= 0 ? i : names.push(f) - 1;
+    };
+    this.keyAt = this.keyFields.map(at);
+    this.timeAt = at(this.timeField);
+    this.numericAt = this.numericFields.map(at);
+    this.distinctAt = this.distinctFields.map(at);
+    // `__proto__` is an own property after JSON.parse but would need care here: leave it to JSON.parse.
+    this.scanner =
+      spec.predicateFields.length === 0 && !names.includes('__proto__') ? new JsonFieldScanner(names) : null;
   }
 
   decode(value: Buffer | null, sizeBytes: number): DecodeResult {
@@ -59,6 +93,63 @@ class JsonDecoder implements Decoder {
     if (value === null || value.length === 0) {
       return fail('malformed_json', value === null ? 'value is null (tombstone)' : 'value is empty');
     }
+    const scanner = this.scanner;
+    if (scanner?.scan(value)) {
+      const record = this.fromScan(scanner);
+      if (record !== null) return { ok: true, record };
+    }
+    return this.decodeParsed(value);
+  }
+
+  /** The record from a successful scan, or null when it is not the plain case (JSON.parse decides). */
+  private fromScan(sc: JsonFieldScanner): DecodedRecord | null {
+    const kinds = sc.kinds;
+    const keyFields = this.keyFields;
+    const keyBuf = this.keyBuf;
+    const keyValues: Record<string, string> = {};
+    for (let i = 0; i < keyFields.length; i++) {
+      const j = this.keyAt[i]!;
+      const kind = kinds[j];
+      let s: string;
+      if (kind === FIELD_STRING) s = sc.strings[j]!;
+      else if (kind === FIELD_NUMBER) s = String(sc.numbers[j]!);
+      else return null;
+      keyBuf[i] = s;
+      keyValues[keyFields[i]!] = s;
+    }
+    let eventTimeMs: number;
+    const tk = kinds[this.timeAt];
+    if (tk === FIELD_NUMBER) eventTimeMs = sc.numbers[this.timeAt]!;
+    else if (tk === FIELD_STRING) eventTimeMs = parseZonedIso(sc.strings[this.timeAt]!);
+    else return null;
+    if (!Number.isFinite(eventTimeMs)) return null;
+    const numbers: Record<string, number> = {};
+    const numericFields = this.numericFields;
+    for (let i = 0; i < numericFields.length; i++) {
+      const j = this.numericAt[i]!;
+      const kind = kinds[j];
+      if (kind === FIELD_NUMBER) {
+        const v = sc.numbers[j]!;
+        if (!Number.isFinite(v)) return null;
+        numbers[numericFields[i]!] = v;
+      } else if (kind !== FIELD_ABSENT && kind !== FIELD_NULL) return null;
+    }
+    const strings: Record<string, string> = {};
+    const distinctFields = this.distinctFields;
+    for (let i = 0; i < distinctFields.length; i++) {
+      const j = this.distinctAt[i]!;
+      const kind = kinds[j];
+      if (kind === FIELD_STRING) strings[distinctFields[i]!] = sc.strings[j]!;
+      else if (kind === FIELD_NUMBER) strings[distinctFields[i]!] = String(sc.numbers[j]!);
+      else if (kind === FIELD_TRUE) strings[distinctFields[i]!] = 'true';
+      else if (kind === FIELD_FALSE) strings[distinctFields[i]!] = 'false';
+      else if (kind !== FIELD_ABSENT && kind !== FIELD_NULL) return null;
+    }
+    return { seriesKey: seriesKeyOf(keyBuf), keyValues, eventTimeMs, numbers, strings, raw: NO_RAW };
+  }
+
+  /** The JSON.parse path: every rule, every reason and detail. */
+  private decodeParsed(value: Buffer): DecodeResult {
     let parsed: unknown;
     try {
       parsed = JSON.parse(value.toString('utf8'));
@@ -149,6 +240,9 @@ class JsonDecoder implements Decoder {
     return { ok: true, record };
   }
 }
+
+/** `raw` of records decoded without materialising the object (no state machine reads it). */
+const NO_RAW: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /** Creates the JSON decoder for a pipeline. */
 export function createJsonDecoder(spec: DecoderSpec): Decoder {

@@ -17,9 +17,14 @@ export interface DecodeBenchResult {
   avgRecordBytes: number;
   /** Plain `JSON.parse(buf.toString())`: the floor any JSON decoder pays. */
   baseline: { jsonParsePerSec: number };
+  /** A pipeline with state machines: JSON.parse, `raw` kept for predicates. */
   decoder: { decodesPerSec: number; mbPerSec: number };
   /** decoder / baseline: 1 means validation and key building cost nothing on top of parsing. */
   ratioToJsonParse: number;
+  /** A pipeline without state machines: the field scanner (no object, no string of the record). */
+  scanDecoder: { decodesPerSec: number; mbPerSec: number };
+  /** scanDecoder / baseline. */
+  scanRatioToJsonParse: number;
 }
 
 export const decodeBenchSpec: DecoderSpec = {
@@ -79,18 +84,27 @@ export function measureDecode(options: DecodeBenchOptions = {}): DecodeBenchResu
     const r = decoder.decode(b, b.length);
     return r.ok ? r.record.seriesKey.length : -1;
   };
-  // Warm both paths up before timing; alternate rounds so drift in machine load hits both.
+  const scanDecoder: Decoder = createJsonDecoder({ ...decodeBenchSpec, predicateFields: [] });
+  const scan = (b: Buffer): number => {
+    const r = scanDecoder.decode(b, b.length);
+    return r.ok ? r.record.seriesKey.length : -1;
+  };
+  // Warm every path up before timing; alternate rounds so drift in machine load hits all.
   timeRound(input, Math.min(iterations, 50_000), parse);
   timeRound(input, Math.min(iterations, 50_000), decode);
+  timeRound(input, Math.min(iterations, 50_000), scan);
   let bestParse = 0;
   let bestDecode = 0;
+  let bestScan = 0;
   let sink = 0;
   for (let r = 0; r < rounds; r++) {
     const p = timeRound(input, iterations, parse);
     const d = timeRound(input, iterations, decode);
+    const sc = timeRound(input, iterations, scan);
     bestParse = Math.max(bestParse, p.perSec);
     bestDecode = Math.max(bestDecode, d.perSec);
-    sink += p.sink + d.sink;
+    bestScan = Math.max(bestScan, sc.perSec);
+    sink += p.sink + d.sink + sc.sink;
   }
   if (sink < 0) throw new Error('decode bench input produced a failed decode');
   const avgRecordBytes = input.reduce((n, b) => n + b.length, 0) / input.length;
@@ -104,13 +118,19 @@ export function measureDecode(options: DecodeBenchOptions = {}): DecodeBenchResu
       mbPerSec: Math.round((bestDecode * avgRecordBytes) / 1e6),
     },
     ratioToJsonParse: Math.round((bestDecode / bestParse) * 1000) / 1000,
+    scanDecoder: {
+      decodesPerSec: Math.round(bestScan),
+      mbPerSec: Math.round((bestScan * avgRecordBytes) / 1e6),
+    },
+    scanRatioToJsonParse: Math.round((bestScan / bestParse) * 1000) / 1000,
   };
 }
 
 /** `liveagg bench decode --json`. */
 export const decodeBench: BenchDefinition = {
   name: 'decode',
-  description: 'JSON decoder throughput (decodes/s) against plain JSON.parse in the same run.',
+  description:
+    'JSON decoder throughput (decodes/s), with and without state machines, against plain JSON.parse in the same run.',
   options: (cmd) =>
     cmd
       .option('--records <n>', 'distinct input records', '10000')
