@@ -98,11 +98,19 @@ export class Autoscaler {
       this.#started = true;
       await log.append({ kind: 'start', atMs: now, dryRun: policy.dryRun, policy });
     }
-    const fleet = await this.#retrying('describe', () => this.#deps.fleet.describe()).catch(async (error) => {
-      await log.append({ kind: 'observe-failed', atMs: now, what: 'fleet', error: messageOf(error) });
-      return undefined;
-    });
+    const describe = () =>
+      this.#retrying('describe', () => this.#deps.fleet.describe()).catch(async (error) => {
+        await log.append({ kind: 'observe-failed', atMs: now, what: 'fleet', error: messageOf(error) });
+        return undefined;
+      });
+    let fleet = await describe();
     if (fleet === undefined) return undefined;
+    // Drains confirmed since the last tick are finished first (terminate with decrement), then the fleet is seen
+    // again: planning against a target that still counts a drained, exiting victim reads as capacity lost to an
+    // interruption, and the loop would launch a replacement right after scaling in.
+    if (!policy.dryRun && (await this.#drains.settleCompleted(now))) {
+      fleet = (await describe()) ?? fleet;
+    }
     const [metrics, forecast, notices] = await Promise.all([
       this.#observe<MetricsSnapshot | undefined>(
         'metrics',

@@ -54,6 +54,22 @@ export class DrainTracker {
     return this.#pending.size;
   }
 
+  /**
+   * Terminates, with the target decremented, every instance whose worker has already answered that it is drained.
+   * The loop calls it before planning, so the plan never sees a drained victim shutting down while the target
+   * still counts it (it would take that unit for capacity lost to an interruption and replace it). True when any
+   * instance was terminated (the fleet should be observed again).
+   */
+  async settleCompleted(now: number): Promise<boolean> {
+    let any = false;
+    for (const p of [...this.#pending.values()]) {
+      if (p.state !== 'completed') continue;
+      await this.#terminate(p, now, 'drained');
+      any = true;
+    }
+    return any;
+  }
+
   /** Tags the instance as draining (the durable record), then starts its drain. */
   async start(instance: FleetInstance, reason: DrainReason, now: number, deadlineMs?: number): Promise<void> {
     if (this.#pending.has(instance.instanceId)) return;

@@ -111,6 +111,39 @@ describe('Autoscaler loop', () => {
     expect(r.log.of('terminated')[0]).toMatchObject({ how: 'drained', checkpointIds: [`cp-${d!.drain[0]}`] });
   });
 
+  it('does not replace a drained victim that is already exiting when the next tick starts (no scale-out after scale-in)', async () => {
+    // A local worker process exits once drained: the next describe shows it shutting down while the target still
+    // counts it. Planned on as is, that unit reads as lost to an interruption and gets replaced (seen in the e2e).
+    const r = rig({ instances: 2, rate: 100, policy: { ...quickScaleIn, minUnits: 1 } });
+    r.workers.mode = Object.fromEntries(
+      r.fleet.snapshot.instances.map((i) => [i.instanceId, 'hang' as const]),
+    );
+    const loop = r.make();
+    const d = await loop.tick();
+    expect(d?.action).toBe('scale-in');
+    expect(d!.drain).toHaveLength(1);
+    const victim = d!.drain[0]!;
+    r.workers.release(victim);
+    await loop.settled();
+    r.fleet.snapshot = {
+      ...r.fleet.snapshot,
+      instances: r.fleet.snapshot.instances.map((i) =>
+        i.instanceId === victim ? { ...i, state: 'shutting-down' as const } : i,
+      ),
+    };
+    const before = r.fleet.snapshot.targetUnits;
+    const weight = r.fleet.instance(victim)!.weightUnits;
+    for (let k = 0; k < 3; k++) {
+      r.clock.advance(30_000);
+      const next = await loop.tick();
+      expect(next?.action).not.toBe('scale-out');
+      expect(next?.reasons.map((x) => x.code)).not.toContain('replace-lost-capacity');
+    }
+    expect(r.fleet.callsOf('terminateInstance').map((c) => c.args[0])).toEqual([victim]);
+    expect(r.fleet.callsOf('setTargetCapacity')).toHaveLength(0);
+    expect(r.fleet.snapshot.targetUnits).toBe(before - weight);
+  });
+
   it('in dry-run decides and records but never mutates', async () => {
     const r = rig({ instances: 20, rate: 15_000, policy: { ...quickScaleIn, dryRun: true } });
     r.interruptions.queue.push({
