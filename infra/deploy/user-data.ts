@@ -1,3 +1,4 @@
+import { workerNodeOptions } from '../worker/worker-node-options.js';
 import type { DeployParams } from './deploy-params.js';
 import { ADMIN_TOKEN_ENV, CONFIG_PATH } from './worker-config.js';
 
@@ -32,6 +33,7 @@ export function renderSystemdUnit(role: ServiceRole, command: string, drainTimeo
     // Runs as root (+) to read the secret with the instance role, writes an env file only liveagg can read.
     `ExecStartPre=+${TOKEN_SCRIPT}`,
     `EnvironmentFile=${TOKEN_ENV_FILE}`,
+    ...(role === 'worker' ? [`Environment="NODE_OPTIONS=${workerNodeOptions(undefined)}"`] : []),
     `ExecStart=/usr/bin/env ${command}`,
     'KillSignal=SIGTERM',
     'KillMode=mixed',

@@ -18,6 +18,7 @@ import {
   poolIdOf,
 } from '../../autoscaler/ports/fleet-provider.js';
 import { projectRoot } from '../local/paths.js';
+import { workerEnv } from '../worker/worker-node-options.js';
 import type { LocalFleetConfig } from './local-fleet-schema.js';
 
 /** One local worker process as the fleet tracks it. */
@@ -298,7 +299,7 @@ export class LocalFleetProvider implements FleetProvider {
     const log = createWriteStream(inst.logFile, { flags: 'a' });
     const child = spawn(cmd!, [...args, 'worker', '--config', inst.configFile], {
       cwd: projectRoot(),
-      env: { ...process.env, LIVEAGG_LOG_LEVEL: process.env['LIVEAGG_LOG_LEVEL'] ?? 'info' },
+      env: workerEnv({ ...process.env, LIVEAGG_LOG_LEVEL: process.env['LIVEAGG_LOG_LEVEL'] ?? 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);

@@ -8,6 +8,7 @@ import { createCassandraClient, createKeyspaceCql } from '../../infra/cassandra/
 import { resultTablesCql } from '../../infra/cassandra/results-schema.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
 import { loadConfig } from '../../infra/config/load-config.js';
+import { workerEnv } from '../../infra/worker/worker-node-options.js';
 import { measureCore } from './core-bench.js';
 
 export interface AggregateBenchOptions {
@@ -185,6 +186,7 @@ export async function measureAggregate(o: AggregateBenchOptions, log: (line: str
   );
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'worker', '--config', file], {
     stdio: ['ignore', 'ignore', 'ignore'],
+    env: workerEnv(process.env),
   });
   const metricsUrl = `http://127.0.0.1:${adminPort}/metrics`;
   let e2eStart = 0;

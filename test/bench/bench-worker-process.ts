@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { workerEnv } from '../../infra/worker/worker-node-options.js';
 
 /** A `liveagg worker` child process started by a benchmark, with its admin API address. */
 export interface BenchWorker {
@@ -32,6 +33,7 @@ export function spawnWorker(configFile: string, adminPort: number, logFile: stri
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [...process.execArgv, entry, 'worker', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: workerEnv(process.env),
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

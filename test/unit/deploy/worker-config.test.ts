@@ -65,6 +65,9 @@ describe('systemd unit and user data', () => {
     expect(unit).toContain(`TimeoutStopSec=${60 + STOP_MARGIN_SECONDS}`);
     expect(unit).toContain('KillSignal=SIGTERM');
     expect(unit).toContain('ExecStart=/usr/bin/env liveagg worker --config /etc/liveagg/config.yaml');
+    // The worker's V8 young generation (see infra/worker/worker-node-options.ts); not for the autoscaler.
+    expect(unit).toContain('Environment="NODE_OPTIONS=--max-semi-space-size=64"');
+    expect(renderSystemdUnit('autoscaler', 'liveagg autoscaler', 60_000)).not.toContain('NODE_OPTIONS');
   });
 
   it('writes the rendered config verbatim and fetches the token at service start', () => {
