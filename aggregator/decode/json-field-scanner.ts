@@ -54,37 +54,9 @@ export class JsonFieldScanner {
   }
 
   private scanTop(): boolean {
-    const b = this.buf;
     this.skipWs();
-    if (this.pos >= this.end || b[this.pos] !== 0x7b) return false; // '{'
-    this.pos++;
-    this.skipWs();
-    if (this.pos < this.end && b[this.pos] === 0x7d) {
-      this.pos++;
-    } else {
-      for (;;) {
-        if (this.pos >= this.end || b[this.pos] !== 0x22) return false;
-        const field = this.scanKey();
-        if (field === -2) return false;
-        this.skipWs();
-        if (this.pos >= this.end || b[this.pos] !== 0x3a) return false; // ':'
-        this.pos++;
-        this.skipWs();
-        if (field >= 0) {
-          if (!this.readValue(field)) return false;
-        } else if (!this.skipValue(0)) return false;
-        this.skipWs();
-        if (this.pos >= this.end) return false;
-        const c = b[this.pos]!;
-        this.pos++;
-        if (c === 0x2c) {
-          this.skipWs();
-          continue;
-        }
-        if (c === 0x7d) break;
-        return false;
-      }
-    }
+    if (this.pos >= this.end || this.buf[this.pos] !== 0x7b) return false; // '{'
+    if (!this.scanObject(0, true)) return false;
     this.skipWs();
     return this.pos === this.end;
   }
@@ -269,12 +241,16 @@ export class JsonFieldScanner {
     if (c === 0x66) return this.literal(FALSE);
     if (c === 0x6e) return this.literal(NULL);
     if (depth >= MAX_DEPTH) return false;
-    if (c === 0x7b) return this.skipObject(depth + 1);
+    if (c === 0x7b) return this.scanObject(depth + 1, false);
     if (c === 0x5b) return this.skipArray(depth + 1);
     return false;
   }
 
-  private skipObject(depth: number): boolean {
+  /**
+   * An object at `pos` (on its brace). At the top level (`top`) the wanted fields' values are read; everywhere else
+   * keys and values are only validated.
+   */
+  private scanObject(depth: number, top: boolean): boolean {
     const b = this.buf;
     this.pos++;
     this.skipWs();
@@ -283,12 +259,14 @@ export class JsonFieldScanner {
       return true;
     }
     for (;;) {
-      if (this.pos >= this.end || b[this.pos] !== 0x22 || this.skipString() < 0) return false;
+      if (this.pos >= this.end || b[this.pos] !== 0x22) return false;
+      const field = top ? this.scanKey() : this.skipString() < 0 ? -2 : -1;
+      if (field === -2) return false;
       this.skipWs();
-      if (this.pos >= this.end || b[this.pos] !== 0x3a) return false;
+      if (this.pos >= this.end || b[this.pos] !== 0x3a) return false; // ':'
       this.pos++;
       this.skipWs();
-      if (!this.skipValue(depth)) return false;
+      if (!(field >= 0 ? this.readValue(field) : this.skipValue(depth))) return false;
       this.skipWs();
       if (this.pos >= this.end) return false;
       const c = b[this.pos++]!;

@@ -12,11 +12,15 @@ export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 export function workerNodeOptions(current: string | undefined): string {
   const parts = (current ?? '').split(/\s+/).filter((p) => p.length > 0);
   for (const flag of WORKER_V8_FLAGS) {
-    const name = flag.split('=')[0]!;
-    const normalized = (p: string) => p.split('=')[0]!.replaceAll('_', '-');
-    if (!parts.some((p) => normalized(p) === name)) parts.push(flag);
+    const name = optionName(flag);
+    if (!parts.some((p) => optionName(p) === name)) parts.push(flag);
   }
   return parts.join(' ');
+}
+
+/** A V8 option's name without its value, `_` spelled `-` (V8 accepts both). */
+function optionName(option: string): string {
+  return option.split('=')[0]!.replaceAll('_', '-');
 }
 
 /** `env` with NODE_OPTIONS for a worker process (see {@link workerNodeOptions}). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodeResult } from '../../../../aggregator/decode/decoder.js';
 import { createJsonDecoder, type DecoderSpec } from '../../../../aggregator/decode/json-decoder.js';
 import { JsonFieldScanner } from '../../../../aggregator/decode/json-field-scanner.js';
+import { rng as mulberry32 } from '../engine/engine-fixtures.js';
 
 // The same pipeline twice: without predicate fields the decoder takes the scanner's fast path;
 // with one it always goes through JSON.parse. Everything but `raw` must be identical.
@@ -19,17 +20,6 @@ function withoutRaw(r: DecodeResult): unknown {
   if (!r.ok) return r;
   const { raw: _raw, ...rest } = r.record;
   return { ok: true, record: rest };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NUMBER_TEXTS = [

@@ -85,6 +85,19 @@ function setup(
 
 const tp = { topic: 't', partition: 0 };
 
+/** A second worker assigned `tp` after a first one applied offset 0 and checkpointed (it restores next offset 1). */
+async function restoredAfterOneRecord() {
+  const first = setup();
+  await first.worker.start();
+  await first.source.assign([tp]);
+  await first.source.deliver('t', 0, 0, ['a=1']);
+  await first.worker.checkpointNow();
+  const second = setup({ blobs: first.blobs });
+  await second.worker.start();
+  await second.source.assign([tp]);
+  return second;
+}
+
 describe('Worker', () => {
   it('writes outputs, then checkpoints, then commits the covered offset', async () => {
     const s = setup();
@@ -117,14 +130,7 @@ describe('Worker', () => {
   });
 
   it('seeks back when the fetch position is past the restored checkpoint, again while batches fetched ahead arrive', async () => {
-    const first = setup();
-    await first.worker.start();
-    await first.source.assign([tp]);
-    await first.source.deliver('t', 0, 0, ['a=1']);
-    await first.worker.checkpointNow();
-    const second = setup({ blobs: first.blobs });
-    await second.worker.start();
-    await second.source.assign([tp]);
+    const second = await restoredAfterOneRecord();
     expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
     // A batch fetched before the seek arrives after it: still past the checkpoint, so back again (not a gap).
     expect(await second.source.deliver('t', 0, 6, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
@@ -136,14 +142,7 @@ describe('Worker', () => {
   });
 
   it('takes a gap in offsets as real only after several batches in a row start past the seek target', async () => {
-    const first = setup();
-    await first.worker.start();
-    await first.source.assign([tp]);
-    await first.source.deliver('t', 0, 0, ['a=1']);
-    await first.worker.checkpointNow();
-    const second = setup({ blobs: first.blobs });
-    await second.worker.start();
-    await second.source.assign([tp]);
+    const second = await restoredAfterOneRecord();
     for (let i = 0; i < 8; i++)
       expect(await second.source.deliver('t', 0, 5, ['a=1'])).toEqual({ kind: 'seek', offset: '1' });
     // Offsets 1–4 do not exist (e.g. transaction markers): continued from the batch.
