@@ -31,11 +31,26 @@ export function decideScaleIn(ctx: ScaleInContext, say: (r: PlanReason) => void)
   const wanted = overMax || (ctx.requiredUnits < keptUnits && ctx.projectedUtilization < low);
   if (!wanted) {
     memory.scaleInWantedSinceMs = undefined;
-    say({
-      code: 'within-band',
-      message: `projected utilization ${fmt(ctx.projectedUtilization)} is not below the band's low ${low}: holding`,
-      values: { projectedUtilization: ctx.projectedUtilization, bandLow: low },
-    });
+    const values = {
+      projectedUtilization: ctx.projectedUtilization,
+      bandLow: low,
+      requiredUnits: ctx.requiredUnits,
+      keptUnits,
+    };
+    if (ctx.projectedUtilization < low) {
+      // Below the band, but the fleet is already as small as the need (e.g. at minUnits or one instance).
+      say({
+        code: 'at-need',
+        message: `projected utilization ${fmt(ctx.projectedUtilization)} is below the band's low ${low}, but the need (${ctx.requiredUnits} units) is not below the ${keptUnits} kept: holding`,
+        values,
+      });
+    } else {
+      say({
+        code: 'within-band',
+        message: `projected utilization ${fmt(ctx.projectedUtilization)} is not below the band's low ${low}: holding`,
+        values,
+      });
+    }
     return [];
   }
   memory.scaleInWantedSinceMs ??= now;

@@ -41,7 +41,10 @@ export interface DemoOptions {
   peakRecordsPerSecond?: number;
   /** Dashboard port (0 = any free port). */
   uiPort?: number;
-  /** Interrupt a worker at this fraction of the run (default 0.45). */
+  /**
+   * Interrupt a worker at this fraction of the run (default 0.25: during the morning peak, so that the
+   * no-scale-in-after-interruption window has passed before the lunch lull and the evening decline).
+   */
   interruptAt?: number;
   partitions?: number;
   signal?: AbortSignal;
@@ -128,7 +131,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const loop = new AbortController();
   const running = rt.autoscaler.run(loop.signal);
   const stopped = waitFor(opts.signal, durationMs);
-  const interruptAfter = (durationMs ?? dayMs) * (opts.interruptAt ?? 0.45);
+  const interruptAfter = (durationMs ?? dayMs) * (opts.interruptAt ?? 0.25);
   const interruption = interruptWhenReady(rt, interruptAfter, opts, stopped.promise, (atMs, id) =>
     ui.state.note(
       atMs,

@@ -385,6 +385,16 @@ describe('plan: bounds and missing data', () => {
     expect(codes(high)).toContain('capped-at-max');
   });
 
+  it('says the fleet is already at its need, not within the band, when utilization is low at minUnits', () => {
+    const fleet = fleetOf(10); // 40 units
+    const policy = testPolicy({ minUnits: 40, scaleInSustainMs: 0, scaleDownCooldownMs: 0 });
+    const d = plan(input({ fleet, policy, metrics: metricsFor(fleet, 100) }));
+    expect(d.action).toBe('hold');
+    expect(d.desiredUnits).toBe(40);
+    expect(codes(d)).toContain('at-need');
+    expect(codes(d)).not.toContain('within-band');
+  });
+
   it('holds capacity without metrics and never scales to zero', () => {
     const fleet = fleetOf(10);
     const d = plan(input({ fleet, metrics: undefined }));
