@@ -37,6 +37,8 @@ export interface OwnedPartition {
   heartbeat: () => Promise<void>;
   /** Sink writes in flight, oldest first; all must finish before a checkpoint. */
   pendingWrites: Promise<void>[];
+  /** A periodic checkpoint finishing in the background (its writes, upload and commit), if any. */
+  checkpointing: Promise<void> | undefined;
 }
 
 /** The offset the partition must be read from: the least advanced pipeline's. */

@@ -72,6 +72,7 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     replayLoggedRecords: 0,
     heartbeat: async () => {},
     pendingWrites: [],
+    checkpointing: undefined,
   };
 }
 
@@ -122,37 +123,59 @@ export function noteReplay(
   }
 }
 
+/** One pipeline's state serialized at a point in the partition, with the offset it reflects. */
+export interface CapturedSnapshot {
+  pipeline: string;
+  slot: PipelineSlot;
+  snapshot: Uint8Array;
+  nextOffset: bigint;
+  stats: { liveSeries: number; openWindows: number; stateBytes: number };
+  capturedAtMs: number;
+}
+
 /**
- * Checkpoints each pipeline of a partition whose state moved since its last checkpoint (all of
- * them when forced), then commits the offset every pipeline's durable state covers. Outputs
- * must already be written. A failed write leaves the previous checkpoint and commit in place.
+ * Serializes each pipeline of a partition whose state moved since its last checkpoint (all of them when forced),
+ * with the offset it reflects. Synchronous, so state and offset cannot drift apart; the bytes are a copy, so the
+ * processors may go on while they are stored.
  */
-export async function checkpointPartition(
-  owned: OwnedPartition,
-  force: boolean,
-  deps: CheckpointDeps,
-): Promise<CheckpointSummary[]> {
-  const written: CheckpointSummary[] = [];
+export function captureSnapshots(owned: OwnedPartition, force: boolean, now: number): CapturedSnapshot[] {
+  const out: CapturedSnapshot[] = [];
   for (const [pipeline, slot] of owned.slots) {
     if (slot.nextOffset === undefined) continue;
     if (!force && slot.checkpointedOffset === slot.nextOffset) continue;
-    const ref = { pipeline, ...owned.tp };
-    const t0 = deps.now();
+    const s = slot.processor.stats();
+    out.push({
+      pipeline,
+      slot,
+      snapshot: slot.processor.snapshot(),
+      nextOffset: slot.nextOffset,
+      stats: { liveSeries: s.liveSeries, openWindows: s.openWindows, stateBytes: s.stateBytes },
+      capturedAtMs: now,
+    });
+  }
+  return out;
+}
+
+/**
+ * Stores captured snapshots, then commits the offset every pipeline's durable state covers. The outputs the
+ * snapshots reflect must already be written. A failed write leaves the previous checkpoint and commit in place.
+ */
+export async function storeSnapshots(
+  owned: OwnedPartition,
+  captured: readonly CapturedSnapshot[],
+  deps: CheckpointDeps,
+): Promise<CheckpointSummary[]> {
+  const written: CheckpointSummary[] = [];
+  for (const c of captured) {
+    const ref = { pipeline: c.pipeline, ...owned.tp };
     try {
-      const stats = slot.processor.stats();
-      const manifest = await deps.checkpoints.write(
-        ref,
-        slot.processor.snapshot(),
-        slot.nextOffset.toString(),
-        {
-          liveSeries: stats.liveSeries,
-          openWindows: stats.openWindows,
-          stateBytes: stats.stateBytes,
-        },
-      );
-      slot.checkpointedOffset = slot.nextOffset;
-      slot.lastCheckpoint = manifest;
-      deps.metrics.checkpointWritten(pipeline, (deps.now() - t0) / 1000, manifest.storedBytes);
+      const manifest = await deps.checkpoints.write(ref, c.snapshot, c.nextOffset.toString(), c.stats);
+      // Never move back: a later checkpoint of this slot may have been stored meanwhile.
+      if (c.slot.checkpointedOffset === undefined || c.slot.checkpointedOffset < c.nextOffset) {
+        c.slot.checkpointedOffset = c.nextOffset;
+        c.slot.lastCheckpoint = manifest;
+      }
+      deps.metrics.checkpointWritten(c.pipeline, (deps.now() - c.capturedAtMs) / 1000, manifest.storedBytes);
       written.push({
         ...ref,
         id: manifest.id,
@@ -166,7 +189,6 @@ export async function checkpointPartition(
       );
     }
   }
-  owned.lastCheckpointMs = deps.now();
   const covered = committableOffset(owned);
   if (covered !== undefined && written.length > 0) {
     try {
@@ -191,7 +213,23 @@ export async function checkpointPartition(
   return written;
 }
 
-/** The newest durable checkpoint of each pipeline of a partition (written now or earlier). */
+/**
+ * Checkpoints each pipeline of a partition whose state moved since its last checkpoint (all of
+ * them when forced), then commits the offset every pipeline's durable state covers. Outputs
+ * must already be written. A failed write leaves the previous checkpoint and commit in place.
+ */
+export async function checkpointPartition(
+  owned: OwnedPartition,
+  force: boolean,
+  deps: CheckpointDeps,
+): Promise<CheckpointSummary[]> {
+  const captured = captureSnapshots(owned, force, deps.now());
+  owned.lastCheckpointMs = deps.now();
+  const written = await storeSnapshots(owned, captured, deps);
+  owned.lastCheckpointMs = deps.now();
+  return written;
+}
+
 export function durableCheckpoints(owned: OwnedPartition): CheckpointSummary[] {
   const out: CheckpointSummary[] = [];
   for (const [pipeline, slot] of owned.slots) {

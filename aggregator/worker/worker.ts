@@ -7,10 +7,12 @@ import type { BatchOutcome, RecordSource, SourceBatch, TopicPartition } from './
 import { SerialLock } from './serial-lock.js';
 import {
   type CheckpointSummary,
+  captureSnapshots,
   checkpointPartition,
   durableCheckpoints,
   noteReplay,
   restorePartition,
+  storeSnapshots,
 } from './worker-checkpoints.js';
 import type { WorkerLog } from './worker-log.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -182,6 +184,8 @@ export class Worker {
     for (const tp of revoked) {
       const p = this.partitions.get(tpKey(tp));
       if (!p) continue;
+      // A checkpoint finishing in the background lands before the partition goes (its commit stays ours).
+      await p.checkpointing;
       // The next owner restores from the last checkpoint and replays; idempotent sinks absorb the overlap.
       for (const s of p.slots.values()) s.processor.release();
       this.partitions.delete(tpKey(tp));
@@ -281,7 +285,7 @@ export class Worker {
     metrics.lag(tp.topic, tp.partition, Number(owned.highWatermark > next ? owned.highWatermark - next : 0n));
     this.applyBackpressure();
     if (this.deps.now() - owned.lastCheckpointMs >= this.deps.options.checkpointIntervalMs)
-      await this.checkpoint(owned, false);
+      await this.checkpointInBackground(owned);
     await heartbeat();
     return { kind: 'consumed', nextOffset: next.toString() };
   }
@@ -358,11 +362,51 @@ export class Worker {
     // heartbeating so the group does not evict a worker that is alive and will recover.
     const beat = setInterval(() => void owned.heartbeat().catch(() => undefined), heartbeatSliceMs);
     try {
+      // A periodic checkpoint still finishing goes first: checkpoints and commits stay in offset order.
+      await owned.checkpointing;
       // A checkpoint must never cover results that are not yet in the sink.
       await this.flushOutputs(owned, owned.heartbeat, true);
       return await checkpointPartition(owned, force, this.deps);
     } finally {
       clearInterval(beat);
+    }
+  }
+
+  /**
+   * A periodic checkpoint that does not stop consumption (as Flink's asynchronous snapshots): the outputs taken so
+   * far join the sink queue, the state is serialized now with the offset it reflects, and waiting for those writes,
+   * the upload and the commit happen in the background while batches keep flowing. At most one per partition is in
+   * flight; a checkpoint that must be durable when it returns (drain, admin) waits for it first.
+   */
+  private async checkpointInBackground(owned: OwnedPartition): Promise<void> {
+    if (owned.checkpointing !== undefined) return;
+    await this.flushOutputs(owned, owned.heartbeat, false);
+    const writes = owned.pendingWrites.slice();
+    const captured = captureSnapshots(owned, false, this.deps.now());
+    owned.lastCheckpointMs = this.deps.now();
+    if (captured.length === 0) return;
+    const { log } = this.deps;
+    owned.checkpointing = (async () => {
+      try {
+        // A checkpoint must never cover results that are not yet in the sink.
+        await Promise.all(writes);
+        await storeSnapshots(owned, captured, this.deps);
+      } catch (err) {
+        log.warn({ ...owned.tp, err: (err as Error).message }, 'background checkpoint failed');
+      } finally {
+        owned.checkpointing = undefined;
+      }
+    })();
+  }
+
+  /** Resolves when no periodic checkpoint is finishing in the background. */
+  async checkpointsSettled(): Promise<void> {
+    for (;;) {
+      const inFlight = [...this.partitions.values()]
+        .map((p) => p.checkpointing)
+        .filter((c) => c !== undefined);
+      if (inFlight.length === 0) return;
+      await Promise.all(inFlight);
     }
   }
 
@@ -397,7 +441,8 @@ export class Worker {
         p.tp.partition,
         (now - p.lastCheckpointMs) / 1000,
       );
-      if (now - p.lastCheckpointMs >= this.deps.options.checkpointIntervalMs) await this.checkpoint(p, false);
+      if (now - p.lastCheckpointMs >= this.deps.options.checkpointIntervalMs)
+        await this.checkpointInBackground(p);
     }
   }
 }

@@ -107,6 +107,7 @@ describe('Worker', () => {
     expect(s.source.commits).toEqual([]);
     s.advance(1000);
     await s.source.deliver('t', 0, 2, ['a=3']);
+    await s.worker.checkpointsSettled();
     expect(s.log).toEqual(['sink 2', 'sink 1', 'checkpoint t:0@3', 'commit t:0@3']);
   });
 
@@ -155,6 +156,7 @@ describe('Worker', () => {
     await s.source.assign([tp]);
     s.sink.failuresLeft = 3;
     await s.source.deliver('t', 0, 0, ['a=1']);
+    await s.worker.checkpointsSettled();
     expect(s.log).toEqual([
       'sink-fail',
       'sink-fail',
@@ -171,8 +173,10 @@ describe('Worker', () => {
     await s.source.assign([tp]);
     s.blobs.failNext(1, ['put'], false);
     await s.source.deliver('t', 0, 0, ['a=1']);
+    await s.worker.checkpointsSettled();
     expect(s.source.commits).toEqual([]);
     await s.source.deliver('t', 0, 1, ['a=1']);
+    await s.worker.checkpointsSettled();
     expect(s.source.commits).toEqual([{ ...tp, offset: '2' }]);
   });
 
@@ -265,35 +269,91 @@ describe('Worker', () => {
     s.sink.failuresLeft = 2;
     await s.source.deliver('t', 0, 0, ['a=1']);
     s.advance(1000);
-    await s.source.deliver('t', 0, 1, ['a=1']); // due checkpoint: waits for the write
+    await s.source.deliver('t', 0, 1, ['a=1']); // due checkpoint: stored in the background once the writes are
+    await s.worker.checkpointsSettled();
     // Two writes failed once each (they overlap): each backoff of 2.5 s is slept as 1 s + 1 s + 0.5 s.
     expect(slept.sort((a, b) => a - b)).toEqual([500, 500, 1000, 1000, 1000, 1000]);
     expect(s.source.heartbeats).toBeGreaterThanOrEqual(slept.length);
     expect(s.sink.writes).toBe(2);
   });
 
-  it('keeps heartbeating the group while a checkpoint write is stuck in storage', async () => {
+  it('keeps heartbeating the group while a checkpoint that must be durable is stuck in storage', async () => {
     vi.useFakeTimers();
     try {
       let release = () => {};
       const gate = new Promise<void>((r) => {
         release = r;
       });
-      const s = setup({ checkpointIntervalMs: 0, writeGate: () => gate });
+      const s = setup({ writeGate: () => gate });
       await s.worker.start();
       await s.source.assign([tp]);
-      const delivered = s.source.deliver('t', 0, 0, ['a=1']);
+      await s.source.deliver('t', 0, 0, ['a=1']);
+      const beforeBeats = s.source.heartbeats;
+      const checkpointed = s.worker.checkpointNow();
       await vi.advanceTimersByTimeAsync(3_500);
-      expect(s.source.heartbeats).toBeGreaterThanOrEqual(3);
+      expect(s.source.heartbeats - beforeBeats).toBeGreaterThanOrEqual(3);
       release();
-      await delivered;
+      await checkpointed;
       const beats = s.source.heartbeats;
       await vi.advanceTimersByTimeAsync(3_000);
-      // Heartbeats stop with the checkpoint (the batch's own heartbeat is counted once more at most).
+      // Heartbeats stop with the checkpoint.
       expect(s.source.heartbeats).toBe(beats);
       expect(s.source.commits).toEqual([{ ...tp, offset: '1' }]);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('keeps consuming while a periodic checkpoint is stuck in storage, one at a time, and commits once it is stored', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const s = setup({ checkpointIntervalMs: 0, writeGate: () => gate });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    // Each batch returns although the checkpoint it started (state at offset 1) cannot be stored yet.
+    expect(await s.source.deliver('t', 0, 0, ['a=1'])).toEqual({ kind: 'consumed', nextOffset: '1' });
+    expect(await s.source.deliver('t', 0, 1, ['a=2'])).toEqual({ kind: 'consumed', nextOffset: '2' });
+    expect(await s.source.deliver('t', 0, 2, ['a=4'])).toEqual({ kind: 'consumed', nextOffset: '3' });
+    expect(s.factory.created[0]!.sum('a')).toBe(7);
+    expect(s.source.commits).toEqual([]);
+    release();
+    await s.worker.checkpointsSettled();
+    // Only the first checkpoint was in flight (the later batches did not start others), and it covers offset 1.
+    expect(s.log.filter((l) => l.startsWith('checkpoint'))).toEqual(['checkpoint t:0@1']);
+    expect(s.source.commits).toEqual([{ ...tp, offset: '1' }]);
+    // The next batch checkpoints the state it reached, after everything before it.
+    await s.source.deliver('t', 0, 3, ['a=8']);
+    await s.worker.checkpointsSettled();
+    expect(s.source.commits).toEqual([
+      { ...tp, offset: '1' },
+      { ...tp, offset: '4' },
+    ]);
+  });
+
+  it('a checkpoint that must be durable waits for a periodic one in flight, so commits stay in offset order', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let gated = true;
+    const s = setup({ checkpointIntervalMs: 0, writeGate: () => (gated ? gate : Promise.resolve()) });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    await s.source.deliver('t', 0, 0, ['a=1']); // periodic checkpoint at 1, stuck
+    await s.source.deliver('t', 0, 1, ['a=2']);
+    const drained = s.worker.drain('test');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.source.commits).toEqual([]);
+    gated = false;
+    release();
+    const report = await drained;
+    expect(report.complete).toBe(true);
+    expect(s.source.commits).toEqual([
+      { ...tp, offset: '1' },
+      { ...tp, offset: '2' },
+    ]);
+    expect(report.checkpoints.map((c) => c.nextOffset)).toEqual(['2']);
   });
 });
