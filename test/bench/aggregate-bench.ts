@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { median } from 'simple-statistics';
 import { stringify } from 'yaml';
 import { createCassandraClient, createKeyspaceCql } from '../../infra/cassandra/cassandra-client.js';
 import { resultTablesCql } from '../../infra/cassandra/results-schema.js';
@@ -19,7 +20,15 @@ export interface AggregateBenchOptions {
   coreRecords: number;
   /** Minutes of event time the records span (sets records per series-window). */
   spanMinutes: number;
+  /** Rounds of raw consume then end to end on the same topic (medians reported). */
+  repeat: number;
   config?: string;
+}
+
+interface AggregateRound {
+  rawSeconds: number;
+  endToEndSeconds: number;
+  rows: number;
 }
 
 /** Deterministic skewed key choice: squaring a uniform number favours low key ids (a few hot series). */
@@ -123,18 +132,81 @@ export async function measureAggregate(o: AggregateBenchOptions, log: (line: str
     `produced ${o.records} records (${(bytes / o.records).toFixed(0)} B avg) in ${produceSeconds.toFixed(1)} s`,
   );
 
-  // 2. The ceiling: the same client consuming and decoding, nothing else.
+  // 2–3. Rounds alternate the ceiling (the same client consuming and decoding, nothing else) and a real worker
+  // process end to end (results in Cassandra), each on the same topic from its start: a noisy neighbour hits both,
+  // and the figures are medians over the rounds (the ratio is the median of the rounds' ratios).
+  const rounds: AggregateRound[] = [];
+  for (let round = 0; round < o.repeat; round++) {
+    const raw = await rawConsumeRound(kafka, topic, total, `${id}-${round}`);
+    log(`round ${round + 1}/${o.repeat}: raw consume ${total} records in ${raw.seconds.toFixed(1)} s`);
+    const e2e = await endToEndRound(cfg, topic, total, `${id}_${round}`, log);
+    log(
+      `round ${round + 1}/${o.repeat}: end to end ${total} records, ${e2e.rows} rows in ${e2e.seconds.toFixed(1)} s (ratio ${(raw.seconds / e2e.seconds).toFixed(3)})`,
+    );
+    rounds.push({ rawSeconds: raw.seconds, endToEndSeconds: e2e.seconds, rows: e2e.rows });
+  }
+  await admin.deleteTopics({ topics: [topic, `${topic}-dlq`] }).catch(() => undefined);
+  await admin.disconnect();
+
+  // 4. The core alone, and memory per series-window.
+  log('core: in-process aggregation at 1M keys');
+  const core = await measureCore({ keys: o.coreKeys, records: o.coreRecords }, log);
+
+  const rawSeconds = median(rounds.map((r) => r.rawSeconds));
+  const e2eSeconds = median(rounds.map((r) => r.endToEndSeconds));
+  const rows = rounds[0]!.rows;
+  const rawConsume = { recordsPerSec: Math.round(total / rawSeconds), seconds: rawSeconds };
+  const endToEnd = {
+    recordsPerSec: Math.round(total / e2eSeconds),
+    seconds: e2eSeconds,
+    rowsWritten: rows,
+    sinkRowsPerSec: Math.round(rows / e2eSeconds),
+  };
+  return {
+    records: o.records,
+    keys: o.keys,
+    partitions: o.partitions,
+    avgRecordBytes: Math.round(bytes / o.records),
+    spanMinutes: o.spanMinutes,
+    recordsPerRow: rows > 0 ? Math.round((total / rows) * 10) / 10 : 0,
+    produce: { recordsPerSec: Math.round(o.records / produceSeconds) },
+    rawConsume,
+    endToEnd,
+    ratio: {
+      endToEndOverRawConsume:
+        Math.round(median(rounds.map((r) => r.rawSeconds / r.endToEndSeconds)) * 1000) / 1000,
+    },
+    repeat: o.repeat,
+    rounds: rounds.map((r) => ({
+      rawConsumeSeconds: r.rawSeconds,
+      endToEndSeconds: r.endToEndSeconds,
+      rowsWritten: r.rows,
+      endToEndOverRawConsume: Math.round((r.rawSeconds / r.endToEndSeconds) * 1000) / 1000,
+    })),
+    core: core.core,
+    bytesPerSeries: core.bytesPerSeries,
+    coreBaseline: core.baseline,
+  };
+}
+
+/** The ceiling: kafkajs consuming the topic from its start in a fresh group, JSON.parse of each value, nothing else. */
+async function rawConsumeRound(
+  kafka: Kafka,
+  topic: string,
+  total: number,
+  id: string,
+): Promise<{ seconds: number }> {
   const consumer = kafka.consumer({ groupId: `bench-raw-${id}`, maxBytesPerPartition: 1_048_576 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let consumed = 0;
   let parsedSink = 0;
-  let rawStart = 0;
-  const rawDone = new Promise<number>((resolve) => {
+  let start = 0;
+  const done = new Promise<number>((resolve) => {
     void consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch: b }) => {
-        if (rawStart === 0) rawStart = performance.now();
+        if (start === 0) start = performance.now();
         for (const m of b.messages) {
           const doc = JSON.parse(m.value!.toString()) as { temp: number };
           parsedSink += doc.temp;
@@ -144,17 +216,28 @@ export async function measureAggregate(o: AggregateBenchOptions, log: (line: str
       },
     });
   });
-  const rawEnd = await rawDone;
+  const end = await done;
   await consumer.disconnect();
-  const rawSeconds = (rawEnd - rawStart) / 1000;
-  log(`raw consume: ${consumed} records in ${rawSeconds.toFixed(1)} s (checksum ${parsedSink.toFixed(0)})`);
+  if (!Number.isFinite(parsedSink)) throw new Error('raw consume: a value did not parse to a number');
+  return { seconds: (end - start) / 1000 };
+}
 
-  // 3. End to end: a real worker process, results in Cassandra.
+/**
+ * A real worker process in a fresh consumer group and keyspace consuming the topic from its start, until every
+ * record is applied and every closed window is in Cassandra (a checkpoint waits for every pending sink write). The
+ * keyspace is dropped afterwards, so no round pays for an earlier one's data.
+ */
+async function endToEndRound(
+  cfg: Awaited<ReturnType<typeof loadConfig>>,
+  topic: string,
+  total: number,
+  id: string,
+  log: (line: string) => void,
+): Promise<{ seconds: number; rows: number }> {
   const keyspace = `bench_${id}`;
   const cql = createCassandraClient(cfg.cassandra);
   await cql.execute(createKeyspaceCql(keyspace, 1));
   for (const stmt of resultTablesCql(keyspace, 'bench')) await cql.execute(stmt);
-  await cql.shutdown();
   const dir = await mkdtemp(join(tmpdir(), 'liveagg-bench-'));
   const adminPort = 19_400 + Math.floor(Math.random() * 500);
   const file = join(dir, 'worker.yaml');
@@ -189,64 +272,36 @@ export async function measureAggregate(o: AggregateBenchOptions, log: (line: str
     env: workerEnv(process.env),
   });
   const metricsUrl = `http://127.0.0.1:${adminPort}/metrics`;
-  let e2eStart = 0;
-  let e2eEnd = 0;
+  let start = 0;
+  let end = 0;
   let rows = 0;
   let lastLog = 0;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 200));
-    const n = await metricSum(metricsUrl, 'la_consumer_records_total').catch(() => -1);
-    if (n > 0 && e2eStart === 0) e2eStart = performance.now() - 200;
-    if (n >= total) {
-      // Every record is applied; a checkpoint waits for every pending sink write, so after it
-      // returns all closed windows are in Cassandra.
-      await fetch(`http://127.0.0.1:${adminPort}/checkpoint`, { method: 'POST' });
-      e2eEnd = performance.now();
-      rows = await metricSum(metricsUrl, 'la_sink_rows_total');
-      break;
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 200));
+      const n = await metricSum(metricsUrl, 'la_consumer_records_total').catch(() => -1);
+      if (n > 0 && start === 0) start = performance.now() - 200;
+      if (n >= total) {
+        await fetch(`http://127.0.0.1:${adminPort}/checkpoint`, { method: 'POST' });
+        end = performance.now();
+        rows = await metricSum(metricsUrl, 'la_sink_rows_total');
+        break;
+      }
+      if (performance.now() - lastLog > 5000 && n > 0) {
+        lastLog = performance.now();
+        log(`worker: ${n}/${total} records`);
+      }
+      if (child.exitCode !== null) throw new Error(`the bench worker exited early (${child.exitCode})`);
     }
-    if (performance.now() - lastLog > 5000 && n > 0) {
-      lastLog = performance.now();
-      log(`worker: ${n}/${total} records`);
-    }
-    if (child.exitCode !== null) throw new Error(`the bench worker exited early (${child.exitCode})`);
+    await fetch(`http://127.0.0.1:${adminPort}/drain`, { method: 'POST' }).catch(() => undefined);
+    await new Promise((r) => child.once('exit', r));
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    await cql.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await cql.shutdown();
   }
-  await fetch(`http://127.0.0.1:${adminPort}/drain`, { method: 'POST' }).catch(() => undefined);
-  await new Promise((r) => child.once('exit', r));
-  await rm(dir, { recursive: true, force: true });
-  await admin.deleteTopics({ topics: [topic, `${topic}-dlq`] }).catch(() => undefined);
-  await admin.disconnect();
-  const e2eSeconds = (e2eEnd - e2eStart) / 1000;
-  log(`end to end: ${total} records, ${rows} rows in ${e2eSeconds.toFixed(1)} s`);
-
-  // 4. The core alone, and memory per series-window.
-  log('core: in-process aggregation at 1M keys');
-  const core = await measureCore({ keys: o.coreKeys, records: o.coreRecords }, log);
-
-  const rawConsume = { recordsPerSec: Math.round(consumed / rawSeconds), seconds: rawSeconds };
-  const endToEnd = {
-    recordsPerSec: Math.round(total / e2eSeconds),
-    seconds: e2eSeconds,
-    rowsWritten: rows,
-    sinkRowsPerSec: Math.round(rows / e2eSeconds),
-  };
-  return {
-    records: o.records,
-    keys: o.keys,
-    partitions: o.partitions,
-    avgRecordBytes: Math.round(bytes / o.records),
-    spanMinutes: o.spanMinutes,
-    recordsPerRow: rows > 0 ? Math.round((total / rows) * 10) / 10 : 0,
-    produce: { recordsPerSec: Math.round(o.records / produceSeconds) },
-    rawConsume,
-    endToEnd,
-    ratio: {
-      endToEndOverRawConsume: Math.round((endToEnd.recordsPerSec / rawConsume.recordsPerSec) * 1000) / 1000,
-    },
-    core: core.core,
-    bytesPerSeries: core.bytesPerSeries,
-    coreBaseline: core.baseline,
-  };
+  return { seconds: (end - start) / 1000, rows };
 }
 
 const int = (v: unknown, d: number) => (typeof v === 'string' ? Number.parseInt(v, 10) : d);
@@ -261,6 +316,11 @@ export const aggregateBench: BenchDefinition = {
       .option('--keys <n>', 'distinct series (skewed)', '100000')
       .option('--partitions <n>', 'topic partitions', '4')
       .option('--span-minutes <n>', 'minutes of event time the records span (records per series-window)', '2')
+      .option(
+        '--repeat <n>',
+        'rounds of raw consume then end to end on the same topic; medians reported',
+        '3',
+      )
       .option('--core-keys <n>', 'series for the core measurement', '1000000')
       .option('--core-records <n>', 'records for the core measurement', '12000000')
       .option('-c, --config <file>', 'config file (defaults: the local stack)'),
@@ -273,6 +333,7 @@ export const aggregateBench: BenchDefinition = {
         coreKeys: int(opts['coreKeys'], 1_000_000),
         coreRecords: int(opts['coreRecords'], 12_000_000),
         spanMinutes: int(opts['spanMinutes'], 2),
+        repeat: Math.max(1, int(opts['repeat'], 3)),
         ...(typeof opts['config'] === 'string' ? { config: opts['config'] } : {}),
       },
       log,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { median } from 'simple-statistics';
 import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint-store.js';
 import type { CheckpointCompression } from '../../aggregator/checkpoint/chunked-codec.js';
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
@@ -163,12 +164,6 @@ interface Round {
   loadSeconds: number;
   restoreSeconds: number;
   downloadSeconds: number;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export const checkpointBench: BenchDefinition = {
