@@ -13,6 +13,100 @@ export interface StateMachineBenchResult {
   /** `table.bytes()` / live keys after the run. */
   bytesPerKey: number;
   snapshot: { bytes: number; ms: number; restoreMs: number };
+  /** Keys that come and go (see {@link measureEviction}): memory with idle keys evicted vs kept forever. */
+  eviction: EvictionResult;
+}
+
+export interface EvictionResult {
+  generations: number;
+  keysSeen: number;
+  /** Live keys and table bytes at the end, evicting keys that rest in the initial state. */
+  liveKeys: number;
+  bytes: number;
+  /** The most live keys and table bytes seen along the run (sampled every 1,000 records). */
+  peakLiveKeys: number;
+  peakBytes: number;
+  /** The same input into a table that never evicts. */
+  liveKeysWithoutEviction: number;
+  bytesWithoutEviction: number;
+  /** Records per second of the evicting table (eviction work included). */
+  recordsPerSec: number;
+  /** Identical transitions from both tables (eviction must not change the output). */
+  sameTransitions: boolean;
+}
+
+/**
+ * Sessions over keys that come and go, as device ids or user sessions do: `generations` successive populations of
+ * `keys / generations` keys, each key reporting every `reportEveryMs` for ten reports, then never again. A key
+ * goes idle → active on a record and back to idle after 60 s of silence; idle is the initial state (no timeout),
+ * so a table that evicts (horizon 70 s, as the engine's smallest window + lateness would give) drops it, and one
+ * that does not keeps every key ever seen.
+ */
+export function measureEviction(keys: number, reportEveryMs: number, generations = 10): EvictionResult {
+  const def = stateMachineSchema.parse({
+    name: 'session',
+    states: ['idle', 'active'],
+    initial: 'idle',
+    transitions: [{ from: 'idle', to: 'active' }],
+    timeouts: [{ state: 'active', afterMs: 60_000, to: 'idle' }],
+  });
+  const perGeneration = Math.max(1, Math.floor(keys / generations));
+  const recordsPerGeneration = perGeneration * 10;
+  const stepMs = reportEveryMs / perGeneration;
+  const evicting = new StateMachineTable(def, { evictIdleAfterMs: 70_000 });
+  const keeping = new StateMachineTable(def);
+  const record: DecodedRecord = {
+    seriesKey: '',
+    keyValues: {},
+    eventTimeMs: 0,
+    numbers: {},
+    strings: {},
+    raw: {},
+  };
+  let peakLiveKeys = 0;
+  let peakBytes = 0;
+  const run = (table: StateMachineTable): { ns: number; digest: string[] } => {
+    const digest: string[] = [];
+    const note = (out: Transition[]) => {
+      for (const t of out) digest.push(`${t.seriesKey} ${t.from}>${t.to} ${t.atMs} ${t.cause}`);
+    };
+    const start = process.hrtime.bigint();
+    const total = recordsPerGeneration * generations;
+    for (let i = 0; i < total; i++) {
+      const g = Math.floor(i / recordsPerGeneration);
+      const id = g * perGeneration + ((i * 7919) % perGeneration);
+      const key = `dev-${id}`;
+      record.seriesKey = key;
+      record.keyValues = { device: key };
+      record.eventTimeMs = Math.floor(i * stepMs);
+      note(table.onRecord(record, ''));
+      if (i % 1000 === 999) {
+        note(table.onWatermark(record.eventTimeMs - 10_000));
+        if (table === evicting) {
+          peakLiveKeys = Math.max(peakLiveKeys, table.liveKeys());
+          peakBytes = Math.max(peakBytes, table.bytes());
+        }
+      }
+    }
+    // Event time goes on past the last generation's timeouts and the eviction horizon.
+    note(table.onWatermark(Math.floor(total * stepMs) + 200_000));
+    return { ns: Number(process.hrtime.bigint() - start), digest };
+  };
+  const a = run(evicting);
+  const b = run(keeping);
+  const total = recordsPerGeneration * generations;
+  return {
+    generations,
+    keysSeen: perGeneration * generations,
+    liveKeys: evicting.liveKeys(),
+    bytes: evicting.bytes(),
+    peakLiveKeys,
+    peakBytes,
+    liveKeysWithoutEviction: keeping.liveKeys(),
+    bytesWithoutEviction: keeping.bytes(),
+    recordsPerSec: Math.round((total / a.ns) * 1e9),
+    sameTransitions: a.digest.length === b.digest.length && a.digest.every((d, i) => d === b.digest[i]),
+  };
 }
 
 /**
@@ -95,6 +189,7 @@ export function measureStateMachine(
     ratioToMap: Math.round((bestTable / bestMap) * 1000) / 1000,
     bytesPerKey: Math.round(table.bytes() / table.liveKeys()),
     snapshot: { bytes: bytes.length, ms: Math.round(snapNs / 1e6), restoreMs: Math.round(restoreNs / 1e6) },
+    eviction: measureEviction(keys, reportEveryMs),
   };
 }
 
