@@ -1,12 +1,14 @@
 /**
  * V8 flags every aggregator worker process runs with. A worker allocates a few short-lived objects per record
- * (the Kafka client's message objects, decoded fields); with V8's default young generation (16 MiB semi-spaces)
- * scavenges ran often enough to be ~14 % of a worker's CPU in `liveagg bench aggregate`. 64 MiB semi-spaces cut
- * the worker's CPU per record by ~8 % there (44.8 vs 48.6 CPU-s for 5M records) for ~100 MiB more resident
- * memory. Applied through NODE_OPTIONS by everything that starts a worker: the systemd unit, the local fleet,
- * the benchmarks.
+ * (the Kafka client's message objects, decoded fields), and a fetch's messages stay alive while its batch is
+ * processed; with V8's default young generation (16 MiB semi-spaces) scavenges ran often enough to be ~14 % of a
+ * worker's CPU in `liveagg bench aggregate`, copying those messages. 64 MiB semi-spaces cut the worker's CPU per
+ * record by ~8 % (44.8 vs 48.6 CPU-s for 5M records); 128 MiB by another 15 % (5 alternating pairs of 5M-record
+ * runs: 176.9 vs 207.6 CPU-s in all, lower in every pair) for ~145 MiB more peak resident memory (952 vs 808 MiB).
+ * Applied through NODE_OPTIONS by everything that starts a worker: the systemd unit, the local fleet, the
+ * benchmarks.
  */
-export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=128'];
 
 /** NODE_OPTIONS for a worker: `current` plus each worker flag whose option it does not already set. */
 export function workerNodeOptions(current: string | undefined): string {

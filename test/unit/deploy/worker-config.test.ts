@@ -66,7 +66,7 @@ describe('systemd unit and user data', () => {
     expect(unit).toContain('KillSignal=SIGTERM');
     expect(unit).toContain('ExecStart=/usr/bin/env liveagg worker --config /etc/liveagg/config.yaml');
     // The worker's V8 young generation (see infra/worker/worker-node-options.ts); not for the autoscaler.
-    expect(unit).toContain('Environment="NODE_OPTIONS=--max-semi-space-size=64"');
+    expect(unit).toContain('Environment="NODE_OPTIONS=--max-semi-space-size=128"');
     expect(renderSystemdUnit('autoscaler', 'liveagg autoscaler', 60_000)).not.toContain('NODE_OPTIONS');
   });
 

@@ -3,8 +3,8 @@ import { workerEnv, workerNodeOptions } from '../../../../infra/worker/worker-no
 
 describe('worker NODE_OPTIONS', () => {
   it('adds the young-generation flag to whatever options are already set', () => {
-    expect(workerNodeOptions(undefined)).toBe('--max-semi-space-size=64');
-    expect(workerNodeOptions('  --import tsx ')).toBe('--import tsx --max-semi-space-size=64');
+    expect(workerNodeOptions(undefined)).toBe('--max-semi-space-size=128');
+    expect(workerNodeOptions('  --import tsx ')).toBe('--import tsx --max-semi-space-size=128');
   });
 
   it('keeps a value the operator set, in either spelling, instead of overriding it', () => {
@@ -18,7 +18,7 @@ describe('worker NODE_OPTIONS', () => {
     const env = { PATH: '/bin', NODE_OPTIONS: '--enable-source-maps' };
     expect(workerEnv(env)).toEqual({
       PATH: '/bin',
-      NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=64',
+      NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=128',
     });
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
   });
