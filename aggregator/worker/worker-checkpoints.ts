@@ -224,12 +224,12 @@ export async function checkpointPartition(
   deps: CheckpointDeps,
 ): Promise<CheckpointSummary[]> {
   const captured = captureSnapshots(owned, force, deps.now());
-  owned.lastCheckpointMs = deps.now();
   const written = await storeSnapshots(owned, captured, deps);
   owned.lastCheckpointMs = deps.now();
   return written;
 }
 
+/** The newest durable checkpoint of each pipeline of a partition (written now or earlier). */
 export function durableCheckpoints(owned: OwnedPartition): CheckpointSummary[] {
   const out: CheckpointSummary[] = [];
   for (const [pipeline, slot] of owned.slots) {

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { createCassandraClient, createKeyspaceCql } from '../../infra/cassandra/cassandra-client.js';
 import { resultTablesCql } from '../../infra/cassandra/results-schema.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+import type { LiveAggConfig } from '../../infra/config/config-schema.js';
 import { loadConfig } from '../../infra/config/load-config.js';
 import { workerEnv } from '../../infra/worker/worker-node-options.js';
 import { measureCore } from './core-bench.js';
@@ -228,7 +229,7 @@ async function rawConsumeRound(
  * keyspace is dropped afterwards, so no round pays for an earlier one's data.
  */
 async function endToEndRound(
-  cfg: Awaited<ReturnType<typeof loadConfig>>,
+  cfg: LiveAggConfig,
   topic: string,
   total: number,
   id: string,
