@@ -26,7 +26,8 @@ export type DecodeResult =
 /** Turns a Kafka record value into a {@link DecodedRecord}, or a dead-letter reason. Never throws. */
 export interface Decoder {
   /**
-   * Decodes one record value.
+   * Decodes one record value. The record returned stays valid after later calls (the worker
+   * decodes a chunk of a fetch's records before the engine applies them).
    * @param value the Kafka record value (null for a tombstone → `malformed_json`)
    * @param sizeBytes the record's size in bytes, checked against the limit before parsing
    */

@@ -57,7 +57,8 @@ export interface WindowResult {
 }
 
 /** What happened to one input. `late` and `bad_partial` become dead letters with that reason. */
-export type ProcessOutcome = { ok: true } | { ok: false; reason: 'late' | 'bad_partial'; detail: string };
+export type ProcessOutcome = { ok: true } | Refused;
+export type Refused = { ok: false; reason: 'late' | 'bad_partial'; detail: string };
 
 /** Outputs ready for the sink, in deterministic order (same input sequence → same arrays). */
 export interface EngineOutputs {
@@ -95,6 +96,8 @@ const MAGIC = 0x4c414532; // "LAE2"
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
+/** Records whose reads {@link PartitionEngine.processBatch} overlaps (~7 cache lines each: well within L2). */
+const CHUNK = 64;
 
 /**
  * The pure aggregation state of one (pipeline, topic, partition): tumbling windows of every
@@ -143,6 +146,13 @@ export class PartitionEngine {
   private chargedBytes = 0;
   private chargedSeries = 0;
   private released = false;
+  /** Chunk buffers of {@link processBatch}: keys, their hashes, ASCII flags, ids in their home slots. */
+  private readonly chunkKeys: string[] = new Array<string>(CHUNK).fill('');
+  private readonly chunkHashes = new Int32Array(CHUNK);
+  private readonly chunkAscii = new Uint8Array(CHUNK);
+  private readonly chunkIds = new Int32Array(CHUNK);
+  /** Folds the prefetch loads' values, so the compiler keeps the loads. */
+  private prefetched = 0;
 
   constructor(opts: PartitionEngineOptions) {
     this.pipeline = opts.pipeline;
@@ -168,6 +178,58 @@ export class PartitionEngine {
   }
 
   process(record: DecodedRecord, offset: number): ProcessOutcome {
+    return this.apply(record, offset, 0, 0);
+  }
+
+  /**
+   * Applies `records[0..n)` with `offsets[0..n)` in order: the same state and outputs as `n` calls
+   * of {@link process} (`onRefused` gets the index and outcome of each refused one). Faster at many
+   * keys: one record's reads of the series dictionary and the window tables miss the cache one
+   * after another (each waits for the previous one's result), so this first reads what a chunk of
+   * records will need, stage by stage over the chunk with no record waiting on another, letting
+   * the CPU overlap those misses, then applies the records from cache.
+   */
+  processBatch(
+    records: readonly DecodedRecord[],
+    offsets: ArrayLike<number>,
+    n: number,
+    onRefused?: (index: number, outcome: Refused) => void,
+  ): void {
+    for (let from = 0; from < n; from += CHUNK) {
+      const to = Math.min(n, from + CHUNK);
+      this.prefetch(records, from, to);
+      const hashes = this.chunkHashes;
+      const ascii = this.chunkAscii;
+      for (let j = from; j < to; j++) {
+        const out = this.apply(records[j]!, offsets[j]!, hashes[j - from]!, ascii[j - from]!);
+        if (!out.ok && onRefused) onRefused(j, out);
+      }
+    }
+  }
+
+  /** Reads what records[from..to) will (see {@link processBatch}); changes nothing but the chunk buffers. */
+  private prefetch(records: readonly DecodedRecord[], from: number, to: number): void {
+    const m = to - from;
+    const keys = this.chunkKeys;
+    for (let j = 0; j < m; j++) keys[j] = records[from + j]!.seriesKey;
+    const ids = this.chunkIds;
+    let sink = this.dict.prefetch(keys, m, this.chunkHashes, this.chunkAscii, ids);
+    for (let i = 0; i < this.current.length; i++) {
+      const table = this.current[i];
+      if (!table) continue;
+      const start = this.currentStart[i]!;
+      const end = this.currentEnd[i]!;
+      for (let j = 0; j < m; j++) {
+        const id = ids[j]!;
+        const t = records[from + j]!.eventTimeMs;
+        if (id >= 0 && t >= start && t < end) sink ^= table.touch(id);
+      }
+    }
+    this.prefetched ^= sink;
+  }
+
+  /** {@link process}, with the key's hash when {@link prefetch} computed it (`ascii` 1). */
+  private apply(record: DecodedRecord, offset: number, hash: number, ascii: number): ProcessOutcome {
     const t = record.eventTimeMs;
     const cur = this.current;
     const curStart = this.currentStart;
@@ -179,7 +241,8 @@ export class PartitionEngine {
         return this.refuseLate(t);
     }
     if (t > this.watermark) this.advance(t);
-    const id = this.dict.intern(record.seriesKey);
+    const id =
+      ascii === 1 ? this.dict.internHashed(record.seriesKey, hash) : this.dict.intern(record.seriesKey);
     const numbers = record.numbers;
     const strings = record.strings;
     const curEnd = this.currentEnd;

@@ -140,7 +140,67 @@ export class SeriesDictionary {
 
   /** The id of `key`, inserting it (with zero references) when absent. */
   intern(key: string): number {
-    const h = this.hashKey(key);
+    return this.internAt(this.hashKey(key), key);
+  }
+
+  /**
+   * {@link intern} of an ASCII key whose hash {@link prefetch} computed (`hashes[j]` where
+   * `ascii[j]` is 1): the same id, without hashing the key again.
+   */
+  internHashed(key: string, h: number): number {
+    this.scratchLength = -1;
+    return this.internAt(h, key);
+  }
+
+  /**
+   * Reads, for `keys[0..n)`, what {@link intern} will read (each key's home slot, the metadata of
+   * the ids along its probe chain up to the one with its hash, and the start of that id's key
+   * bytes), one stage at a time over all the keys, so that the loads of different keys do not
+   * wait for each other: at a million keys each is a cache and TLB miss, ~240 ns when taken one
+   * after another and ~25 ns when overlapped. Changes nothing. Fills `hashes[j]` with the key's
+   * hash, `ascii[j]` with 1 when it may be passed to {@link internHashed}, and `ids[j]` with the
+   * first id on its probe chain with the same hash (-1: none; most likely the key's own id).
+   * Returns a value computed from the loads (so the compiler keeps them).
+   */
+  prefetch(
+    keys: readonly string[],
+    n: number,
+    hashes: Int32Array,
+    ascii: Uint8Array,
+    ids: Int32Array,
+  ): number {
+    const slots = this.slots;
+    for (let j = 0; j < n; j++) {
+      const h = this.hashKey(keys[j]!);
+      hashes[j] = h;
+      ascii[j] = this.scratchLength < 0 ? 1 : 0;
+      ids[j] = slots[this.home(h)]!;
+    }
+    // The id in the home slot is this key's about half the time at these loads; follow the probe
+    // chain (neighbouring slots, the same cache line mostly) to the id whose hash matches.
+    const meta = this.meta;
+    const cap = this.cap;
+    let sink = 0;
+    for (let j = 0; j < n; j++) {
+      let id = ids[j]!;
+      if (id < 0) continue;
+      const h = hashes[j]!;
+      let i = this.home(h);
+      while (id >= 0 && meta[id * META + 1] !== h) {
+        if (++i === cap) i = 0;
+        id = slots[i]!;
+      }
+      ids[j] = id;
+    }
+    const arena = this.arena;
+    for (let j = 0; j < n; j++) {
+      const id = ids[j]!;
+      if (id >= 0) sink ^= arena[meta[id * META]!]!;
+    }
+    return sink;
+  }
+
+  private internAt(h: number, key: string): number {
     const slots = this.slots;
     let i = this.home(h);
     for (;;) {

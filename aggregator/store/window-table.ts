@@ -130,6 +130,15 @@ export class WindowTable {
     return i;
   }
 
+  /**
+   * Reads the home slot of `seriesId` and its row's numbers, as {@link slotOf} and {@link update}
+   * will (see SeriesDictionary.prefetch); changes nothing. Returns a value computed from the loads.
+   */
+  touch(seriesId: number): number {
+    const i = this.home(seriesId);
+    return this.stride > 0 ? this.keys[i]! ^ this.data[i * this.stride]! : this.keys[i]!;
+  }
+
   /** Set by {@link slotOf} when it created the row; the caller resets it. */
   isNew = false;
 

@@ -1,6 +1,6 @@
 import type { PartitionRef } from '../checkpoint/checkpoint-types.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
-import type { Decoder } from '../decode/decoder.js';
+import type { DecodedRecord, Decoder } from '../decode/decoder.js';
 import { type DecoderRegistry, defaultDecoderRegistry } from '../decode/decoder-registry.js';
 import type { DecoderSpec } from '../decode/json-decoder.js';
 import { PartitionEngine } from '../engine/partition-engine.js';
@@ -14,25 +14,84 @@ import type {
 } from './partition-processor.js';
 import type { SourceRecord } from './record-source.js';
 
+/**
+ * Records decoded before the engine applies them together ({@link PartitionEngine.processBatch}
+ * overlaps their memory reads in chunks of its own; this bounds the decoded records kept alive).
+ */
+const DECODE_CHUNK = 256;
+
+/**
+ * Dead letters from `from` on, stably sorted by offset (one partition: offset order is record
+ * order; the worker refuses offsets past 2^53, so the numbers are exact).
+ */
+function sortTail(deadLetters: DeadLetter[], from: number): void {
+  const tail = deadLetters.splice(from);
+  tail.sort((a, b) => Number(a.offset) - Number(b.offset));
+  deadLetters.push(...tail);
+}
+
 /** Decode (or read a level-1 partial) and apply to the pipeline's PartitionEngine. */
 export class EngineProcessor implements PartitionProcessor {
+  /** Decoded records of the chunk being applied, their offsets and their indexes in the batch. */
+  private readonly decoded: DecodedRecord[] = [];
+  private readonly offsets = new Float64Array(DECODE_CHUNK);
+  private readonly at = new Int32Array(DECODE_CHUNK);
+
   constructor(
     readonly ref: PartitionRef,
     private readonly engine: PartitionEngine,
     private readonly decoder: Decoder | undefined,
   ) {}
 
-  apply(record: SourceRecord): DeadLetter | undefined {
-    const offset = Number(record.offset);
-    if (this.decoder === undefined) {
-      if (record.value === null) return this.deadLetter(record, 'bad_partial', 'partial record has no value');
-      const outcome = this.engine.processPartial(record.value, offset);
-      return outcome.ok ? undefined : this.deadLetter(record, outcome.reason, outcome.detail);
+  applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number {
+    if (this.decoder === undefined) return this.applyPartials(records, from, deadLetters);
+    const decoded = this.decoded;
+    const offsets = this.offsets;
+    /** Index in `records` of each decoded one. */
+    const at = this.at;
+    const firstDead = deadLetters.length;
+    let late = false;
+    let applied = 0;
+    for (let i = from; i < records.length; ) {
+      let n = 0;
+      for (; i < records.length && n < DECODE_CHUNK; i++) {
+        const record = records[i]!;
+        const d = this.decoder.decode(record.value, record.sizeBytes);
+        if (!d.ok) {
+          deadLetters.push(this.deadLetter(record, d.reason, d.detail));
+          continue;
+        }
+        decoded[n] = d.record;
+        offsets[n] = Number(record.offset);
+        at[n] = i;
+        n++;
+      }
+      let refused = 0;
+      this.engine.processBatch(decoded, offsets, n, (j, outcome) => {
+        deadLetters.push(this.deadLetter(records[at[j]!]!, outcome.reason, outcome.detail));
+        refused++;
+        late = true;
+      });
+      applied += n - refused;
     }
-    const decoded = this.decoder.decode(record.value, record.sizeBytes);
-    if (!decoded.ok) return this.deadLetter(record, decoded.reason, decoded.detail);
-    const outcome = this.engine.process(decoded.record, offset);
-    return outcome.ok ? undefined : this.deadLetter(record, outcome.reason, outcome.detail);
+    // Refusals of the engine were appended after their chunk's decode failures: back to record order.
+    if (late) sortTail(deadLetters, firstDead);
+    return applied;
+  }
+
+  private applyPartials(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number {
+    let applied = 0;
+    for (let i = from; i < records.length; i++) {
+      const record = records[i]!;
+      if (record.value === null) {
+        deadLetters.push(this.deadLetter(record, 'bad_partial', 'partial record has no value'));
+        continue;
+      }
+      const outcome = this.engine.processPartial(record.value, Number(record.offset));
+      if (outcome.ok) applied++;
+      else deadLetters.push(this.deadLetter(record, outcome.reason, outcome.detail));
+    }
+    return applied;
   }
 
   takeOutputs(): ProcessorOutputs {

@@ -16,8 +16,12 @@ export interface ProcessorOutputs {
  */
 export interface PartitionProcessor {
   readonly ref: PartitionRef;
-  /** Decodes and applies one record; returns a dead letter when the record is refused. */
-  apply(record: SourceRecord): DeadLetter | undefined;
+  /**
+   * Decodes and applies `records[from..]` (one fetch's records of this partition, in offset order),
+   * as one call per record in that order would; appends a dead letter per refused record, in
+   * record order, to `deadLetters`. Returns how many records were applied (not refused).
+   */
+  applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number;
   /** Closed windows and transitions produced since the last call, in deterministic order. */
   takeOutputs(): ProcessorOutputs;
   /** The state, for a checkpoint (restorable by the factory). */

@@ -251,18 +251,17 @@ export class Worker {
     const replayed = slots.map(() => 0);
     const replayBelow = replayUntil === null ? -1 : Number(replayUntil);
     const records = batch.records;
-    for (let r = 0; r < records.length; r++) {
-      const rec = records[r]!;
-      const offset = Number(rec.offset);
-      bytes += rec.sizeBytes;
-      for (let k = 0; k < slots.length; k++) {
-        if (offset < nextOf[k]!) continue;
-        const dead = slots[k]![1].processor.apply(rec);
-        if (dead) deadLetters.push(dead);
-        else applied[k]!++;
-        nextOf[k] = offset + 1;
-        if (offset < replayBelow) replayed[k]!++;
-      }
+    for (let r = 0; r < records.length; r++) bytes += records[r]!.sizeBytes;
+    const lastOffset = Number(records[records.length - 1]!.offset);
+    // Each pipeline applies the records from its next offset on (a batch is in offset order; a
+    // pipeline restored from an older checkpoint than another skips less).
+    for (let k = 0; k < slots.length; k++) {
+      let from = 0;
+      while (from < records.length && Number(records[from]!.offset) < nextOf[k]!) from++;
+      if (from === records.length) continue;
+      applied[k] = slots[k]![1].processor.applyBatch(records, from, deadLetters);
+      nextOf[k] = lastOffset + 1;
+      for (let r = from; r < records.length && Number(records[r]!.offset) < replayBelow; r++) replayed[k]!++;
     }
     for (let k = 0; k < slots.length; k++) {
       const [pipeline, slot] = slots[k]!;

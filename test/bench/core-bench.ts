@@ -97,8 +97,9 @@ function benchPipeline(latenessMs: number): PipelineConfig {
  */
 class InputStream {
   private s = 0x2545f491;
-  readonly record: DecodedRecord;
-  private readonly numbers: Record<string, number> = { value: 0 };
+  /** A fetch's worth of records, refilled per batch (the engine does not keep them). */
+  readonly records: DecodedRecord[];
+  readonly offsets = new Float64Array(BATCH);
   private readonly msPerRecord: number;
 
   constructor(
@@ -108,14 +109,14 @@ class InputStream {
     private readonly t0: number,
   ) {
     this.msPerRecord = 60_000 / (keyNumbers.length * perSeriesWindow);
-    this.record = {
+    this.records = Array.from({ length: BATCH }, () => ({
       seriesKey: '',
       keyValues: {},
       eventTimeMs: 0,
-      numbers: this.numbers,
+      numbers: { value: 0 },
       strings: {},
       raw: {},
-    };
+    }));
   }
 
   private next(): number {
@@ -127,15 +128,31 @@ class InputStream {
     return x >>> 0;
   }
 
-  /** Fills the shared record with input `i` (the engine does not keep the object). */
-  fill(i: number): DecodedRecord {
+  /** Fills `records[j]` with input `i` and returns it. */
+  fill(i: number, j = 0): DecodedRecord {
     const r = this.next();
-    this.record.seriesKey = `dev-${this.keyNumbers[r % this.keyNumbers.length]!}`;
+    const record = this.records[j]!;
+    record.seriesKey = `dev-${this.keyNumbers[r % this.keyNumbers.length]!}`;
     const jitter = ((r >>> 20) % (2 * this.jitterMs + 1)) - this.jitterMs;
-    this.record.eventTimeMs = Math.max(this.t0, Math.floor(this.t0 + i * this.msPerRecord) + jitter);
-    this.numbers['value'] = ((r >>> 8) % 100_000) / 100;
-    return this.record;
+    record.eventTimeMs = Math.max(this.t0, Math.floor(this.t0 + i * this.msPerRecord) + jitter);
+    record.numbers['value'] = ((r >>> 8) % 100_000) / 100;
+    this.offsets[j] = i;
+    return record;
   }
+
+  /** Fills `records[0..n)` with inputs `i..i+n)`. */
+  fillBatch(i: number, n: number): DecodedRecord[] {
+    for (let j = 0; j < n; j++) this.fill(i + j, j);
+    return this.records;
+  }
+}
+
+/** Records per batch handed to the engine, as the worker does with a fetch's records. */
+const BATCH = 256;
+
+/** True when a drain point (every `every` records) lies in [i, i + n). */
+function drainDue(i: number, n: number, every: number): boolean {
+  return Math.floor((i + n) / every) > Math.floor(i / every);
 }
 
 function collectGarbage(): () => void {
@@ -222,7 +239,8 @@ class MapBaseline {
 
 /**
  * The aggregation core fed in-process (no Kafka, no decoding): `keys` series, count/sum/min/max/mean
- * over 1m and 10m windows, closed windows drained as a worker would. The baseline does the same
+ * over 1m and 10m windows, records handed over in batches of {@link BATCH} as the worker hands a
+ * fetch's records (`processBatch`), closed windows drained as a worker would. The baseline does the same
  * updates and emissions with Maps of objects, in the same run.
  */
 export async function measureCore(
@@ -255,9 +273,10 @@ export async function measureCore(
   let emitted = 0;
   let start = performance.now();
   let cpu = process.cpuUsage();
-  for (let i = 0; i < records; i++) {
-    engine.process(input.fill(i), i);
-    if (i % drainEvery === drainEvery - 1) emitted += engine.drainClosed().results.length;
+  for (let i = 0; i < records; i += BATCH) {
+    const n = Math.min(BATCH, records - i);
+    engine.processBatch(input.fillBatch(i, n), input.offsets, n);
+    if (drainDue(i, n, drainEvery)) emitted += engine.drainClosed().results.length;
   }
   emitted += engine.drainClosed().results.length;
   const coreSeconds = (performance.now() - start) / 1000;
@@ -273,7 +292,7 @@ export async function measureCore(
   gc();
   const full = new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('full') });
   input = new InputStream(keyNumbers, perSeriesWindow, 0, t0);
-  const rec = input.record;
+  const rec = input.records[0]!;
   for (const windowAt of [t0, t0 + 60_000, t0 + 600_000 + latenessMs + 1]) {
     for (let k = 0; k < keys; k++) {
       rec.seriesKey = `dev-${keyNumbers[k]!}`;
@@ -290,10 +309,14 @@ export async function measureCore(
   input = new InputStream(keyNumbers, perSeriesWindow, jitterMs, t0);
   cpu = process.cpuUsage();
   let inputSink = 0;
-  for (let i = 0; i < records; i++) {
-    const r = input.fill(i);
-    // Reading a character flattens the key, as the first hash of either contender does.
-    inputSink += r.seriesKey.charCodeAt(r.seriesKey.length - 1) + r.numbers['value']!;
+  for (let i = 0; i < records; i += BATCH) {
+    const n = Math.min(BATCH, records - i);
+    const batch = input.fillBatch(i, n);
+    for (let j = 0; j < n; j++) {
+      const r = batch[j]!;
+      // Reading a character flattens the key, as the first hash of either contender does.
+      inputSink += r.seriesKey.charCodeAt(r.seriesKey.length - 1) + r.numbers['value']!;
+    }
   }
   const inputCpu = cpuSecondsSince(cpu);
   if (inputSink === -1) log('(unreachable)');
@@ -308,9 +331,11 @@ export async function measureCore(
   log('baseline: Map<string, object> per window');
   start = performance.now();
   cpu = process.cpuUsage();
-  for (let i = 0; i < records; i++) {
-    baseline.process(input.fill(i));
-    if (i % drainEvery === drainEvery - 1) baseline.drain();
+  for (let i = 0; i < records; i += BATCH) {
+    const n = Math.min(BATCH, records - i);
+    const batch = input.fillBatch(i, n);
+    for (let j = 0; j < n; j++) baseline.process(batch[j]!);
+    if (drainDue(i, n, drainEvery)) baseline.drain();
   }
   baseline.drain();
   const baseSeconds = (performance.now() - start) / 1000;

@@ -26,7 +26,17 @@ export class SummingProcessor implements PartitionProcessor {
     this.sums = snapshot ? (JSON.parse(Buffer.from(snapshot).toString()) as Record<string, number>) : {};
   }
 
-  apply(record: SourceRecord): DeadLetter | undefined {
+  applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number {
+    let applied = 0;
+    for (let i = from; i < records.length; i++) {
+      const dead = this.apply(records[i]!);
+      if (dead) deadLetters.push(dead);
+      else applied++;
+    }
+    return applied;
+  }
+
+  private apply(record: SourceRecord): DeadLetter | undefined {
     const text = record.value?.toString() ?? '';
     const [key, num] = text.split('=');
     if (!key || num === undefined || Number.isNaN(Number(num))) {
