@@ -6,11 +6,12 @@ import type { DecoderSpec } from '../decode/json-decoder.js';
 import { PartitionEngine } from '../engine/partition-engine.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
 import { MemoryManager, type MemoryManagerOptions } from '../store/memory-manager.js';
-import type {
-  PartitionProcessor,
-  ProcessorFactory,
-  ProcessorOutputs,
-  ProcessorStats,
+import {
+  type PartitionProcessor,
+  type ProcessorFactory,
+  type ProcessorOutputs,
+  type ProcessorStats,
+  SNAPSHOT_COPIES,
 } from './partition-processor.js';
 import type { SourceRecord } from './record-source.js';
 
@@ -198,6 +199,12 @@ export class EngineProcessorFactory implements ProcessorFactory {
         ? undefined
         : this.decoders.create(pipeline.source.format, decoderSpecFor(pipeline));
     return new EngineProcessor(ref, engine, decoder);
+  }
+
+  holdBytes(bytes: number): () => void {
+    const account = this.memoryManager.account(SNAPSHOT_COPIES);
+    account.charge(bytes, 0);
+    return () => account.close();
   }
 
   memory() {

@@ -4,6 +4,12 @@ import type { WindowResult } from '../engine/partition-engine.js';
 import type { Transition } from '../state-machine/state-machine-table.js';
 import type { SourceRecord } from './record-source.js';
 
+/**
+ * The memory report's entry for snapshot copies being stored (a checkpoint serializes the state,
+ * a copy as large as it, and uploads it in the background). No pipeline is named so.
+ */
+export const SNAPSHOT_COPIES = '(snapshots)';
+
 /** What a processor produced since it was last asked. */
 export interface ProcessorOutputs {
   results: WindowResult[];
@@ -44,6 +50,12 @@ export interface ProcessorFactory {
   /** Names of the pipelines that consume this topic. */
   pipelinesFor(topic: string): string[];
   create(ref: PartitionRef, snapshot?: Uint8Array): PartitionProcessor;
+  /**
+   * Charges `bytes` held outside the processors (a serialized snapshot while it is stored) to the
+   * memory budget, under {@link SNAPSHOT_COPIES} in `byPipeline`, until the returned function is
+   * called (idempotent).
+   */
+  holdBytes(bytes: number): () => void;
   /** Bytes used, budget and backpressure state of the memory manager shared by all processors. */
   memory(): {
     usedBytes: number;

@@ -131,26 +131,36 @@ export interface CapturedSnapshot {
   nextOffset: bigint;
   stats: { liveSeries: number; openWindows: number; stateBytes: number };
   capturedAtMs: number;
+  /** Returns the snapshot's bytes to the memory budget (they were charged when captured); idempotent. */
+  release: () => void;
 }
 
 /**
  * Serializes each pipeline of a partition whose state moved since its last checkpoint (all of them when forced),
  * with the offset it reflects. Synchronous, so state and offset cannot drift apart; the bytes are a copy, so the
- * processors may go on while they are stored.
+ * processors may go on while they are stored. The copy is charged to the memory budget until it is stored (or
+ * released): a large state uploading in the background must not let the worker outgrow its budget.
  */
-export function captureSnapshots(owned: OwnedPartition, force: boolean, now: number): CapturedSnapshot[] {
+export function captureSnapshots(
+  owned: OwnedPartition,
+  force: boolean,
+  now: number,
+  factory: Pick<ProcessorFactory, 'holdBytes'>,
+): CapturedSnapshot[] {
   const out: CapturedSnapshot[] = [];
   for (const [pipeline, slot] of owned.slots) {
     if (slot.nextOffset === undefined) continue;
     if (!force && slot.checkpointedOffset === slot.nextOffset) continue;
     const s = slot.processor.stats();
+    const snapshot = slot.processor.snapshot();
     out.push({
       pipeline,
       slot,
-      snapshot: slot.processor.snapshot(),
+      snapshot,
       nextOffset: slot.nextOffset,
       stats: { liveSeries: s.liveSeries, openWindows: s.openWindows, stateBytes: s.stateBytes },
       capturedAtMs: now,
+      release: factory.holdBytes(snapshot.byteLength),
     });
   }
   return out;
@@ -187,6 +197,8 @@ export async function storeSnapshots(
         { ...ref, err: (err as Error).message },
         'checkpoint failed; offsets stay at the last durable checkpoint',
       );
+    } finally {
+      c.release();
     }
   }
   const covered = committableOffset(owned);
@@ -223,7 +235,7 @@ export async function checkpointPartition(
   force: boolean,
   deps: CheckpointDeps,
 ): Promise<CheckpointSummary[]> {
-  const captured = captureSnapshots(owned, force, deps.now());
+  const captured = captureSnapshots(owned, force, deps.now(), deps.factory);
   const written = await storeSnapshots(owned, captured, deps);
   owned.lastCheckpointMs = deps.now();
   return written;

@@ -381,7 +381,7 @@ export class Worker {
     if (owned.checkpointing !== undefined) return;
     await this.flushOutputs(owned, owned.heartbeat, false);
     const writes = owned.pendingWrites.slice();
-    const captured = captureSnapshots(owned, false, this.deps.now());
+    const captured = captureSnapshots(owned, false, this.deps.now(), this.deps.factory);
     owned.lastCheckpointMs = this.deps.now();
     if (captured.length === 0) return;
     const { log } = this.deps;
@@ -393,6 +393,7 @@ export class Worker {
       } catch (err) {
         log.warn({ ...owned.tp, err: (err as Error).message }, 'background checkpoint failed');
       } finally {
+        for (const c of captured) c.release();
         owned.checkpointing = undefined;
       }
     })();

@@ -98,7 +98,24 @@ export class SummingFactory implements ProcessorFactory {
     this.created.push(p);
     return p;
   }
+  /** Bytes charged by {@link holdBytes} and not released yet. */
+  held = 0;
+  holdBytes(bytes: number): () => void {
+    this.held += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held -= bytes;
+    };
+  }
   memory() {
-    return { usedBytes: 10, limitBytes: 100, liveSeries: 1, byPipeline: { p: 10 }, pressure: this.pressure };
+    return {
+      usedBytes: 10 + this.held,
+      limitBytes: 100,
+      liveSeries: 1,
+      byPipeline: { p: 10 },
+      pressure: this.pressure,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../../../aggregator/dead-letter/dead-letter.js';
 import { EngineProcessorFactory } from '../../../../aggregator/worker/engine-processor.js';
+import { SNAPSHOT_COPIES } from '../../../../aggregator/worker/partition-processor.js';
 import type { SourceRecord } from '../../../../aggregator/worker/record-source.js';
 import { pipeline, T0 } from '../engine/engine-fixtures.js';
 
@@ -63,5 +64,28 @@ describe('EngineProcessor.applyBatch', () => {
     expect(single.takeOutputs()).toEqual(outputs);
     expect(split.takeOutputs()).toEqual(outputs);
     expect(Buffer.from(split.snapshot()).equals(Buffer.from(batched.snapshot()))).toBe(true);
+  });
+});
+
+describe('EngineProcessorFactory.holdBytes', () => {
+  it('charges snapshot copies to the shared budget under their own name until released, with backpressure', () => {
+    const factory = new EngineProcessorFactory([pipeline()], {
+      budgetBytes: 1000,
+      highWater: 0.8,
+      lowWater: 0.5,
+    });
+    const release = factory.holdBytes(900);
+    expect(factory.memory()).toMatchObject({
+      usedBytes: 900,
+      byPipeline: { [SNAPSHOT_COPIES]: 900 },
+      pressure: 'pause',
+    });
+    release();
+    release();
+    expect(factory.memory()).toMatchObject({
+      usedBytes: 0,
+      byPipeline: { [SNAPSHOT_COPIES]: 0 },
+      pressure: 'ok',
+    });
   });
 });

@@ -318,8 +318,11 @@ describe('Worker', () => {
     expect(await s.source.deliver('t', 0, 2, ['a=4'])).toEqual({ kind: 'consumed', nextOffset: '3' });
     expect(s.factory.created[0]!.sum('a')).toBe(7);
     expect(s.source.commits).toEqual([]);
+    // The snapshot copy being stored is charged to the memory budget until it is stored.
+    expect(s.factory.held).toBe(Buffer.from(JSON.stringify({ a: 1 })).length);
     release();
     await s.worker.checkpointsSettled();
+    expect(s.factory.held).toBe(0);
     // Only the first checkpoint was in flight (the later batches did not start others), and it covers offset 1.
     expect(s.log.filter((l) => l.startsWith('checkpoint'))).toEqual(['checkpoint t:0@1']);
     expect(s.source.commits).toEqual([{ ...tp, offset: '1' }]);
@@ -330,6 +333,23 @@ describe('Worker', () => {
       { ...tp, offset: '1' },
       { ...tp, offset: '4' },
     ]);
+  });
+
+  it('returns a snapshot copy to the memory budget when its store fails too', async () => {
+    let fail = (_: Error) => {};
+    const gate = new Promise<void>((_, reject) => {
+      fail = reject;
+    });
+    const s = setup({ checkpointIntervalMs: 0, writeGate: () => gate });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    await s.source.deliver('t', 0, 0, ['a=1', 'b=2']);
+    expect(s.factory.held).toBe(Buffer.from(JSON.stringify({ a: 1, b: 2 })).length);
+    expect(s.factory.memory().usedBytes).toBe(10 + s.factory.held);
+    fail(new Error('S3 is down'));
+    await s.worker.checkpointsSettled();
+    expect(s.factory.held).toBe(0);
+    expect(s.source.commits).toEqual([]);
   });
 
   it('a checkpoint that must be durable waits for a periodic one in flight, so commits stay in offset order', async () => {
