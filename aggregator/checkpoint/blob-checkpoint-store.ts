@@ -122,23 +122,27 @@ export class BlobCheckpointStore implements CheckpointStore {
   ): Promise<LoadedCheckpoint | SkippedCheckpoint> {
     const stored = await this.blobs.get(manifest.dataKey);
     if (!stored) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
+    // The blocks decompress on the thread pool while this thread hashes the object: the result
+    // is used only once the checksum matches (a corrupt block only fails to decompress).
+    const decompressed: Promise<{ snapshot: Uint8Array } | { error: Error }> =
+      manifest.compression === 'none'
+        ? Promise.resolve({ snapshot: stored })
+        : decompressChunks(stored, manifest.compression, manifest.chunks, manifest.stateBytes).then(
+            (snapshot) => ({ snapshot }),
+            (error: Error) => ({ error }),
+          );
     const digest = sha256(stored);
     if (digest !== manifest.sha256 || stored.byteLength !== manifest.storedBytes) {
+      await decompressed;
       return {
         id,
         reason: 'checksum_mismatch',
         detail: `sha256 ${digest} (${stored.byteLength} B) != manifest ${manifest.sha256} (${manifest.storedBytes} B)`,
       };
     }
-    try {
-      const snapshot =
-        manifest.compression === 'none'
-          ? stored
-          : await decompressChunks(stored, manifest.compression, manifest.chunks, manifest.stateBytes);
-      return { manifest, snapshot };
-    } catch (err) {
-      return { id, reason: 'decompress_failed', detail: (err as Error).message };
-    }
+    const out = await decompressed;
+    if ('error' in out) return { id, reason: 'decompress_failed', detail: out.error.message };
+    return { manifest, snapshot: out.snapshot };
   }
 
   async list(ref: Partial<PartitionRef> = {}): Promise<CheckpointManifest[]> {

@@ -352,17 +352,23 @@ export class SeriesDictionary {
     r.rawInto(meta, nextId * META * 4);
     const arena = new Uint8Array(Math.max(1 << 12, arenaUsed));
     r.rawInto(arena, arenaUsed);
+    // Both checks walk their array in order: looking up each slot's id in the metadata instead
+    // is a cache miss per series (~1.4 s of a 6M-series restore here).
     let seen = 0;
     for (let i = 0; i < cap; i++) {
       const id = slots[i]!;
       if (id === EMPTY) continue;
       if (id < 0 || id >= nextId) bad(`slot ${i} holds id ${id}, next id is ${nextId}`);
-      const b = id * META;
-      if (meta[b]! < 0 || meta[b]! + (meta[b + 2]! & 0xffff) > arenaUsed)
-        bad(`key of id ${id} is outside the arena`);
       seen++;
     }
     if (seen !== live) bad(`${seen} ids in the slots, ${live} live`);
+    // Freed ids have length 0 (nothing of the arena is read for them), live ones their key's.
+    for (let id = 0; id < nextId; id++) {
+      const b = id * META;
+      const len = meta[b + 2]! & 0xffff;
+      if (len > 0 && (meta[b]! < 0 || meta[b]! + len > arenaUsed))
+        bad(`key of id ${id} is outside the arena`);
+    }
     this.cap = cap;
     this.live = live;
     this.nextId = nextId;

@@ -73,6 +73,32 @@ export function describeCheckpointStoreContract(
       expect(skipped).toEqual([expect.objectContaining({ id: bad.id, reason: 'checksum_mismatch' })]);
     });
 
+    it('skips a checkpoint whose intact data does not decompress as its manifest says (decompress_failed)', async () => {
+      for (const compression of ['snappy', 'gzip'] as const) {
+        const { store, blobs } = await make(compression);
+        clock += 1000;
+        const good = await store.write(ref, bytes(5000, 8), '100');
+        clock += 1000;
+        const bad = await store.write(ref, bytes(5000, 9), '200');
+        // The data and its checksum are intact; the manifest's block sizes and state size are not.
+        const manifestKey = (await blobs.list(''))
+          .map((b) => b.key)
+          .find((k) => k.endsWith(`${bad.id}/manifest.json`))!;
+        const manifest = JSON.parse(Buffer.from((await blobs.get(manifestKey))!).toString()) as Record<
+          string,
+          unknown
+        >;
+        const stored = bad.storedBytes;
+        await blobs.put(
+          manifestKey,
+          Buffer.from(JSON.stringify({ ...manifest, chunks: [stored - 3, 3], stateBytes: 4999 })),
+        );
+        const { checkpoint, skipped } = await store.latestValid(ref);
+        expect(checkpoint?.manifest.id).toBe(good.id);
+        expect(skipped).toEqual([expect.objectContaining({ id: bad.id, reason: 'decompress_failed' })]);
+      }
+    });
+
     it('ignores data without a manifest (a crash mid-checkpoint) and retention removes it after the grace period', async () => {
       const { store, blobs } = await make();
       clock += 1000;
