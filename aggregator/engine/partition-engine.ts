@@ -91,8 +91,13 @@ export interface PartitionEngineOptions {
 
 /** Version 1: the series dictionary as (id, key) entries, rebuilt on restore. Still read. */
 const MAGIC_V1 = 0x4c414531; // "LAE1"
-/** Version 2: the series dictionary as its typed arrays, copied on restore. Written. */
-const MAGIC = 0x4c414532; // "LAE2"
+/** Version 2: the series dictionary as its typed arrays, copied on restore. Still read. */
+const MAGIC_V2 = 0x4c414532; // "LAE2"
+/**
+ * Version 3: as version 2, plus a flag per table (`direct`). Written. Engines before version 3
+ * applied each record to every size, so the tables of an older snapshot are all direct.
+ */
+const MAGIC = 0x4c414533; // "LAE3"
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -214,7 +219,8 @@ export class PartitionEngine {
     for (let j = 0; j < m; j++) keys[j] = records[from + j]!.seriesKey;
     const ids = this.chunkIds;
     let sink = this.dict.prefetch(keys, m, this.chunkHashes, this.chunkAscii, ids);
-    for (let i = 0; i < this.current.length; i++) {
+    const sizes = this.current[0]?.direct ? this.current.length : 1;
+    for (let i = 0; i < sizes; i++) {
       const table = this.current[i];
       if (!table) continue;
       const start = this.currentStart[i]!;
@@ -246,9 +252,13 @@ export class PartitionEngine {
     const numbers = record.numbers;
     const strings = record.strings;
     const curEnd = this.currentEnd;
-    for (let i = 0; i < cur.length; i++) {
+    // Only the smallest window takes the record; the larger ones receive its rows when it
+    // closes (mergeUp). A window restored as `direct` predates that: its records go everywhere.
+    let sizes = 1;
+    for (let i = 0; i < sizes; i++) {
       let table = cur[i] ?? null;
       if (table === null || !(t >= curStart[i]! && t < curEnd[i]!)) table = this.cacheTable(i, t);
+      if (i === 0 && table.direct) sizes = cur.length;
       const slot = table.slotOf(id);
       if (table.isNew) {
         table.isNew = false;
@@ -364,6 +374,8 @@ export class PartitionEngine {
       if (n > 0) {
         this.clearCache();
         for (const tb of list.splice(0, n)) {
+          // Smaller sizes close first: a window's larger windows are still open here.
+          if (i === 0) this.mergeUp(tb);
           this.rowsHint[i] = tb.rows;
           this.closed.push(tb);
         }
@@ -372,6 +384,29 @@ export class PartitionEngine {
     for (const m of this.machines) {
       const out = m.onWatermark(t);
       for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
+    }
+  }
+
+  /**
+   * Adds the rows of a closing window of the smallest size to the window of each larger size
+   * that contains it (sizes divide each other), as panes make up larger windows: a record
+   * updates one row, not one per size, and each larger row is updated once per smaller window.
+   */
+  private mergeUp(tb: WindowTable): void {
+    if (tb.direct) return;
+    const keys = tb.keys;
+    for (let i = 1; i < this.sizes.length; i++) {
+      const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!));
+      for (let slot = 0; slot < tb.cap; slot++) {
+        const key = keys[slot]!;
+        if (key === 0) continue;
+        const at = into.slotOf(key - 1);
+        if (into.isNew) {
+          into.isNew = false;
+          this.dict.addRef(key - 1);
+        }
+        into.mergeRow(at, tb, slot);
+      }
     }
   }
 
@@ -456,6 +491,7 @@ export class PartitionEngine {
 
   flush(): EngineOutputs {
     this.clearCache();
+    for (const tb of this.open[0]!) this.mergeUp(tb);
     for (let i = 0; i < this.sizes.length; i++) {
       for (const tb of this.open[i]!) this.closed.push(tb);
       this.open[i] = [];
@@ -479,10 +515,10 @@ export class PartitionEngine {
     w.u32(this.sizes.length);
     for (let i = 0; i < this.sizes.length; i++) {
       w.f64(this.sizes[i]!).u32(this.rowsHint[i]!).u32(this.open[i]!.length);
-      for (const tb of this.open[i]!) tb.write(w);
+      for (const tb of this.open[i]!) writeTable(w, tb);
     }
     w.u32(this.closed.length);
-    for (const tb of this.closed) tb.write(w);
+    for (const tb of this.closed) writeTable(w, tb);
     w.str(JSON.stringify(this.transitions));
     w.u32(this.machines.length);
     for (const m of this.machines) w.bytes(m.snapshot());
@@ -500,7 +536,15 @@ export class PartitionEngine {
     const e = new PartitionEngine(opts);
     const r = new ByteReader(snapshot, 'engine snapshot');
     const magic = snapshot.length >= 4 ? r.u32() : 0;
-    r.expect(magic === MAGIC || magic === MAGIC_V1, 'not a liveagg engine snapshot (bad magic)');
+    r.expect(
+      magic === MAGIC || magic === MAGIC_V2 || magic === MAGIC_V1,
+      'not a liveagg engine snapshot (bad magic)',
+    );
+    const readTable = (): WindowTable => {
+      const tb = WindowTable.read(r, e.layout);
+      tb.direct = magic === MAGIC ? r.u8() === 1 : true;
+      return tb;
+    };
     const name = r.str();
     r.expect(name === opts.pipeline.name, `snapshot of pipeline "${name}", not "${opts.pipeline.name}"`);
     r.str(); // topic and partition: the state may move to another (pipeline, topic, partition) name only by its owner
@@ -535,14 +579,14 @@ export class PartitionEngine {
       e.rowsHint[i] = r.u32();
       const n = r.u32();
       for (let k = 0; k < n; k++) {
-        const tb = WindowTable.read(r, e.layout);
+        const tb = readTable();
         addRefs(tb);
         e.open[i]!.push(tb);
       }
     }
     const nClosed = r.u32();
     for (let k = 0; k < nClosed; k++) {
-      const tb = WindowTable.read(r, e.layout);
+      const tb = readTable();
       addRefs(tb);
       e.closed.push(tb);
     }
@@ -609,6 +653,12 @@ export class PartitionEngine {
     this.mergedPending = [];
     this.transitions = [];
   }
+}
+
+/** A table and its `direct` flag (snapshot version 3). */
+function writeTable(w: ByteWriter, tb: WindowTable): void {
+  tb.write(w);
+  w.u8(tb.direct ? 1 : 0);
 }
 
 /** A single-field series key is the escaped value (`seriesKeyOf`); undo the escapes when present. */

@@ -139,6 +139,12 @@ export class WindowTable {
     return this.stride > 0 ? this.keys[i]! ^ this.data[i * this.stride]! : this.keys[i]!;
   }
 
+  /**
+   * A window of the smallest size whose records were also applied to the larger sizes directly
+   * (restored from a snapshot written before windows merged up): not merged up when it closes.
+   */
+  direct = false;
+
   /** Set by {@link slotOf} when it created the row; the caller resets it. */
   isNew = false;
 
@@ -250,6 +256,67 @@ export class WindowTable {
           }
           grown += h.add(s);
         }
+      }
+    }
+    this.sideBytes += grown;
+    return grown;
+  }
+
+  /**
+   * Merges the row at `srcSlot` of `src` (a window of a smaller size inside this one, same
+   * layout) into the row at `slot`: counts and sums add, min/max, the later `last`, sketches
+   * merged into this row's own (the source's stay untouched: it is emitted too). Returns the
+   * bytes the sketches grew by.
+   */
+  mergeRow(slot: number, src: WindowTable, srcSlot: number): number {
+    let grown = 0;
+    const d = this.data;
+    const sd = src.data;
+    const base = slot * this.stride;
+    const from = srcSlot * src.stride;
+    const fields = this.fields;
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k]!;
+      const sf = src.fields[k]!;
+      if (f.count >= 0) {
+        const n = sd[from + sf.count]!;
+        if (n > 0) {
+          d[base + f.count]! += n;
+          if (f.sum >= 0) d[base + f.sum]! += sd[from + sf.sum]!;
+          if (f.min >= 0 && sd[from + sf.min]! < d[base + f.min]!) d[base + f.min] = sd[from + sf.min]!;
+          if (f.max >= 0 && sd[from + sf.max]! > d[base + f.max]!) d[base + f.max] = sd[from + sf.max]!;
+          if (f.last >= 0) {
+            const at = base + f.last;
+            const sat = from + sf.last;
+            const t = sd[sat + 1]!;
+            // As update(): the later event time, ties to the greater offset.
+            if (t > d[at + 1]! || (t === d[at + 1]! && sd[sat + 2]! >= d[at + 2]!)) {
+              d[at] = sd[sat]!;
+              d[at + 1] = t;
+              d[at + 2] = sd[sat + 2]!;
+            }
+          }
+        }
+      }
+      const sk = sf.sketches?.[srcSlot];
+      if (sk && f.sketches) {
+        let mine = f.sketches[slot];
+        if (!mine) {
+          mine = new DDSketch(sk.relativeAccuracy);
+          f.sketches[slot] = mine;
+        } else grown -= mine.bytes();
+        mine.merge(sk);
+        grown += mine.bytes();
+      }
+      const h = sf.hlls?.[srcSlot];
+      if (h && f.hlls) {
+        let mine = f.hlls[slot];
+        if (!mine) {
+          mine = new HyperLogLog(h.precision);
+          f.hlls[slot] = mine;
+        } else grown -= mine.bytes();
+        mine.merge(h);
+        grown += mine.bytes();
       }
     }
     this.sideBytes += grown;

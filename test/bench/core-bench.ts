@@ -284,16 +284,18 @@ export async function measureCore(
   const stats = engine.stats();
   // Steady state at `keys` series: every key live once in each size, in tables sized from the
   // previous window of their size (a first window grows by 1.5× steps; later ones start at the
-  // right size). Rounds: a first 1m and 10m window; the next 1m window; then the next 10m window
-  // (closing the first one), so both measured tables are the hinted kind and every key stays
-  // live throughout, as in a running partition.
+  // right size). A 10m window receives the rows of each 1m window inside it when that closes.
+  // Rounds: a first 1m window; the first 1m window of the next 10m window (closing the first
+  // 1m window, merged into the first 10m window, which closes too); the next 1m window (closing
+  // the previous one, merged into the second 10m window). Both measured tables are the hinted
+  // kind and every key stays live throughout, as in a running partition.
   engine.release();
   engine = null;
   gc();
   const full = new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('full') });
   input = new InputStream(keyNumbers, perSeriesWindow, 0, t0);
   const rec = input.records[0]!;
-  for (const windowAt of [t0, t0 + 60_000, t0 + 600_000 + latenessMs + 1]) {
+  for (const windowAt of [t0, t0 + 600_000 + latenessMs + 1, t0 + 660_000 + latenessMs + 1]) {
     for (let k = 0; k < keys; k++) {
       rec.seriesKey = `dev-${keyNumbers[k]!}`;
       rec.eventTimeMs = windowAt;
