@@ -46,13 +46,18 @@ export async function measureCheckpoint(
     raw: {},
   };
   log(`filling ${opts.series} series`);
-  for (let k = 0; k < opts.series; k++) {
-    rec.seriesKey = `dev-${k}`;
-    rec.keyValues = { device: rec.seriesKey };
-    rec.numbers = { value: k % 1000 };
-    rec.eventTimeMs = t0 + (k % 50_000);
-    engine.process(rec, k);
+  // Two passes, as a running partition holds its state: every series in a 1m window (then
+  // closed, its rows merged into the 10m window) and in the next 1m window.
+  for (const at of [t0, t0 + 64_001]) {
+    for (let k = 0; k < opts.series; k++) {
+      rec.seriesKey = `dev-${k}`;
+      rec.keyValues = { device: rec.seriesKey };
+      rec.numbers = { value: k % 1000 };
+      rec.eventTimeMs = at + (k % 50_000);
+      engine.process(rec, k);
+    }
   }
+  engine.drainClosed();
   const stats = engine.stats();
 
   const s3 = createS3Client(aws);
