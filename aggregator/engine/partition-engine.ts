@@ -397,15 +397,30 @@ export class PartitionEngine {
     const keys = tb.keys;
     for (let i = 1; i < this.sizes.length; i++) {
       const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!));
-      for (let slot = 0; slot < tb.cap; slot++) {
-        const key = keys[slot]!;
-        if (key === 0) continue;
-        const at = into.slotOf(key - 1);
-        if (into.isNew) {
-          into.isNew = false;
-          this.dict.addRef(key - 1);
+      // Rows come in slot order, i.e. in the order of their hash. Inserted in that order into a
+      // table that must grow meanwhile, they would all land in its first slots, one long probe
+      // chain (quadratic): count the new ones first and make room for them all.
+      if (!into.fits(into.rows + tb.rows)) {
+        let fresh = 0;
+        for (let slot = 0; slot < tb.cap; slot++) if (keys[slot] !== 0 && !into.has(keys[slot]! - 1)) fresh++;
+        into.reserve(into.rows + fresh);
+      }
+      // Chunk by chunk, the target rows are read ahead first (see processBatch).
+      for (let from = 0; from < tb.cap; from += CHUNK) {
+        const to = Math.min(tb.cap, from + CHUNK);
+        let sink = 0;
+        for (let slot = from; slot < to; slot++) if (keys[slot] !== 0) sink ^= into.touch(keys[slot]! - 1);
+        this.prefetched ^= sink;
+        for (let slot = from; slot < to; slot++) {
+          const key = keys[slot]!;
+          if (key === 0) continue;
+          const at = into.slotOf(key - 1);
+          if (into.isNew) {
+            into.isNew = false;
+            this.dict.addRef(key - 1);
+          }
+          into.mergeRow(at, tb, slot);
         }
-        into.mergeRow(at, tb, slot);
       }
     }
   }

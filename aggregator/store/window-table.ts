@@ -130,6 +130,29 @@ export class WindowTable {
     return i;
   }
 
+  /** True when `seriesId` has a row. */
+  has(seriesId: number): boolean {
+    const key = seriesId + 1;
+    const keys = this.keys;
+    let i = this.home(seriesId);
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) return true;
+      if (k === 0) return false;
+      if (++i === this.cap) i = 0;
+    }
+  }
+
+  /** True when `rows` rows in all fit without growing. */
+  fits(rows: number): boolean {
+    return rows <= this.cap * MAX_LOAD;
+  }
+
+  /** Makes room for `rows` rows in all, so that inserting them does not grow the table. */
+  reserve(rows: number): void {
+    if (!this.fits(rows)) this.grow(Math.max(MIN_SLOTS, Math.ceil(rows / HINT_LOAD)));
+  }
+
   /**
    * Reads the home slot of `seriesId` and its row's numbers, as {@link slotOf} and {@link update}
    * will (see SeriesDictionary.prefetch); changes nothing. Returns a value computed from the loads.
