@@ -34,7 +34,10 @@ export interface CoreBenchResult {
     /** Records per wall-clock second (lower when other processes take the CPU). */
     updatesPerWallSec: number;
     cpuSeconds: number;
-    /** Row updates per second (records × window sizes). */
+    /**
+     * Records × window sizes per second: the rows each record reaches, its smallest window's
+     * directly and the larger ones through that window's merge when it closes.
+     */
     rowUpdatesPerSec: number;
     seconds: number;
     resultsEmitted: number;
