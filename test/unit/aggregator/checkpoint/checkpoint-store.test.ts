@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BlobCheckpointStore } from '../../../../aggregator/checkpoint/blob-checkpoint-store.js';
 import { BlobStoreError } from '../../../../aggregator/checkpoint/blob-store.js';
 import { RetryingBlobStore } from '../../../../aggregator/checkpoint/retrying-blob-store.js';
 import { LocalBlobStore } from '../../../../infra/fs/local-blob-store.js';
@@ -69,5 +71,28 @@ describe('LocalBlobStore', () => {
   it('rejects keys that would escape its directory', async () => {
     const store = new LocalBlobStore(tmpdir());
     await expect(store.put('../x', Uint8Array.of(1))).rejects.toThrow('invalid blob key');
+  });
+});
+
+describe('BlobCheckpointStore checksum of large snapshots', () => {
+  it('hashes a snapshot of several slices as one object: round-trips, and a change in the last slice is caught', async () => {
+    const blobs = new MemoryBlobStore();
+    const store = new BlobCheckpointStore(blobs, {
+      prefix: 'ck',
+      writer: 't',
+      keep: 2,
+      orphanGraceMs: 60_000,
+      compression: 'none',
+      now: () => 1_700_000_000_000,
+    });
+    const ref = { pipeline: 'p', topic: 't', partition: 0 };
+    const snapshot = randomBytes(9 * 1024 * 1024 + 17);
+    const manifest = await store.write(ref, snapshot, '42');
+    expect(manifest.sha256).toBe(createHash('sha256').update(snapshot).digest('hex'));
+    const loaded = await store.load(ref, manifest.id);
+    expect('manifest' in loaded && Buffer.from(loaded.snapshot).equals(snapshot)).toBe(true);
+    const body = blobs.objects.get(manifest.dataKey)!.body;
+    body[body.length - 1] = (body[body.length - 1]! + 1) % 256;
+    expect(await store.load(ref, manifest.id)).toMatchObject({ reason: 'checksum_mismatch' });
   });
 });
