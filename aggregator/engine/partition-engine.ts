@@ -71,7 +71,10 @@ export interface EngineStats {
   stateBytes: number;
   /** Series with at least one open window. */
   liveSeries: number;
-  /** Open (series, window) rows over all window sizes. */
+  /**
+   * Open (series, window) rows over all window sizes. A larger window holds a row for a series
+   * once a smaller window of that series inside it has closed (merged up).
+   */
   openWindows: number;
   /** Records (or partials) applied since creation or restore. */
   updates: number;
@@ -113,7 +116,9 @@ const CHUNK = 64;
  * Event time: the watermark is the greatest event time seen in the partition. A window
  * [start, end) closes when watermark ≥ end + allowedLatenessMs and is emitted once. A record is
  * late when its window of the smallest size has closed: it is refused (dead letter `late`) and
- * aggregated nowhere, so a larger window always equals the merge of the smaller ones inside it.
+ * aggregated nowhere, so a larger window always equals the merge of the smaller ones inside it —
+ * which is how larger windows are built: a record updates its smallest window only, and a
+ * closing smallest window merges its rows into the larger windows containing it (panes).
  */
 export class PartitionEngine {
   private readonly pipeline: PipelineConfig;
