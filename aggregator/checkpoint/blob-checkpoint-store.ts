@@ -56,6 +56,8 @@ export class BlobCheckpointStore implements CheckpointStore {
         ? { stored: snapshot, chunks: undefined }
         : await compressChunks(snapshot, compression);
     const dataKey = `${this.partitionPrefix(ref)}${id}/${DATA}${EXTENSION[compression]}`;
+    // Hashing in slices overlaps the upload (and leaves the event loop to consumption).
+    const [digest] = await Promise.all([sha256(stored), this.blobs.put(dataKey, stored)]);
     const manifest: CheckpointManifest = {
       formatVersion: 1,
       id,
@@ -68,13 +70,11 @@ export class BlobCheckpointStore implements CheckpointStore {
       dataKey,
       storedBytes: stored.byteLength,
       stateBytes: snapshot.byteLength,
-      sha256: '',
+      sha256: digest,
       compression,
       ...(chunks ? { chunks } : {}),
       stats,
     };
-    // Hashing in slices overlaps the upload (and leaves the event loop to consumption).
-    [manifest.sha256] = await Promise.all([sha256(stored), this.blobs.put(dataKey, stored)]);
     await this.blobs.put(
       `${this.partitionPrefix(ref)}${id}/${MANIFEST}`,
       Buffer.from(JSON.stringify(manifest)),

@@ -156,7 +156,7 @@ export class PartitionEngine {
   private chargedBytes = 0;
   private chargedSeries = 0;
   private released = false;
-  /** Chunk buffers of {@link processBatch}: keys, their hashes, ASCII flags, ids in their home slots. */
+  /** Chunk buffers of {@link processBatch}: keys, their hashes, ASCII flags, their likely ids (SeriesDictionary.prefetch). */
   private readonly chunkKeys: string[] = new Array<string>(CHUNK).fill('');
   private readonly chunkHashes = new Int32Array(CHUNK);
   private readonly chunkAscii = new Uint8Array(CHUNK);

@@ -1,4 +1,4 @@
-import type { FieldLayout, FieldState } from '../aggregates/aggregate-layout.js';
+import { type FieldLayout, type FieldState, laterThan } from '../aggregates/aggregate-layout.js';
 import { DDSketch } from '../aggregates/dd-sketch.js';
 import { HyperLogLog } from '../aggregates/hyper-log-log.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
@@ -107,20 +107,27 @@ export class WindowTable {
   /** cap / 2^32, kept with `cap` (see {@link home}). */
   private scale = 0;
 
-  /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
-  slotOf(seriesId: number): number {
+  /** The slot holding `seriesId`, or the empty slot where it would go. */
+  private probe(seriesId: number): number {
     const key = seriesId + 1;
     const keys = this.keys;
     const cap = this.cap;
     let i = this.home(seriesId);
     for (;;) {
       const k = keys[i]!;
-      if (k === key) return i;
-      if (k === 0) break;
+      if (k === key || k === 0) return i;
       if (++i === cap) i = 0;
     }
-    if (this.rows + 1 > cap * MAX_LOAD) {
-      this.grow(Math.ceil(cap * 1.5));
+  }
+
+  /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
+  slotOf(seriesId: number): number {
+    const key = seriesId + 1;
+    const keys = this.keys;
+    const i = this.probe(seriesId);
+    if (keys[i] === key) return i;
+    if (this.rows + 1 > this.cap * MAX_LOAD) {
+      this.grow(Math.ceil(this.cap * 1.5));
       return this.slotOf(seriesId);
     }
     keys[i] = key;
@@ -132,15 +139,7 @@ export class WindowTable {
 
   /** True when `seriesId` has a row. */
   has(seriesId: number): boolean {
-    const key = seriesId + 1;
-    const keys = this.keys;
-    let i = this.home(seriesId);
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) return true;
-      if (k === 0) return false;
-      if (++i === this.cap) i = 0;
-    }
+    return this.keys[this.probe(seriesId)] === seriesId + 1;
   }
 
   /** True when `rows` rows in all fit without growing. */
@@ -311,36 +310,18 @@ export class WindowTable {
           if (f.last >= 0) {
             const at = base + f.last;
             const sat = from + sf.last;
-            const t = sd[sat + 1]!;
-            // As update(): the later event time, ties to the greater offset.
-            if (t > d[at + 1]! || (t === d[at + 1]! && sd[sat + 2]! >= d[at + 2]!)) {
+            if (laterThan(sd[sat + 1]!, sd[sat + 2]!, d[at + 1]!, d[at + 2]!)) {
               d[at] = sd[sat]!;
-              d[at + 1] = t;
+              d[at + 1] = sd[sat + 1]!;
               d[at + 2] = sd[sat + 2]!;
             }
           }
         }
       }
       const sk = sf.sketches?.[srcSlot];
-      if (sk && f.sketches) {
-        let mine = f.sketches[slot];
-        if (!mine) {
-          mine = new DDSketch(sk.relativeAccuracy);
-          f.sketches[slot] = mine;
-        } else grown -= mine.bytes();
-        mine.merge(sk);
-        grown += mine.bytes();
-      }
+      if (sk && f.sketches) grown += mergeSide(f.sketches, slot, sk, () => new DDSketch(sk.relativeAccuracy));
       const h = sf.hlls?.[srcSlot];
-      if (h && f.hlls) {
-        let mine = f.hlls[slot];
-        if (!mine) {
-          mine = new HyperLogLog(h.precision);
-          f.hlls[slot] = mine;
-        } else grown -= mine.bytes();
-        mine.merge(h);
-        grown += mine.bytes();
-      }
+      if (h && f.hlls) grown += mergeSide(f.hlls, slot, h, () => new HyperLogLog(h.precision));
     }
     this.sideBytes += grown;
     return grown;
@@ -419,4 +400,21 @@ export class WindowTable {
     }
     return t;
   }
+}
+
+/**
+ * Merges `from` into the sketch at `slot` of `side`, created empty first when absent (never
+ * shared with the source). Returns the bytes it grew by.
+ */
+function mergeSide<T extends { bytes(): number; merge(other: T): void }>(
+  side: (T | null)[],
+  slot: number,
+  from: T,
+  empty: () => T,
+): number {
+  const mine = side[slot] ?? empty();
+  const before = side[slot] ? mine.bytes() : 0;
+  side[slot] = mine;
+  mine.merge(from);
+  return mine.bytes() - before;
 }
