@@ -309,7 +309,7 @@ export class JsonFieldScanner {
  * omit them; calling them directly skips `toString`'s argument normalisation, which cost as much
  * as the copy for the short strings read here.
  */
-interface SliceableBuffer extends Buffer {
+export interface SliceableBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
 }

@@ -32,6 +32,8 @@ export class SeriesDictionary {
   private freeIds: number[] = [];
   private live = 0;
   private scratch = new Uint8Array(256);
+  /** Home slots of a prefetched chunk's keys. */
+  private homes = new Int32Array(64);
 
   /** Live series (ids in use). */
   size(): number {
@@ -169,23 +171,33 @@ export class SeriesDictionary {
     ascii: Uint8Array,
     ids: Int32Array,
   ): number {
-    const slots = this.slots;
+    // Each stage is a loop of loads only, so that many of them are in flight at once; a loop
+    // that also hashed would keep only a few (the CPU overlaps the loads of the iterations its
+    // reorder window holds).
+    if (this.homes.length < n) this.homes = new Int32Array(n);
+    const homes = this.homes;
     for (let j = 0; j < n; j++) {
       const h = this.hashKey(keys[j]!);
       hashes[j] = h;
       ascii[j] = this.scratchLength < 0 ? 1 : 0;
-      ids[j] = slots[this.home(h)]!;
+      homes[j] = this.home(h);
     }
-    // The id in the home slot is this key's about half the time at these loads; follow the probe
-    // chain (neighbouring slots, the same cache line mostly) to the id whose hash matches.
+    const slots = this.slots;
+    for (let j = 0; j < n; j++) ids[j] = slots[homes[j]!]!;
+    // The id in the home slot is this key's about half the time at these loads; its metadata is
+    // loaded for all the keys first, then each probe chain is followed (neighbouring slots, the
+    // same cache line mostly) to the id whose hash matches.
     const meta = this.meta;
     const cap = this.cap;
     let sink = 0;
     for (let j = 0; j < n; j++) {
+      const id = ids[j]!;
+      if (id >= 0) sink ^= meta[id * META + 1]!;
+    }
+    for (let j = 0; j < n; j++) {
       let id = ids[j]!;
-      if (id < 0) continue;
       const h = hashes[j]!;
-      let i = this.home(h);
+      let i = homes[j]!;
       while (id >= 0 && meta[id * META + 1] !== h) {
         if (++i === cap) i = 0;
         id = slots[i]!;

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { keyNumber, writeKey } from '../../bench/core-bench.js';
+
+describe('bench core input keys', () => {
+  it('writes dev-<number> as String() would, for numbers of every length', () => {
+    const b = Buffer.alloc(16);
+    // 0 → 0; 1 → 2654435761 (10 digits); others chosen for short numbers and inner zeros.
+    const ks = [0, 1, 2, 3, 999_999, 123_457];
+    for (let k = 0; k < 200_000; k += 997) ks.push(k);
+    const lengths = new Set<number>();
+    for (const k of ks) {
+      const end = writeKey(b, 0, k);
+      const expected = `dev-${keyNumber(k)}`;
+      expect(b.toString('latin1', 0, end)).toBe(expected);
+      lengths.add(expected.length);
+    }
+    expect(lengths.size).toBeGreaterThan(1);
+  });
+
+  it('pads the low five digits with zeros when a high part precedes them', () => {
+    // keyNumber(k) = 100000 × hi + lo with lo < 10000 needs its zeros kept.
+    let found = 0;
+    const b = Buffer.alloc(16);
+    for (let k = 0; k < 2_000_000 && found < 20; k++) {
+      const n = keyNumber(k);
+      if (n >= 100_000 && n % 100_000 < 10_000) {
+        found++;
+        expect(b.toString('latin1', 0, writeKey(b, 0, k))).toBe(`dev-${n}`);
+      }
+    }
+    expect(found).toBe(20);
+  });
+});
