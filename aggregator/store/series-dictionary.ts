@@ -1,7 +1,8 @@
 import { type ByteReader, type ByteWriter, CorruptStateError } from '../codec/byte-io.js';
+import { IdHeap } from './id-heap.js';
 
 const EMPTY = -1;
-const META = 3; // per id: [arena offset, hash, length | refs << 16]
+const META = 3; // per id: [arena offset (-1: free), hash, length | refs << 16]
 const MAX_LOAD = 0.75;
 /** Growth factor of the arena and the per-id metadata: small steps, little slack (copies stay amortized O(1)). */
 const GROWTH = 1.25;
@@ -17,8 +18,10 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
  * the key bytes + ~20.
  *
  * Ids are reference-counted by the window rows that use them; an id whose count drops to zero
- * is freed (its slot deleted by backward shift, the id reused LIFO), so the dictionary holds only
- * live series. Id assignment depends only on the sequence of calls: deterministic.
+ * is freed (its slot deleted by backward shift), so the dictionary holds only live series. Free
+ * ids are reused lowest first, so after a peak the ids in use gather at the bottom and the top of
+ * the id space (its metadata, its free-id entries) is given back as it empties. Id assignment
+ * depends only on the sequence of calls: deterministic.
  */
 export class SeriesDictionary {
   private arena = new Uint8Array(1 << 12);
@@ -29,7 +32,10 @@ export class SeriesDictionary {
   private slots = new Int32Array(512).fill(EMPTY);
   private cap = 512;
   private nextId = 0;
-  private freeIds: number[] = [];
+  /** Free ids below `nextId`, lowest handed out first; may also hold ids ≥ `nextId` (stale, never handed out). */
+  private freeIds = new IdHeap();
+  /** Ids in `freeIds` at or above `nextId` (left there when the top of the id space was given back). */
+  private staleFree = 0;
   private live = 0;
   private scratch = new Uint8Array(256);
   /** Home slots of a prefetched chunk's keys. */
@@ -42,7 +48,7 @@ export class SeriesDictionary {
 
   /** Bytes of typed storage held. */
   bytes(): number {
-    return this.arena.byteLength + this.meta.byteLength + this.slots.byteLength + this.freeIds.length * 8;
+    return this.arena.byteLength + this.meta.byteLength + this.slots.byteLength + this.freeIds.bytes();
   }
 
   /** Encodes `key` into the scratch buffer and returns its byte length; ASCII keys skip the encoder. */
@@ -250,7 +256,7 @@ export class SeriesDictionary {
       id = forcedId;
       if (id >= this.nextId) this.nextId = id + 1;
     } else {
-      id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
+      id = this.takeId();
     }
     while ((id + 1) * META > this.meta.length) this.growMeta();
     if (this.arenaUsed + n > this.arena.length) this.growArena(n);
@@ -266,15 +272,41 @@ export class SeriesDictionary {
     return id;
   }
 
-  /** Sets the free-id stack (restore from a snapshot), so later ids are assigned as before. */
+  /** The lowest free id, else a fresh one. */
+  private takeId(): number {
+    const free = this.freeIds;
+    if (free.size() > 0) {
+      if (free.peek() < this.nextId) return free.popMin();
+      // The lowest is stale, so all are.
+      this.freeIds = new IdHeap();
+      this.staleFree = 0;
+    }
+    return this.nextId++;
+  }
+
+  /**
+   * Sets the free ids (restore from a snapshot), so later ids are assigned as before: the lowest
+   * free one first (snapshots written when ids were reused last-freed-first are read the same way).
+   */
   setFreeIds(ids: readonly number[], nextId: number): void {
-    this.freeIds = [...ids];
+    while (this.meta.length < nextId * META) this.growMeta();
+    for (const id of ids) this.meta[id * META] = -1;
+    this.freeIds = IdHeap.of(ids);
+    this.staleFree = 0;
     this.nextId = nextId;
   }
 
-  /** Free-id stack and next fresh id (for a snapshot). */
+  /** Free ids (ascending) and next fresh id (for a snapshot). */
   allocationState(): { freeIds: number[]; nextId: number } {
-    return { freeIds: [...this.freeIds], nextId: this.nextId };
+    return { freeIds: this.liveFreeIds(), nextId: this.nextId };
+  }
+
+  /** The free ids below `nextId`, ascending. */
+  private liveFreeIds(): number[] {
+    return this.freeIds
+      .toArray()
+      .filter((id) => id < this.nextId)
+      .sort((a, b) => a - b);
   }
 
   key(id: number): string {
@@ -332,8 +364,9 @@ export class SeriesDictionary {
    */
   writeRaw(w: ByteWriter): void {
     w.u32(this.cap).u32(this.live).u32(this.nextId).u32(this.arenaUsed).u32(this.arenaGarbage);
-    w.u32(this.freeIds.length);
-    for (const id of this.freeIds) w.u32(id);
+    const free = this.liveFreeIds();
+    w.u32(free.length);
+    for (const id of free) w.u32(id);
     w.raw(this.slots, this.cap * 4);
     w.raw(this.meta, this.nextId * META * 4);
     w.raw(this.arena, this.arenaUsed);
@@ -357,7 +390,11 @@ export class SeriesDictionary {
     const nFree = r.u32();
     if (nFree > nextId) bad(`${nFree} free ids of ${nextId}`);
     const freeIds: number[] = new Array(nFree);
-    for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
+    for (let i = 0; i < nFree; i++) {
+      const id = r.u32();
+      if (id >= nextId) bad(`free id ${id}, next id is ${nextId}`);
+      freeIds[i] = id;
+    }
     const slots = new Int32Array(cap);
     r.rawInto(slots, cap * 4);
     const meta = new Int32Array(Math.max(256, nextId) * META);
@@ -386,10 +423,10 @@ export class SeriesDictionary {
     this.nextId = nextId;
     this.arenaUsed = arenaUsed;
     this.arenaGarbage = arenaGarbage;
-    this.freeIds = freeIds;
     this.slots = slots;
     this.meta = meta;
     this.arena = arena;
+    this.setFreeIds(freeIds, nextId);
   }
 
   /**
@@ -461,12 +498,34 @@ export class SeriesDictionary {
     }
     this.slots[i] = EMPTY;
     this.arenaGarbage += this.meta[id * META + 2]! & 0xffff;
+    this.meta[id * META] = -1;
     this.meta[id * META + 2] = 0;
     this.freeIds.push(id);
     this.live--;
+    if (id === this.nextId - 1) this.trimIds();
     // Shrink the slot table after a peak (load under 0.15 → 0.5), so its memory follows the live series.
     if (this.cap > 4096 && this.live < this.cap * 0.15) this.rehash(Math.max(512, Math.ceil(this.live * 2)));
     if (this.arenaGarbage * 2 > this.arenaUsed && this.arenaUsed > 1 << 16) this.compactArena();
+  }
+
+  /**
+   * Gives back the top of the id space while its ids are free (ids are handed out lowest first,
+   * so after a peak the ids in use gather at the bottom): the per-id metadata shrinks once less
+   * than half of it is in use. The free ids above the new top stay in the heap, stale, until
+   * they are half of it.
+   */
+  private trimIds(): void {
+    const meta = this.meta;
+    let top = this.nextId;
+    while (top > 0 && meta[(top - 1) * META] === -1) top--;
+    this.staleFree += this.nextId - top;
+    this.nextId = top;
+    if (this.staleFree * 2 > this.freeIds.size()) {
+      this.freeIds.keepBelow(top);
+      this.staleFree = 0;
+    }
+    const ids = Math.max(256, Math.ceil(top * GROWTH));
+    if (meta.length > 2 * ids * META) this.meta = meta.slice(0, ids * META);
   }
 
   private growMeta(): void {

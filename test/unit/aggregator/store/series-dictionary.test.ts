@@ -140,6 +140,65 @@ describe('SeriesDictionary', () => {
     expect(() => new SeriesDictionary().readLive(new ByteReader(bytes, 'snap'))).toThrow(/not valid UTF-8/);
   });
 
+  it('hands out the lowest free id, and gives back the per-id metadata of a peak once its ids are free', () => {
+    const d = new SeriesDictionary();
+    const id = (key: string): number => {
+      const i = d.intern(key);
+      d.addRef(i);
+      return i;
+    };
+    for (let i = 0; i < 1000; i++) expect(id(`base-${i}`)).toBe(i);
+    const small = d.bytes();
+    // A peak: 100k more series, then all of them go away (in any order).
+    const peak: number[] = [];
+    for (let i = 0; i < 100_000; i++) peak.push(id(`peak-${i}`));
+    const atPeak = d.bytes();
+    const r = rng(5);
+    for (let i = peak.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [peak[i], peak[j]] = [peak[j]!, peak[i]!];
+    }
+    for (const p of peak) expect(d.release(p)).toBe(true);
+    expect(d.size()).toBe(1000);
+    // The peak's metadata (12 bytes per id) and free ids are given back, not only its slot table.
+    expect(d.bytes()).toBeLessThan(small + (atPeak - small) / 10);
+    expect(d.allocationState()).toEqual({ freeIds: [], nextId: 1000 });
+    for (let i = 0; i < 1000; i++) expect(d.find(`base-${i}`)).toBe(i);
+    // Holes are filled lowest first.
+    d.release(d.find('base-500'));
+    d.release(d.find('base-7'));
+    expect(id('again-1')).toBe(7);
+    expect(id('again-2')).toBe(500);
+    expect(id('again-3')).toBe(1000);
+  });
+
+  it('continues with the same ids after a snapshot taken with free ids left above the top', () => {
+    const d = new SeriesDictionary();
+    const ids: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      ids.push(d.intern(`k-${i}`));
+      d.addRef(ids[i]!);
+    }
+    // Free 1600 low ids, then the top 1000: those stay in the heap, stale (fewer than half of it).
+    for (let i = 0; i < 1600; i++) d.release(ids[i]!);
+    for (let i = 2999; i >= 2000; i--) d.release(ids[i]!);
+    const alloc = d.allocationState();
+    expect(alloc.nextId).toBe(2000);
+    expect(alloc.freeIds).toEqual(Array.from({ length: 1600 }, (_, i) => i));
+    const w = new ByteWriter();
+    d.writeRaw(w);
+    const back = new SeriesDictionary();
+    back.readRaw(new ByteReader(w.finish(), 'test'));
+    // Past the free ids, fresh ones follow the top: never a stale id handed out twice.
+    const next = Array.from({ length: 2603 }, (_, i) => `n-${i}`);
+    const got = next.map((k) => d.intern(k));
+    expect(next.map((k) => back.intern(k))).toEqual(got);
+    expect(got.slice(1598, 1603)).toEqual([1598, 1599, 2000, 2001, 2002]);
+    expect(got.at(-1)).toBe(3002);
+    expect(new Set(got).size).toBe(got.length);
+    for (let i = 1600; i < 2000; i++) expect(d.find(`k-${i}`)).toBe(ids[i]);
+  });
+
   it('shrinks its slot table after a peak, keeping every live key and id', () => {
     const d = new SeriesDictionary();
     const ids = new Map<string, number>();
