@@ -411,6 +411,12 @@ export class SeriesDictionary {
       seen++;
     }
     if (seen !== live) bad(`${seen} ids in the slots, ${live} live`);
+    // A free id handed out while in use, or twice, would give two series one id. Freed ids have
+    // no key and no references; every live one is referenced by a window row.
+    const sortedFree = Int32Array.from(freeIds).sort();
+    for (let k = 1; k < nFree; k++)
+      if (sortedFree[k] === sortedFree[k - 1]) bad(`free id ${sortedFree[k]} is listed twice`);
+    for (const id of freeIds) if (meta[id * META + 2] !== 0) bad(`free id ${id} has a key or references`);
     // Freed ids have length 0 (nothing of the arena is read for them), live ones their key's.
     for (let id = 0; id < nextId; id++) {
       const b = id * META;

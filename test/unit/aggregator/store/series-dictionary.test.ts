@@ -199,6 +199,27 @@ describe('SeriesDictionary', () => {
     for (let i = 1600; i < 2000; i++) expect(d.find(`k-${i}`)).toBe(ids[i]);
   });
 
+  it('refuses a free list that repeats an id or names a live one', () => {
+    const d = new SeriesDictionary();
+    for (let i = 0; i < 10; i++) d.addRef(d.intern(`k${i}`));
+    d.release(d.find('k3'));
+    d.release(d.find('k5'));
+    const w = new ByteWriter();
+    d.writeRaw(w);
+    const good = w.finish();
+    const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
+    expect(view.getUint32(20, true)).toBe(2);
+    expect([view.getUint32(24, true), view.getUint32(28, true)]).toEqual([3, 5]);
+    const read = (bytes: Uint8Array) => () => new SeriesDictionary().readRaw(new ByteReader(bytes, 'snap'));
+    expect(read(good)).not.toThrow();
+    const twice = good.slice();
+    new DataView(twice.buffer).setUint32(28, 3, true);
+    expect(read(twice)).toThrow(/free id 3 is listed twice/);
+    const live = good.slice();
+    new DataView(live.buffer).setUint32(28, d.find('k7'), true);
+    expect(read(live)).toThrow(/free id \d+ has a key or references/);
+  });
+
   it('shrinks its slot table after a peak, keeping every live key and id', () => {
     const d = new SeriesDictionary();
     const ids = new Map<string, number>();
