@@ -1,0 +1,141 @@
+/**
+ * Compares the aggregation engine of two checkouts in ONE process, for developers changing the
+ * engine: on a shared machine, separate runs of a memory-bound loop differ by 15–25 % from one
+ * minute to the next; here the engines take turns on slices of the same input, so the neighbours'
+ * noise hits both alike (two runs of one checkout against itself differ by ~1 %).
+ *
+ *   node --import tsx test/bench/engine-ab.ts --a /path/to/checkout-a --b /path/to/checkout-b \
+ *     [--keys 1000000] [--warm 2000000] [--records 5000000] [--slice 65536] [--per-series-window 6]
+ *
+ * Prints JSON: engine time per record (processBatch + drains, input excluded) of each, and b / a.
+ * Both engines live in this process at once: each has its own state (twice the memory of one).
+ * A checkout needs its own node_modules (a link to this one's will do).
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
+import type * as EngineModule from '../../aggregator/engine/partition-engine.js';
+import type * as PipelineModule from '../../aggregator/pipeline/pipeline-schema.js';
+import type * as MemoryModule from '../../aggregator/store/memory-manager.js';
+import { keyNumber } from './core-bench.js';
+
+const BATCH = 256;
+
+interface Contender {
+  name: string;
+  engine: EngineModule.PartitionEngine;
+  records: DecodedRecord[];
+  offsets: Float64Array;
+  seed: number;
+  next: number;
+  ms: number;
+}
+
+async function load(dir: string): Promise<Contender> {
+  const root = resolve(dir);
+  const { PartitionEngine } = (await import(
+    `${root}/aggregator/engine/partition-engine.ts`
+  )) as typeof EngineModule;
+  const { pipelineSchema } = (await import(
+    `${root}/aggregator/pipeline/pipeline-schema.ts`
+  )) as typeof PipelineModule;
+  const { MemoryManager } = (await import(
+    `${root}/aggregator/store/memory-manager.ts`
+  )) as typeof MemoryModule;
+  const pipeline = pipelineSchema.parse({
+    name: 'engine-ab',
+    source: { topics: ['in'] },
+    keyFields: ['device'],
+    eventTimeField: 'ts',
+    windows: ['1m', '10m'],
+    allowedLatenessMs: 4000,
+    aggregates: [{ field: 'value', kinds: ['count', 'sum', 'min', 'max', 'mean'] }],
+    sink: { type: 'cassandra', table: 'results' },
+  });
+  const memory = new MemoryManager({ budgetBytes: 64 * 1024 ** 3, highWater: 0.9, lowWater: 0.75 });
+  return {
+    name: root,
+    engine: new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('ab') }),
+    records: Array.from({ length: BATCH }, () => ({
+      seriesKey: '',
+      keyValues: {},
+      eventTimeMs: 0,
+      numbers: { value: 0 },
+      strings: {},
+      raw: {},
+    })),
+    offsets: new Float64Array(BATCH),
+    seed: 0x2545f491,
+    next: 0,
+    ms: 0,
+  };
+}
+
+/** Feeds `c` its next `n` records (the same sequence for every contender); times the engine when `timed`. */
+function feed(c: Contender, n: number, keys: number, msPerRecord: number, timed: boolean): void {
+  const t0 = Date.UTC(2026, 0, 1);
+  for (let done = 0; done < n; done += BATCH) {
+    for (let j = 0; j < BATCH; j++) {
+      let x = c.seed;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      c.seed = x;
+      const r = x >>> 0;
+      const i = c.next + j;
+      const rec = c.records[j]!;
+      rec.seriesKey = `dev-${keyNumber(r % keys)}`;
+      rec.seriesKey.charCodeAt(0); // flattened here, not in the timed engine
+      rec.eventTimeMs = Math.max(t0, Math.floor(t0 + i * msPerRecord) + ((r >>> 20) % 4001) - 2000);
+      rec.numbers['value'] = ((r >>> 8) % 100_000) / 100;
+      c.offsets[j] = i;
+    }
+    const start = performance.now();
+    c.engine.processBatch(c.records, c.offsets, BATCH);
+    if ((c.next + BATCH) % 100_000 < BATCH) c.engine.drainClosed();
+    if (timed) c.ms += performance.now() - start;
+    c.next += BATCH;
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    a: { type: 'string', default: '.' },
+    b: { type: 'string' },
+    keys: { type: 'string', default: '1000000' },
+    warm: { type: 'string', default: '2000000' },
+    records: { type: 'string', default: '5000000' },
+    slice: { type: 'string', default: '65536' },
+    'per-series-window': { type: 'string', default: '6' },
+  },
+});
+const num = (name: string, v: string | undefined): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new RangeError(`--${name}: expected a positive integer, got ${v}`);
+  return n;
+};
+if (!values.b) {
+  process.stderr.write(
+    'usage: engine-ab.ts --a DIR --b DIR [--keys N] [--warm N] [--records N] [--slice N]\n',
+  );
+  process.exit(2);
+}
+const keys = num('keys', values.keys);
+const warm = num('warm', values.warm);
+const records = num('records', values.records);
+const slice = Math.ceil(num('slice', values.slice) / BATCH) * BATCH;
+const msPerRecord = 60_000 / (keys * num('per-series-window', values['per-series-window']));
+const contenders = [await load(values.a), await load(values.b)];
+for (let i = 0; i < warm; i += slice) for (const c of contenders) feed(c, slice, keys, msPerRecord, false);
+let turn = 0;
+for (let i = warm; i < records; i += slice, turn++) {
+  // Alternate who goes first, so neither always runs on the other's evictions.
+  for (let k = 0; k < contenders.length; k++)
+    feed(contenders[(k + turn) % 2]!, slice, keys, msPerRecord, true);
+}
+const timed = contenders[0]!.next - Math.ceil(warm / slice) * slice;
+const ns = contenders.map((c) => Math.round((c.ms * 1e6) / timed));
+process.stdout.write(
+  `${JSON.stringify({ keys, timedRecords: timed, a: { checkout: contenders[0]!.name, engineNsPerRecord: ns[0] }, b: { checkout: contenders[1]!.name, engineNsPerRecord: ns[1] }, bOverA: Math.round((ns[1]! / ns[0]!) * 1000) / 1000 }, null, 2)}\n`,
+);
