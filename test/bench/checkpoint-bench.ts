@@ -10,6 +10,7 @@ import { createS3Client } from '../../infra/aws/aws-clients.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
 import { loadConfig } from '../../infra/config/load-config.js';
 import { S3BlobStore } from '../../infra/s3/s3-blob-store.js';
+import { benchPipelineInput } from './core-bench.js';
 
 const MB = 1024 * 1024;
 
@@ -24,16 +25,7 @@ export async function measureCheckpoint(
 ) {
   const cfg = await loadConfig(opts.config);
   const aws = cfg.aws.endpoint ? cfg.aws : { ...cfg.aws, endpoint: `http://127.0.0.1:${cfg.stack.awsPort}` };
-  const pipeline = pipelineSchema.parse({
-    name: 'bench',
-    source: { topics: ['in'] },
-    keyFields: ['device'],
-    eventTimeField: 'ts',
-    windows: ['1m', '10m'],
-    allowedLatenessMs: 4000,
-    aggregates: [{ field: 'value', kinds: ['count', 'sum', 'min', 'max', 'mean'] }],
-    sink: { type: 'cassandra', table: 'bench' },
-  });
+  const pipeline = pipelineSchema.parse(benchPipelineInput('bench', 4000, 'bench'));
   const engineOpts = { pipeline, topic: 'in', partition: 0 };
   const engine = new PartitionEngine(engineOpts);
   const t0 = Date.UTC(2026, 10, 26);

@@ -81,17 +81,37 @@ export interface CoreBenchResult {
 const WINDOWS = ['1m', '10m'];
 const KINDS = ['count', 'sum', 'min', 'max', 'mean'] as const;
 
-function benchPipeline(latenessMs: number): PipelineConfig {
-  return pipelineSchema.parse({
-    name: 'core-bench',
+/**
+ * The benches' pipeline, as config input (to be parsed by a `pipelineSchema`): key `device`,
+ * count/sum/min/max/mean of `value` over 1m and 10m windows.
+ */
+export function benchPipelineInput(name: string, latenessMs: number, table = 'results') {
+  return {
+    name,
     source: { topics: ['in'] },
     keyFields: ['device'],
     eventTimeField: 'ts',
     windows: WINDOWS,
     allowedLatenessMs: latenessMs,
     aggregates: [{ field: 'value', kinds: [...KINDS] }],
-    sink: { type: 'cassandra', table: 'results' },
-  });
+    sink: { type: 'cassandra' as const, table },
+  };
+}
+
+function benchPipeline(latenessMs: number): PipelineConfig {
+  return pipelineSchema.parse(benchPipelineInput('core-bench', latenessMs));
+}
+
+/** `n` empty records, refilled per batch. */
+export function emptyRecords(n: number): DecodedRecord[] {
+  return Array.from({ length: n }, () => ({
+    seriesKey: '',
+    keyValues: {},
+    eventTimeMs: 0,
+    numbers: { value: 0 },
+    strings: {},
+    raw: {},
+  }));
 }
 
 /**
@@ -117,14 +137,7 @@ class InputStream {
     private readonly t0: number,
   ) {
     this.msPerRecord = 60_000 / (keys * perSeriesWindow);
-    this.records = Array.from({ length: BATCH }, () => ({
-      seriesKey: '',
-      keyValues: {},
-      eventTimeMs: 0,
-      numbers: { value: 0 },
-      strings: {},
-      raw: {},
-    }));
+    this.records = emptyRecords(BATCH);
   }
 
   private next(): number {

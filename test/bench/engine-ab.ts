@@ -17,7 +17,7 @@ import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
 import type * as EngineModule from '../../aggregator/engine/partition-engine.js';
 import type * as PipelineModule from '../../aggregator/pipeline/pipeline-schema.js';
 import type * as MemoryModule from '../../aggregator/store/memory-manager.js';
-import { keyNumber } from './core-bench.js';
+import { benchPipelineInput, emptyRecords, keyNumber } from './core-bench.js';
 
 const BATCH = 256;
 
@@ -42,28 +42,12 @@ async function load(dir: string): Promise<Contender> {
   const { MemoryManager } = (await import(
     `${root}/aggregator/store/memory-manager.ts`
   )) as typeof MemoryModule;
-  const pipeline = pipelineSchema.parse({
-    name: 'engine-ab',
-    source: { topics: ['in'] },
-    keyFields: ['device'],
-    eventTimeField: 'ts',
-    windows: ['1m', '10m'],
-    allowedLatenessMs: 4000,
-    aggregates: [{ field: 'value', kinds: ['count', 'sum', 'min', 'max', 'mean'] }],
-    sink: { type: 'cassandra', table: 'results' },
-  });
+  const pipeline = pipelineSchema.parse(benchPipelineInput('engine-ab', 4000));
   const memory = new MemoryManager({ budgetBytes: 64 * 1024 ** 3, highWater: 0.9, lowWater: 0.75 });
   return {
     name: root,
     engine: new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('ab') }),
-    records: Array.from({ length: BATCH }, () => ({
-      seriesKey: '',
-      keyValues: {},
-      eventTimeMs: 0,
-      numbers: { value: 0 },
-      strings: {},
-      raw: {},
-    })),
+    records: emptyRecords(BATCH),
     offsets: new Float64Array(BATCH),
     seed: 0x2545f491,
     next: 0,
