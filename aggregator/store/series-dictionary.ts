@@ -285,11 +285,21 @@ export class SeriesDictionary {
   }
 
   /**
-   * Sets the free ids (restore from a snapshot), so later ids are assigned as before: the lowest
-   * free one first (snapshots written when ids were reused last-freed-first are read the same way).
+   * Sets the free ids (restore from a snapshot, after the live keys), so later ids are assigned as
+   * before: the lowest free one first (snapshots written when ids were reused last-freed-first are
+   * read the same way). Throws {@link CorruptStateError} for an id out of range, listed twice or in
+   * use: handing it out would give two series one id.
    */
   setFreeIds(ids: readonly number[], nextId: number): void {
     while (this.meta.length < nextId * META) this.growMeta();
+    // Freed ids have no key and no references; every live one has its key.
+    const sorted = Int32Array.from(ids).sort();
+    for (let k = 0; k < sorted.length; k++) {
+      const id = sorted[k]!;
+      if (id < 0 || id >= nextId) corrupt(`free id ${id}, next id is ${nextId}`);
+      if (k > 0 && id === sorted[k - 1]) corrupt(`free id ${id} is listed twice`);
+      if (this.meta[id * META + 2] !== 0) corrupt(`free id ${id} has a key or references`);
+    }
     for (const id of ids) this.meta[id * META] = -1;
     this.freeIds = IdHeap.of(ids);
     this.staleFree = 0;
@@ -374,27 +384,21 @@ export class SeriesDictionary {
 
   /**
    * Reads what {@link writeRaw} wrote into this (empty) dictionary, checking that every slot names an id in range whose
-   * key lies inside the arena. Throws {@link CorruptStateError} otherwise.
+   * key lies inside the arena and that the free ids are free ({@link setFreeIds}). Throws {@link CorruptStateError}
+   * otherwise.
    */
   readRaw(r: ByteReader): void {
-    const bad = (detail: string): never => {
-      throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
-    };
     const cap = r.u32();
     const live = r.u32();
     const nextId = r.u32();
     const arenaUsed = r.u32();
     const arenaGarbage = r.u32();
     if (cap < 1 || cap > 1 << 30 || live > cap || nextId > 1 << 30 || arenaGarbage > arenaUsed)
-      bad(`${live} live in ${cap} slots, next id ${nextId}, arena ${arenaUsed} bytes`);
+      corrupt(`${live} live in ${cap} slots, next id ${nextId}, arena ${arenaUsed} bytes`);
     const nFree = r.u32();
-    if (nFree > nextId) bad(`${nFree} free ids of ${nextId}`);
+    if (nFree > nextId) corrupt(`${nFree} free ids of ${nextId}`);
     const freeIds: number[] = new Array(nFree);
-    for (let i = 0; i < nFree; i++) {
-      const id = r.u32();
-      if (id >= nextId) bad(`free id ${id}, next id is ${nextId}`);
-      freeIds[i] = id;
-    }
+    for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
     const slots = new Int32Array(cap);
     r.rawInto(slots, cap * 4);
     const meta = new Int32Array(Math.max(256, nextId) * META);
@@ -407,22 +411,16 @@ export class SeriesDictionary {
     for (let i = 0; i < cap; i++) {
       const id = slots[i]!;
       if (id === EMPTY) continue;
-      if (id < 0 || id >= nextId) bad(`slot ${i} holds id ${id}, next id is ${nextId}`);
+      if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
       seen++;
     }
-    if (seen !== live) bad(`${seen} ids in the slots, ${live} live`);
-    // A free id handed out while in use, or twice, would give two series one id. Freed ids have
-    // no key and no references; every live one is referenced by a window row.
-    const sortedFree = Int32Array.from(freeIds).sort();
-    for (let k = 1; k < nFree; k++)
-      if (sortedFree[k] === sortedFree[k - 1]) bad(`free id ${sortedFree[k]} is listed twice`);
-    for (const id of freeIds) if (meta[id * META + 2] !== 0) bad(`free id ${id} has a key or references`);
+    if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
     // Freed ids have length 0 (nothing of the arena is read for them), live ones their key's.
     for (let id = 0; id < nextId; id++) {
       const b = id * META;
       const len = meta[b + 2]! & 0xffff;
       if (len > 0 && (meta[b]! < 0 || meta[b]! + len > arenaUsed))
-        bad(`key of id ${id} is outside the arena`);
+        corrupt(`key of id ${id} is outside the arena`);
     }
     this.cap = cap;
     this.live = live;
@@ -578,4 +576,8 @@ export class SeriesDictionary {
       this.slots[i] = id;
     }
   }
+}
+
+function corrupt(detail: string): never {
+  throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
 }

@@ -103,7 +103,7 @@ function benchPipeline(latenessMs: number): PipelineConfig {
 }
 
 /** `n` empty records, refilled per batch. */
-export function emptyRecords(n: number): DecodedRecord[] {
+function emptyRecords(n: number): DecodedRecord[] {
   return Array.from({ length: n }, () => ({
     seriesKey: '',
     keyValues: {},
@@ -121,7 +121,7 @@ export function emptyRecords(n: number): DecodedRecord[] {
  * whose hash is not yet computed, so neither contender gets V8's cached string hash for free.
  * Key k is `dev-<(k × 2654435761) mod 4294967291>`.
  */
-class InputStream {
+export class InputStream {
   private s = 0x2545f491;
   /** A fetch's worth of records, refilled per batch (the engine does not keep them). */
   readonly records: DecodedRecord[];
@@ -175,7 +175,7 @@ class InputStream {
 }
 
 /** Records per batch handed to the engine, as the worker does with a fetch's records. */
-const BATCH = 256;
+export const BATCH = 256;
 /** Room per key in a batch's key buffer (`dev-` and up to 10 digits). */
 const KEY_BYTES = 16;
 
@@ -212,7 +212,7 @@ function writeDigits(b: Buffer, at: number, x: number, width: number): number {
 }
 
 /** True when a drain point (every `every` records) lies in [i, i + n). */
-function drainDue(i: number, n: number, every: number): boolean {
+export function drainDue(i: number, n: number, every: number): boolean {
   return Math.floor((i + n) / every) > Math.floor(i / every);
 }
 

@@ -13,25 +13,25 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
 import type * as EngineModule from '../../aggregator/engine/partition-engine.js';
 import type * as PipelineModule from '../../aggregator/pipeline/pipeline-schema.js';
 import type * as MemoryModule from '../../aggregator/store/memory-manager.js';
-import { benchPipelineInput, emptyRecords, keyNumber } from './core-bench.js';
+import { BATCH, benchPipelineInput, drainDue, InputStream } from './core-bench.js';
 
-const BATCH = 256;
+/** Closed windows are drained every this many records, as `bench core` does. */
+const DRAIN_EVERY = 100_000;
 
 interface Contender {
   name: string;
   engine: EngineModule.PartitionEngine;
-  records: DecodedRecord[];
-  offsets: Float64Array;
-  seed: number;
+  /** `bench core`'s input (the same sequence for every contender). */
+  input: InputStream;
+  /** Records fed so far. */
   next: number;
   ms: number;
 }
 
-async function load(dir: string): Promise<Contender> {
+async function load(dir: string, keys: number, perSeriesWindow: number): Promise<Contender> {
   const root = resolve(dir);
   const { PartitionEngine } = (await import(
     `${root}/aggregator/engine/partition-engine.ts`
@@ -47,36 +47,19 @@ async function load(dir: string): Promise<Contender> {
   return {
     name: root,
     engine: new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('ab') }),
-    records: emptyRecords(BATCH),
-    offsets: new Float64Array(BATCH),
-    seed: 0x2545f491,
+    input: new InputStream(keys, perSeriesWindow, 2_000, Date.UTC(2026, 0, 1)),
     next: 0,
     ms: 0,
   };
 }
 
-/** Feeds `c` its next `n` records (the same sequence for every contender); times the engine when `timed`. */
-function feed(c: Contender, n: number, keys: number, msPerRecord: number, timed: boolean): void {
-  const t0 = Date.UTC(2026, 0, 1);
+/** Feeds `c` its next `n` records; times the engine (batches and drains) when `timed`. */
+function feed(c: Contender, n: number, timed: boolean): void {
   for (let done = 0; done < n; done += BATCH) {
-    for (let j = 0; j < BATCH; j++) {
-      let x = c.seed;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      c.seed = x;
-      const r = x >>> 0;
-      const i = c.next + j;
-      const rec = c.records[j]!;
-      rec.seriesKey = `dev-${keyNumber(r % keys)}`;
-      rec.seriesKey.charCodeAt(0); // flattened here, not in the timed engine
-      rec.eventTimeMs = Math.max(t0, Math.floor(t0 + i * msPerRecord) + ((r >>> 20) % 4001) - 2000);
-      rec.numbers['value'] = ((r >>> 8) % 100_000) / 100;
-      c.offsets[j] = i;
-    }
+    const records = c.input.fillBatch(c.next, BATCH);
     const start = performance.now();
-    c.engine.processBatch(c.records, c.offsets, BATCH);
-    if ((c.next + BATCH) % 100_000 < BATCH) c.engine.drainClosed();
+    c.engine.processBatch(records, c.input.offsets, BATCH);
+    if (drainDue(c.next, BATCH, DRAIN_EVERY)) c.engine.drainClosed();
     if (timed) c.ms += performance.now() - start;
     c.next += BATCH;
   }
@@ -109,14 +92,13 @@ const keys = num('keys', values.keys);
 const warm = num('warm', values.warm);
 const records = num('records', values.records);
 const slice = Math.ceil(num('slice', values.slice) / BATCH) * BATCH;
-const msPerRecord = 60_000 / (keys * num('per-series-window', values['per-series-window']));
-const contenders = [await load(values.a), await load(values.b)];
-for (let i = 0; i < warm; i += slice) for (const c of contenders) feed(c, slice, keys, msPerRecord, false);
+const perSeriesWindow = num('per-series-window', values['per-series-window']);
+const contenders = [await load(values.a, keys, perSeriesWindow), await load(values.b, keys, perSeriesWindow)];
+for (let i = 0; i < warm; i += slice) for (const c of contenders) feed(c, slice, false);
 let turn = 0;
 for (let i = warm; i < records; i += slice, turn++) {
   // Alternate who goes first, so neither always runs on the other's evictions.
-  for (let k = 0; k < contenders.length; k++)
-    feed(contenders[(k + turn) % 2]!, slice, keys, msPerRecord, true);
+  for (let k = 0; k < contenders.length; k++) feed(contenders[(k + turn) % 2]!, slice, true);
 }
 const timed = contenders[0]!.next - Math.ceil(warm / slice) * slice;
 const ns = contenders.map((c) => Math.round((c.ms * 1e6) / timed));
