@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
+import { readCheckpointData } from './checkpoint-data-reader.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type {
   CheckpointManifest,
@@ -7,7 +8,7 @@ import type {
   PartitionRef,
   SkippedCheckpoint,
 } from './checkpoint-types.js';
-import { type CheckpointCompression, compressChunks, decompressChunks } from './chunked-codec.js';
+import { type CheckpointCompression, compressChunks } from './chunked-codec.js';
 
 export interface BlobCheckpointStoreOptions {
   /** Key prefix inside the store, e.g. `checkpoints`. */
@@ -116,34 +117,16 @@ export class BlobCheckpointStore implements CheckpointStore {
     return this.loadData(id, manifest);
   }
 
-  /** The data object a manifest names, verified against its checksum and decompressed. */
+  /** The data object a manifest names, verified against its checksum and decompressed as it streams in. */
   private async loadData(
     id: string,
     manifest: CheckpointManifest,
   ): Promise<LoadedCheckpoint | SkippedCheckpoint> {
-    const stored = await this.blobs.get(manifest.dataKey);
-    if (!stored) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
-    // The blocks decompress on the thread pool while this thread hashes the object: the result
-    // is used only once the checksum matches (a corrupt block only fails to decompress).
-    const decompressed: Promise<{ snapshot: Uint8Array } | { error: Error }> =
-      manifest.compression === 'none'
-        ? Promise.resolve({ snapshot: stored })
-        : decompressChunks(stored, manifest.compression, manifest.chunks, manifest.stateBytes).then(
-            (snapshot) => ({ snapshot }),
-            (error: Error) => ({ error }),
-          );
-    const digest = await sha256(stored);
-    if (digest !== manifest.sha256 || stored.byteLength !== manifest.storedBytes) {
-      await decompressed;
-      return {
-        id,
-        reason: 'checksum_mismatch',
-        detail: `sha256 ${digest} (${stored.byteLength} B) != manifest ${manifest.sha256} (${manifest.storedBytes} B)`,
-      };
-    }
-    const out = await decompressed;
-    if ('error' in out) return { id, reason: 'decompress_failed', detail: out.error.message };
-    return { manifest, snapshot: out.snapshot };
+    const pieces = await this.blobs.stream(manifest.dataKey);
+    if (!pieces) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
+    const data = await readCheckpointData(pieces, manifest);
+    if ('reason' in data) return { id, ...data };
+    return { manifest, snapshot: data.parts };
   }
 
   async list(ref: Partial<PartitionRef> = {}): Promise<CheckpointManifest[]> {

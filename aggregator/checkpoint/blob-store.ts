@@ -10,6 +10,12 @@ export interface BlobStore {
   put(key: string, body: Uint8Array): Promise<void>;
   /** Reads one object; `undefined` when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Reads one object from byte `start` (default 0) as consecutive pieces, in order, so a reader
+   * can work on the first bytes while the rest arrive; `undefined` when it does not exist. A
+   * failure may surface between pieces; {@link RetryingBlobStore} then resumes where it stopped.
+   */
+  stream(key: string, start?: number): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Lists keys under a prefix (recursively), with sizes and modification times. */
   list(prefix: string): Promise<BlobInfo[]>;
   /** Deletes objects; missing keys are not an error. */

@@ -36,7 +36,8 @@ export interface CheckpointManifest {
 
 export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
-  snapshot: Uint8Array;
+  /** The state snapshot as consecutive parts (its decompressed blocks); `joinBytes` makes one buffer of them. */
+  snapshot: readonly Uint8Array[];
 }
 
 /** Why a checkpoint was passed over while looking for the latest valid one. */

@@ -66,14 +66,7 @@ export async function decompressChunks(
     const parts: Promise<Uint8Array>[] = [];
     let off = 0;
     for (const n of chunks) {
-      const block = stored.subarray(off, off + n);
-      parts.push(
-        codec === 'gzip'
-          ? gunzipAsync(block, { chunkSize: OUT_CHUNK_BYTES })
-          : (snappyUncompress(
-              Buffer.from(block.buffer, block.byteOffset, block.byteLength),
-            ) as Promise<Buffer>),
-      );
+      parts.push(decompressBlock(stored.subarray(off, off + n), codec));
       off += n;
     }
     out = concat(await Promise.all(parts));
@@ -83,14 +76,24 @@ export async function decompressChunks(
   return out;
 }
 
-function sum(xs: readonly number[]): number {
+/** Decompresses one block {@link compressChunks} wrote, on libuv's thread pool. */
+export function decompressBlock(
+  block: Uint8Array,
+  codec: Exclude<CheckpointCompression, 'none'>,
+): Promise<Uint8Array> {
+  return codec === 'gzip'
+    ? gunzipAsync(block, { chunkSize: OUT_CHUNK_BYTES })
+    : (snappyUncompress(Buffer.from(block.buffer, block.byteOffset, block.byteLength)) as Promise<Buffer>);
+}
+
+export function sum(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
 }
 
 /** One Uint8Array (a view when there is a single part). */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return new Uint8Array(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength);
   const out = new Uint8Array(sum(parts.map((p) => p.byteLength)));
   let off = 0;

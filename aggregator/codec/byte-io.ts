@@ -101,76 +101,154 @@ export class ByteWriter {
   }
 }
 
-/** Bounds-checked reader for {@link ByteWriter} output; throws {@link CorruptStateError}. */
+/** A byte sequence, whole or as consecutive parts (a checkpoint's decompressed blocks, read without joining them). */
+export type Bytes = Uint8Array | readonly Uint8Array[];
+
+/** The parts of `bytes` as one Uint8Array (a view when there is one part). */
+export function joinBytes(bytes: Bytes): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes.length === 1) return bytes[0]!;
+  let n = 0;
+  for (const p of bytes) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of bytes) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Bounds-checked reader for {@link ByteWriter} output; throws {@link CorruptStateError}. Reads one
+ * buffer or consecutive parts of one (as if joined: a value may straddle two parts), so a
+ * checkpoint restores from its decompressed blocks without first copying them into one buffer.
+ */
 export class ByteReader {
+  private readonly parts: readonly Uint8Array[];
+  /** The current part, its index, the read position inside it and its start in the whole. */
+  private buf: Uint8Array;
+  private view: DataView;
+  private part = 0;
   private pos = 0;
-  private readonly view: DataView;
+  private base = 0;
+  /** Bytes in all parts. */
+  readonly length: number;
+  /** Assembles a number that straddles two parts. */
+  private readonly scratch = new Uint8Array(8);
+  private readonly scratchView = new DataView(this.scratch.buffer);
 
   constructor(
-    private readonly buf: Uint8Array,
+    bytes: Bytes,
     private readonly what: string,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.parts = bytes instanceof Uint8Array ? [bytes] : bytes.length > 0 ? bytes : [new Uint8Array(0)];
+    let n = 0;
+    for (const p of this.parts) n += p.byteLength;
+    this.length = n;
+    this.buf = this.parts[0]!;
+    this.view = viewOf(this.buf);
+    this.settle();
+  }
+
+  /** Moves past exhausted parts, so `pos` is inside `buf` unless the end is reached. */
+  private settle(): void {
+    while (this.pos === this.buf.length && this.part + 1 < this.parts.length) {
+      this.base += this.buf.length;
+      this.buf = this.parts[++this.part]!;
+      this.view = viewOf(this.buf);
+      this.pos = 0;
+    }
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      throw new CorruptStateError(
-        this.what,
-        `truncated at byte ${this.pos} (needs ${n} more of ${this.buf.length})`,
-      );
+    const at = this.base + this.pos;
+    if (at + n > this.length) {
+      throw new CorruptStateError(this.what, `truncated at byte ${at} (needs ${n} more of ${this.length})`);
     }
+  }
+
+  /** Copies the next `n` bytes (present: checked by the caller) into `out` at `at`, across parts. */
+  private copyOut(out: Uint8Array, at: number, n: number): void {
+    let done = 0;
+    while (done < n) {
+      const take = Math.min(n - done, this.buf.length - this.pos);
+      out.set(this.buf.subarray(this.pos, this.pos + take), at + done);
+      this.pos += take;
+      done += take;
+      this.settle();
+    }
+  }
+
+  /** Where the next `n` bytes (present) can be read by a DataView: the part's view, or the scratch. */
+  private numberAt(n: number): number {
+    if (this.pos + n <= this.buf.length) {
+      const at = this.pos;
+      this.pos += n;
+      this.settle();
+      return at;
+    }
+    this.copyOut(this.scratch, 0, n);
+    return -1;
   }
 
   u8(): number {
     this.need(1);
-    return this.buf[this.pos++]!;
+    const v = this.buf[this.pos++]!;
+    this.settle();
+    return v;
   }
 
   u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const view = this.view;
+    const at = this.numberAt(4);
+    return at >= 0 ? view.getUint32(at, true) : this.scratchView.getUint32(0, true);
   }
 
   i32(): number {
     this.need(4);
-    const v = this.view.getInt32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const view = this.view;
+    const at = this.numberAt(4);
+    return at >= 0 ? view.getInt32(at, true) : this.scratchView.getInt32(0, true);
   }
 
   f64(): number {
     this.need(8);
-    const v = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
+    const view = this.view;
+    const at = this.numberAt(8);
+    return at >= 0 ? view.getFloat64(at, true) : this.scratchView.getFloat64(0, true);
   }
 
   bytes(): Uint8Array {
     const n = this.u32();
     this.need(n);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
+    const out = new Uint8Array(n);
+    this.copyOut(out, 0, n);
     return out;
   }
 
-  /** The next `n` bytes as a view (no copy); valid while the snapshot's buffer is. */
+  /**
+   * The next `n` bytes: a view (no copy, valid while the snapshot's buffer is) when they lie in
+   * one part, else a copy.
+   */
   span(n: number): Uint8Array {
     this.need(n);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
+    if (this.pos + n <= this.buf.length) {
+      const out = this.buf.subarray(this.pos, this.pos + n);
+      this.pos += n;
+      this.settle();
+      return out;
+    }
+    const out = new Uint8Array(n);
+    this.copyOut(out, 0, n);
     return out;
   }
 
   /** Copies `byteLength` raw bytes into `target` (a typed array's storage). */
   rawInto(target: ArrayBufferView, byteLength: number): void {
     this.need(byteLength);
-    new Uint8Array(target.buffer, target.byteOffset, byteLength).set(
-      this.buf.subarray(this.pos, this.pos + byteLength),
-    );
-    this.pos += byteLength;
+    this.copyOut(new Uint8Array(target.buffer, target.byteOffset, byteLength), 0, byteLength);
   }
 
   str(): string {
@@ -178,7 +256,7 @@ export class ByteReader {
     try {
       return decoder.decode(b);
     } catch {
-      throw new CorruptStateError(this.what, `invalid UTF-8 string before byte ${this.pos}`);
+      throw new CorruptStateError(this.what, `invalid UTF-8 string before byte ${this.base + this.pos}`);
     }
   }
 
@@ -188,6 +266,10 @@ export class ByteReader {
   }
 
   done(): boolean {
-    return this.pos === this.buf.length;
+    return this.base + this.pos === this.length;
   }
+}
+
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }

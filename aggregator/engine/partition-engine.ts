@@ -5,7 +5,7 @@ import {
   finishField,
 } from '../aggregates/aggregate-layout.js';
 import { encodePartial } from '../aggregates/partial-codec.js';
-import { ByteReader, ByteWriter } from '../codec/byte-io.js';
+import { ByteReader, type Bytes, ByteWriter } from '../codec/byte-io.js';
 import type { DecodedRecord } from '../decode/decoder.js';
 import { splitSeriesKey } from '../decode/series-key.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
@@ -552,10 +552,11 @@ export class PartitionEngine {
     return w.finish();
   }
 
-  static restore(opts: PartitionEngineOptions, snapshot: Uint8Array): PartitionEngine {
+  /** The engine `snapshot()` saved (one buffer, or its consecutive parts: a checkpoint's decompressed blocks). */
+  static restore(opts: PartitionEngineOptions, snapshot: Bytes): PartitionEngine {
     const e = new PartitionEngine(opts);
     const r = new ByteReader(snapshot, 'engine snapshot');
-    const magic = snapshot.length >= 4 ? r.u32() : 0;
+    const magic = r.length >= 4 ? r.u32() : 0;
     r.expect(
       magic === MAGIC || magic === MAGIC_V2 || magic === MAGIC_V1,
       'not a liveagg engine snapshot (bad magic)',

@@ -1,4 +1,5 @@
 import type { PartitionRef } from '../checkpoint/checkpoint-types.js';
+import type { Bytes } from '../codec/byte-io.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { DecodedRecord, Decoder } from '../decode/decoder.js';
 import { type DecoderRegistry, defaultDecoderRegistry } from '../decode/decoder-registry.js';
@@ -184,7 +185,7 @@ export class EngineProcessorFactory implements ProcessorFactory {
     return (this.byTopic.get(topic) ?? []).map((p) => p.name);
   }
 
-  create(ref: PartitionRef, snapshot?: Uint8Array): PartitionProcessor {
+  create(ref: PartitionRef, snapshot?: Bytes): PartitionProcessor {
     const pipeline = this.byName.get(ref.pipeline);
     if (!pipeline) throw new Error(`no pipeline named ${ref.pipeline}`);
     const opts = {

@@ -1,4 +1,5 @@
 import type { PartitionRef } from '../checkpoint/checkpoint-types.js';
+import type { Bytes } from '../codec/byte-io.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { WindowResult } from '../engine/partition-engine.js';
 import type { Transition } from '../state-machine/state-machine-table.js';
@@ -49,7 +50,8 @@ export interface ProcessorStats {
 export interface ProcessorFactory {
   /** Names of the pipelines that consume this topic. */
   pipelinesFor(topic: string): string[];
-  create(ref: PartitionRef, snapshot?: Uint8Array): PartitionProcessor;
+  /** `snapshot`: a checkpoint's state, whole or as its consecutive parts. */
+  create(ref: PartitionRef, snapshot?: Bytes): PartitionProcessor;
   /**
    * Charges `bytes` held outside the processors (a serialized snapshot while it is stored) to the
    * memory budget, under {@link SNAPSHOT_COPIES} in `byPipeline`, until the returned function is

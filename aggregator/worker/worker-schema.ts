@@ -55,6 +55,12 @@ export const workerConfigSchema = z
          * network must not hang a checkpoint, and the worker with it, for ever.
          */
         storageIdleTimeoutMs: z.number().int().min(100).default(5_000),
+        /**
+         * A checkpoint is read from S3 as ranged GETs of 8 MiB, this many at a time (one
+         * connection carries ~100 MB/s; a restore is on the path of every rebalance). 1: one
+         * GET, for S3-compatible stores where a ranged GET costs as much as the whole object.
+         */
+        downloadConcurrency: z.number().int().min(1).max(64).default(4),
       })
       .strict()
       .refine((c) => c.store !== 's3' || c.bucket !== undefined, {

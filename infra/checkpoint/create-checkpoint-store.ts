@@ -36,6 +36,8 @@ export function createCheckpointStore(
             bucket: cfg.bucket!,
             multipartPartBytes: 8 * 1024 * 1024,
             multipartConcurrency: 4,
+            rangeBytes: 8 * 1024 * 1024,
+            rangeConcurrency: cfg.downloadConcurrency,
           },
         )
       : new LocalBlobStore(cfg.dir!);

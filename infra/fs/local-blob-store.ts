@@ -3,6 +3,9 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { dirname, join, relative, sep } from 'node:path';
 import { type BlobInfo, type BlobStore, BlobStoreError } from '../../aggregator/checkpoint/blob-store.js';
 
+/** Pieces {@link LocalBlobStore.stream} reads at a time. */
+const STREAM_PIECE_BYTES = 1 << 20;
+
 /**
  * A directory as a blob store: each write goes to a temporary file that is fsynced and then
  * renamed into place, so a reader (or a crash) never sees half an object.
@@ -46,6 +49,20 @@ export class LocalBlobStore implements BlobStore {
         cause: err,
       });
     }
+  }
+
+  async stream(key: string, start = 0): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let fh: import('node:fs/promises').FileHandle;
+    try {
+      fh = await open(this.pathOf(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new BlobStoreError('LOCAL_READ_FAILED', `cannot read ${key}: ${(err as Error).message}`, false, {
+        cause: err,
+      });
+    }
+    // The stream closes the file when it ends, fails or its reader stops early.
+    return fh.createReadStream({ start, highWaterMark: STREAM_PIECE_BYTES });
   }
 
   async list(prefix: string): Promise<BlobInfo[]> {

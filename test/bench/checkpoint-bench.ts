@@ -20,7 +20,13 @@ const MB = 1024 * 1024;
  * same run a blob of the same size is uploaded and downloaded raw (the ceiling).
  */
 export async function measureCheckpoint(
-  opts: { series: number; repeat: number; compression: CheckpointCompression; config?: string },
+  opts: {
+    series: number;
+    repeat: number;
+    compression: CheckpointCompression;
+    downloadConcurrency: number;
+    config?: string;
+  },
   log: (line: string) => void,
 ) {
   const cfg = await loadConfig(opts.config);
@@ -55,7 +61,13 @@ export async function measureCheckpoint(
   const s3 = createS3Client(aws);
   const bucket = `liveagg-bench-${Date.now().toString(36)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const blobs = new S3BlobStore(s3, { bucket, multipartPartBytes: 8 * MB, multipartConcurrency: 4 });
+  const blobs = new S3BlobStore(s3, {
+    bucket,
+    multipartPartBytes: 8 * MB,
+    multipartConcurrency: 4,
+    rangeBytes: 8 * MB,
+    rangeConcurrency: opts.downloadConcurrency,
+  });
   const store = new BlobCheckpointStore(blobs, {
     prefix: 'ck',
     writer: 'bench',
@@ -128,6 +140,7 @@ export async function measureCheckpoint(
     series: opts.series,
     openWindows: stats.openWindows,
     repeat: opts.repeat,
+    downloadConcurrency: opts.downloadConcurrency,
     stateBytes,
     storedBytes,
     snapshotSeconds: med((r) => r.snapshotSeconds),
@@ -172,6 +185,11 @@ export const checkpointBench: BenchDefinition = {
       .option('--series <n>', 'series held by the worker', '2000000')
       .option('--repeat <n>', 'rounds (checkpoint, raw upload, restore, raw download); medians reported', '3')
       .option('--compression <codec>', 'snappy, gzip or none', 'snappy')
+      .option(
+        '--download-concurrency <n>',
+        "restores read 8 MiB ranges n at a time (worker.checkpoint.downloadConcurrency); 1: one GET (moto's ranged GETs each read the whole object)",
+        '1',
+      )
       .option('-c, --config <file>', 'config file (defaults: the local stack)'),
   run: (opts, log) =>
     measureCheckpoint(
@@ -179,11 +197,18 @@ export const checkpointBench: BenchDefinition = {
         series: Number.parseInt(String(opts['series'] ?? '2000000'), 10),
         repeat: Math.max(1, Number.parseInt(String(opts['repeat'] ?? '3'), 10)),
         compression: codecOption(opts['compression']),
+        downloadConcurrency: positiveOption('--download-concurrency', opts['downloadConcurrency'] ?? '1'),
         ...(typeof opts['config'] === 'string' ? { config: opts['config'] } : {}),
       },
       log,
     ),
 };
+
+function positiveOption(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} ${String(v)}: expected a positive integer`);
+  return n;
+}
 
 function codecOption(v: unknown): CheckpointCompression {
   if (v === undefined || v === 'snappy' || v === 'gzip' || v === 'none') return v ?? 'snappy';

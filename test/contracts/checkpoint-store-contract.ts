@@ -3,6 +3,7 @@ import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint
 import type { BlobStore } from '../../aggregator/checkpoint/blob-store.js';
 import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
 import type { CheckpointCompression } from '../../aggregator/checkpoint/chunked-codec.js';
+import { joinBytes } from '../../aggregator/codec/byte-io.js';
 
 /**
  * One contract for every BlobStore adapter under the checkpoint store: the in-memory fake, a
@@ -41,7 +42,7 @@ export function describeCheckpointStoreContract(
         expect(checkpoint?.manifest.id).toBe(written.id);
         expect(checkpoint?.manifest.nextOffset).toBe('1234');
         expect(checkpoint?.manifest.stats).toEqual({ series: 42 });
-        expect(Buffer.from(checkpoint!.snapshot).equals(Buffer.from(snap))).toBe(true);
+        expect(Buffer.from(joinBytes(checkpoint!.snapshot)).equals(Buffer.from(snap))).toBe(true);
       }
     });
 

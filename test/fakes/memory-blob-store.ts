@@ -7,10 +7,24 @@ export class MemoryBlobStore implements BlobStore {
   readonly calls: string[] = [];
   private failures: { ops: Set<string>; remaining: number; retryable: boolean } | undefined;
 
+  /** Streams hand out pieces of this many bytes (small, so readers meet pieces that split their blocks). */
+  streamPieceBytes = 4096;
+  /** Streams that will fail (retryably) after handing out this many bytes, once each. */
+  private readonly streamBreaks: number[] = [];
+
   constructor(private readonly now: () => number = () => Date.now()) {}
 
+  /** The next `at.length` streams fail after handing out `at[i]` bytes (counted from their start). */
+  breakStreams(...at: number[]): void {
+    this.streamBreaks.push(...at);
+  }
+
   /** The next `count` calls of the given operations throw a BlobStoreError. */
-  failNext(count: number, ops: string[] = ['put', 'get', 'list', 'delete'], retryable = true): void {
+  failNext(
+    count: number,
+    ops: string[] = ['put', 'get', 'stream', 'list', 'delete'],
+    retryable = true,
+  ): void {
     this.failures = { ops: new Set(ops), remaining: count, retryable };
   }
 
@@ -22,6 +36,21 @@ export class MemoryBlobStore implements BlobStore {
     this.check('get', key);
     return this.objects.get(key)?.body;
   }
+  async stream(key: string, start = 0): Promise<AsyncIterable<Uint8Array> | undefined> {
+    this.check('stream', `${key}@${start}`);
+    const body = this.objects.get(key)?.body;
+    if (!body) return undefined;
+    const breakAt = this.streamBreaks.shift();
+    const piece = this.streamPieceBytes;
+    return (async function* () {
+      for (let off = start; off < body.byteLength; off += piece) {
+        if (breakAt !== undefined && off - start >= breakAt)
+          throw new BlobStoreError('INJECTED', `injected failure after ${off - start} bytes`, true);
+        yield body.slice(off, Math.min(body.byteLength, off + piece));
+      }
+    })();
+  }
+
   async list(prefix: string): Promise<BlobInfo[]> {
     this.check('list', prefix);
     return [...this.objects.entries()]

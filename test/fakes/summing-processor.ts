@@ -1,4 +1,5 @@
 import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
+import { type Bytes, joinBytes } from '../../aggregator/codec/byte-io.js';
 import type { DeadLetter } from '../../aggregator/dead-letter/dead-letter.js';
 import type { WindowResult } from '../../aggregator/engine/partition-engine.js';
 import type {
@@ -21,9 +22,11 @@ export class SummingProcessor implements PartitionProcessor {
 
   constructor(
     readonly ref: PartitionRef,
-    snapshot?: Uint8Array,
+    snapshot?: Bytes,
   ) {
-    this.sums = snapshot ? (JSON.parse(Buffer.from(snapshot).toString()) as Record<string, number>) : {};
+    this.sums = snapshot
+      ? (JSON.parse(Buffer.from(joinBytes(snapshot)).toString()) as Record<string, number>)
+      : {};
   }
 
   applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number {
@@ -93,7 +96,7 @@ export class SummingFactory implements ProcessorFactory {
   pipelinesFor(): string[] {
     return this.pipelines;
   }
-  create(ref: PartitionRef, snapshot?: Uint8Array): SummingProcessor {
+  create(ref: PartitionRef, snapshot?: Bytes): SummingProcessor {
     const p = new SummingProcessor(ref, snapshot);
     this.created.push(p);
     return p;

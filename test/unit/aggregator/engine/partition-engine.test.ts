@@ -216,7 +216,12 @@ describe('PartitionEngine snapshot and restore', () => {
       collect(b, 0, k, resumed);
       const snap = b.snapshot();
       b.release();
-      const c = PartitionEngine.restore(opts, snap);
+      expect(PartitionEngine.restore(opts, snap).snapshot()).toEqual(snap);
+      // As a checkpoint hands it over: decompressed blocks, values straddling them.
+      const parts: Uint8Array[] = [];
+      for (let at = 0; at < snap.length; at += 97) parts.push(snap.slice(at, at + 97));
+      expect(parts.length).toBeGreaterThan(20);
+      const c = PartitionEngine.restore(opts, parts);
       expect(c.snapshot()).toEqual(snap);
       collect(c, k, records.length, resumed);
       resumed.push(c.flush());
