@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
-import { readCheckpointData } from './checkpoint-data-reader.js';
+import { checksumMatches, readCheckpointData } from './checkpoint-data-reader.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type {
   CheckpointManifest,
@@ -36,6 +36,12 @@ const EXTENSION: Record<CheckpointCompression, string> = { snappy: '.sz', gzip: 
  */
 export class BlobCheckpointStore implements CheckpointStore {
   readonly location: string;
+  /**
+   * Data objects known to match their manifest: written by this store (it hashed the bytes it
+   * uploaded) or verified since. Retention, which runs after every checkpoint, checks the newest
+   * ones: without this it would download each of them again every time.
+   */
+  private readonly verified = new Set<string>();
   constructor(
     private readonly blobs: BlobStore,
     private readonly opts: BlobCheckpointStoreOptions,
@@ -80,6 +86,7 @@ export class BlobCheckpointStore implements CheckpointStore {
       `${this.partitionPrefix(ref)}${id}/${MANIFEST}`,
       Buffer.from(JSON.stringify(manifest)),
     );
+    this.verified.add(dataKey);
     return manifest;
   }
 
@@ -126,6 +133,7 @@ export class BlobCheckpointStore implements CheckpointStore {
     if (!pieces) return { id, reason: 'missing_data', detail: `data object ${manifest.dataKey} is missing` };
     const data = await readCheckpointData(pieces, manifest);
     if ('reason' in data) return { id, ...data };
+    this.verified.add(manifest.dataKey);
     return { manifest, snapshot: data.parts };
   }
 
@@ -151,53 +159,73 @@ export class BlobCheckpointStore implements CheckpointStore {
   async applyRetention(ref: PartitionRef): Promise<{ deletedKeys: string[] }> {
     const prefix = this.partitionPrefix(ref);
     const blobs = await this.blobs.list(prefix);
-    const byId = new Map<string, { keys: string[]; hasManifest: boolean; newestMs: number }>();
+    const byId = new Map<string, { keys: string[]; sizes: Map<string, number>; newestMs: number }>();
     for (const b of blobs) {
       const id = b.key.slice(prefix.length).split('/')[0];
       if (!id) continue;
-      const entry = byId.get(id) ?? { keys: [], hasManifest: false, newestMs: 0 };
+      const entry = byId.get(id) ?? { keys: [], sizes: new Map<string, number>(), newestMs: 0 };
       entry.keys.push(b.key);
-      entry.hasManifest ||= b.key.endsWith(`/${MANIFEST}`);
+      entry.sizes.set(b.key, b.sizeBytes);
       entry.newestMs = Math.max(entry.newestMs, b.modifiedMs);
       byId.set(id, entry);
     }
     // The order latestValid reads them in: highest offset first (ties: newest). A late checkpoint from a previous
     // owner that had processed less must not push out the one the group's committed offsets rely on.
-    const offsets = new Map<string, bigint>();
+    const manifests = new Map<string, CheckpointManifest | undefined>();
     for (const [id, entry] of byId) {
-      if (!entry.hasManifest) continue;
-      const bytes = await this.blobs.get(`${prefix}${id}/${MANIFEST}`);
-      const m = bytes ? parseManifest(bytes) : undefined;
-      offsets.set(id, m ? BigInt(m.nextOffset) : -1n);
+      const key = `${prefix}${id}/${MANIFEST}`;
+      if (!entry.sizes.has(key)) continue;
+      const bytes = await this.blobs.get(key);
+      manifests.set(id, bytes ? parseManifest(bytes) : undefined);
     }
+    const offset = (id: string) => {
+      const m = manifests.get(id);
+      return m ? BigInt(m.nextOffset) : -1n;
+    };
     const ids = [...byId.keys()].sort((a, b) => {
-      const oa = offsets.get(a) ?? -1n;
-      const ob = offsets.get(b) ?? -1n;
+      const oa = offset(a);
+      const ob = offset(b);
       return oa === ob ? (a < b ? 1 : a > b ? -1 : 0) : oa < ob ? 1 : -1;
     });
-    const deletedKeys: string[] = [];
+    const deleted: { keys: string[]; dataKey: string | undefined }[] = [];
     let keptValid = 0;
     for (const id of ids) {
       const entry = byId.get(id)!;
-      if (!entry.hasManifest) {
+      if (!manifests.has(id)) {
         // A data object without a manifest: either a checkpoint being written now (keep it for
         // the grace period) or one whose writer died (orphan: delete).
-        if (this.opts.now() - entry.newestMs > this.opts.orphanGraceMs) deletedKeys.push(...entry.keys);
+        if (this.opts.now() - entry.newestMs > this.opts.orphanGraceMs)
+          deleted.push({ keys: entry.keys, dataKey: undefined });
         continue;
       }
+      const manifest = manifests.get(id);
       if (keptValid < this.opts.keep) {
-        const loaded = await this.load(ref, id);
-        if ('manifest' in loaded) {
+        if (manifest && (await this.intact(manifest, entry.sizes.get(manifest.dataKey)))) {
           keptValid += 1;
           continue;
         }
         // Invalid checkpoints among the newest are kept for inspection until enough valid ones exist.
         if (keptValid === 0) continue;
       }
-      deletedKeys.push(...entry.keys);
+      deleted.push({ keys: entry.keys, dataKey: manifest?.dataKey });
     }
+    const deletedKeys = deleted.flatMap((d) => d.keys);
     if (deletedKeys.length > 0) await this.blobs.delete(deletedKeys);
+    for (const d of deleted) if (d.dataKey) this.verified.delete(d.dataKey);
     return { deletedKeys };
+  }
+
+  /**
+   * Whether a checkpoint's data object is there, of its manifest's size, and (unless known
+   * already) hashes to its checksum: streamed and hashed only, nothing decompressed or kept.
+   */
+  private async intact(manifest: CheckpointManifest, listedBytes: number | undefined): Promise<boolean> {
+    if (listedBytes !== manifest.storedBytes) return false;
+    if (this.verified.has(manifest.dataKey)) return true;
+    const pieces = await this.blobs.stream(manifest.dataKey);
+    if (!pieces || !(await checksumMatches(pieces, manifest))) return false;
+    this.verified.add(manifest.dataKey);
+    return true;
   }
 
   private async checkpointIds(ref: PartitionRef): Promise<string[]> {

@@ -22,7 +22,7 @@ export async function readCheckpointData(
   pieces: AsyncIterable<Uint8Array>,
   manifest: CheckpointManifest,
 ): Promise<CheckpointData> {
-  const hash = createHash('sha256');
+  const checksum = new Checksum(manifest);
   const codec = manifest.compression;
   const blocks =
     codec !== 'none' && manifest.chunks !== undefined && sum(manifest.chunks) === manifest.storedBytes
@@ -33,12 +33,8 @@ export async function readCheckpointData(
   let heldBytes = 0;
   const decoded: Promise<Uint8Array | Error>[] = [];
   let block = 0;
-  let received = 0;
   for await (const piece of pieces) {
-    received += piece.byteLength;
-    // Longer than the manifest says: not this checkpoint's data (and no reason to read the rest).
-    if (received > manifest.storedBytes) break;
-    hash.update(piece);
+    if (!checksum.take(piece)) break;
     if (blocks === undefined) {
       held.push(piece);
       continue;
@@ -56,14 +52,10 @@ export async function readCheckpointData(
       }
     }
   }
-  const digest = hash.digest('hex');
-  if (received !== manifest.storedBytes || digest !== manifest.sha256) {
+  const mismatch = checksum.mismatch();
+  if (mismatch !== undefined) {
     await Promise.all(decoded);
-    const size = received > manifest.storedBytes ? `over ${manifest.storedBytes} B` : `${received} B`;
-    return {
-      reason: 'checksum_mismatch',
-      detail: `sha256 ${digest} (${size}) != manifest ${manifest.sha256} (${manifest.storedBytes} B)`,
-    };
+    return { reason: 'checksum_mismatch', detail: mismatch };
   }
   if (codec === 'none') return { parts: held };
   let parts: Uint8Array[];
@@ -87,4 +79,38 @@ export async function readCheckpointData(
     }
   }
   return { parts };
+}
+
+/** Whether a data object's pieces are its manifest's bytes (size and SHA-256); reads no further than that size. */
+export async function checksumMatches(
+  pieces: AsyncIterable<Uint8Array>,
+  manifest: CheckpointManifest,
+): Promise<boolean> {
+  const checksum = new Checksum(manifest);
+  for await (const piece of pieces) if (!checksum.take(piece)) break;
+  return checksum.mismatch() === undefined;
+}
+
+/** A data object's size and SHA-256, piece by piece, against its manifest's. */
+class Checksum {
+  private readonly hash = createHash('sha256');
+  private received = 0;
+  constructor(private readonly manifest: CheckpointManifest) {}
+
+  /** Takes the next piece; false once the object is longer than the manifest says (no reason to read on). */
+  take(piece: Uint8Array): boolean {
+    this.received += piece.byteLength;
+    if (this.received > this.manifest.storedBytes) return false;
+    this.hash.update(piece);
+    return true;
+  }
+
+  /** Why the pieces taken are not the manifest's object, or undefined when they are. */
+  mismatch(): string | undefined {
+    const m = this.manifest;
+    const digest = this.hash.digest('hex');
+    if (this.received === m.storedBytes && digest === m.sha256) return undefined;
+    const size = this.received > m.storedBytes ? `over ${m.storedBytes} B` : `${this.received} B`;
+    return `sha256 ${digest} (${size}) != manifest ${m.sha256} (${m.storedBytes} B)`;
+  }
 }

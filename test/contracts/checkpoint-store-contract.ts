@@ -16,9 +16,9 @@ export function describeCheckpointStoreContract(
   describe(`CheckpointStore over ${adapter}`, () => {
     const ref: PartitionRef = { pipeline: 'pipe/one', topic: 'events', partition: 3 };
     let clock = 1_700_000_000_000;
-    const make = async (compression: CheckpointCompression = 'snappy') => {
-      const { blobs, corrupt } = await makeBlobs();
-      const store = new BlobCheckpointStore(blobs, {
+    /** A store over `blobs`: another one over the same blobs is another worker (a new owner). */
+    const open = (blobs: BlobStore, compression: CheckpointCompression = 'snappy') =>
+      new BlobCheckpointStore(blobs, {
         prefix: 'checkpoints',
         writer: 'test',
         keep: 2,
@@ -26,7 +26,9 @@ export function describeCheckpointStoreContract(
         compression,
         now: () => clock,
       });
-      return { store, blobs, corrupt };
+    const make = async (compression: CheckpointCompression = 'snappy') => {
+      const { blobs, corrupt } = await makeBlobs();
+      return { store: open(blobs, compression), blobs, corrupt };
     };
     const bytes = (n: number, seed: number) =>
       Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251);
@@ -123,6 +125,23 @@ export function describeCheckpointStoreContract(
       }
       await store.applyRetention(ref);
       expect((await store.list(ref)).map((m) => m.id)).toEqual([ids[4], ids[3]]);
+    });
+
+    it('retention keeps a corrupt newest checkpoint for inspection and still the newest valid ones (a new owner checks them)', async () => {
+      const { store, blobs, corrupt } = await make();
+      const written: string[] = [];
+      for (let i = 1; i <= 4; i += 1) {
+        clock += 1000;
+        written.push((await store.write(ref, bytes(3000, i), String(i * 10))).id);
+      }
+      const newest = (await store.list(ref))[0]!;
+      await corrupt(newest.dataKey);
+      const owner = open(blobs);
+      await owner.applyRetention(ref);
+      expect((await owner.list(ref)).map((m) => m.id)).toEqual([written[3], written[2], written[1]]);
+      const { checkpoint, skipped } = await owner.latestValid(ref);
+      expect(checkpoint?.manifest.id).toBe(written[2]);
+      expect(skipped.map((s) => s.id)).toEqual([written[3]]);
     });
 
     it('retention keeps the highest offsets: late checkpoints of a previous owner do not push out the newest state', async () => {

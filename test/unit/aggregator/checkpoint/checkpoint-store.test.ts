@@ -68,6 +68,41 @@ describe('RetryingBlobStore', () => {
   });
 });
 
+describe('BlobCheckpointStore retention', () => {
+  it('reads no data object it wrote or verified before; a new owner hashes each kept one once', async () => {
+    const blobs = new MemoryBlobStore();
+    let clock = 1_700_000_000_000;
+    const open = () =>
+      new BlobCheckpointStore(blobs, {
+        prefix: 'ck',
+        writer: 't',
+        keep: 2,
+        orphanGraceMs: 60_000,
+        compression: 'snappy',
+        now: () => clock,
+      });
+    const writer = open();
+    const ref = { pipeline: 'p', topic: 't', partition: 0 };
+    for (let i = 1; i <= 4; i += 1) {
+      clock += 1000;
+      await writer.write(ref, randomBytes(20_000), String(i));
+    }
+    const dataReads = () => blobs.calls.filter((c) => /^(get|stream) .*state\.bin/.test(c));
+    await writer.applyRetention(ref);
+    expect(dataReads()).toEqual([]);
+    expect((await writer.list(ref)).map((m) => m.nextOffset)).toEqual(['4', '3']);
+    // Another worker: each kept checkpoint is hashed once (streamed, not loaded), then known.
+    const owner = open();
+    clock += 1000;
+    await writer.write(ref, randomBytes(20_000), '5');
+    await owner.applyRetention(ref);
+    expect(dataReads().map((c) => c.split(' ')[0])).toEqual(['stream', 'stream']);
+    await owner.applyRetention(ref);
+    expect(dataReads()).toHaveLength(2);
+    expect((await owner.list(ref)).map((m) => m.nextOffset)).toEqual(['5', '4']);
+  });
+});
+
 describe('RetryingBlobStore streams', () => {
   const body = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7) % 256);
   const read = async (pieces: AsyncIterable<Uint8Array> | undefined) => {
