@@ -159,12 +159,12 @@ export class BlobCheckpointStore implements CheckpointStore {
   async applyRetention(ref: PartitionRef): Promise<{ deletedKeys: string[] }> {
     const prefix = this.partitionPrefix(ref);
     const blobs = await this.blobs.list(prefix);
-    const byId = new Map<string, { keys: string[]; sizes: Map<string, number>; newestMs: number }>();
+    // Per checkpoint id: its objects' keys and sizes, and when the newest of them was written.
+    const byId = new Map<string, { sizes: Map<string, number>; newestMs: number }>();
     for (const b of blobs) {
       const id = b.key.slice(prefix.length).split('/')[0];
       if (!id) continue;
-      const entry = byId.get(id) ?? { keys: [], sizes: new Map<string, number>(), newestMs: 0 };
-      entry.keys.push(b.key);
+      const entry = byId.get(id) ?? { sizes: new Map<string, number>(), newestMs: 0 };
       entry.sizes.set(b.key, b.sizeBytes);
       entry.newestMs = Math.max(entry.newestMs, b.modifiedMs);
       byId.set(id, entry);
@@ -187,15 +187,14 @@ export class BlobCheckpointStore implements CheckpointStore {
       const ob = offset(b);
       return oa === ob ? (a < b ? 1 : a > b ? -1 : 0) : oa < ob ? 1 : -1;
     });
-    const deleted: { keys: string[]; dataKey: string | undefined }[] = [];
+    const deletedIds: string[] = [];
     let keptValid = 0;
     for (const id of ids) {
       const entry = byId.get(id)!;
       if (!manifests.has(id)) {
         // A data object without a manifest: either a checkpoint being written now (keep it for
         // the grace period) or one whose writer died (orphan: delete).
-        if (this.opts.now() - entry.newestMs > this.opts.orphanGraceMs)
-          deleted.push({ keys: entry.keys, dataKey: undefined });
+        if (this.opts.now() - entry.newestMs > this.opts.orphanGraceMs) deletedIds.push(id);
         continue;
       }
       const manifest = manifests.get(id);
@@ -207,11 +206,14 @@ export class BlobCheckpointStore implements CheckpointStore {
         // Invalid checkpoints among the newest are kept for inspection until enough valid ones exist.
         if (keptValid === 0) continue;
       }
-      deleted.push({ keys: entry.keys, dataKey: manifest?.dataKey });
+      deletedIds.push(id);
     }
-    const deletedKeys = deleted.flatMap((d) => d.keys);
+    const deletedKeys = deletedIds.flatMap((id) => [...byId.get(id)!.sizes.keys()]);
     if (deletedKeys.length > 0) await this.blobs.delete(deletedKeys);
-    for (const d of deleted) if (d.dataKey) this.verified.delete(d.dataKey);
+    for (const id of deletedIds) {
+      const dataKey = manifests.get(id)?.dataKey;
+      if (dataKey) this.verified.delete(dataKey);
+    }
     return { deletedKeys };
   }
 

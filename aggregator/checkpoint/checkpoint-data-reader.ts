@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { joinBytes } from '../codec/byte-io.js';
 import type { CheckpointManifest, SkippedCheckpoint } from './checkpoint-types.js';
-import { concat, decompressBlock, decompressChunks, sum } from './chunked-codec.js';
+import { decompressBlock, decompressChunks, sum } from './chunked-codec.js';
 
 /** A verified data object's snapshot as its decompressed blocks, or why it cannot be used. */
 export type CheckpointData =
@@ -45,7 +46,7 @@ export async function readCheckpointData(
       heldBytes += take;
       off += take;
       if (heldBytes === blocks[block]) {
-        decoded.push(decompressBlock(concat(held), codec as 'snappy' | 'gzip').catch((e: Error) => e));
+        decoded.push(decompressBlock(joinBytes(held), codec as 'snappy' | 'gzip').catch((e: Error) => e));
         held.length = 0;
         heldBytes = 0;
         block += 1;
@@ -73,7 +74,7 @@ export async function readCheckpointData(
   } else {
     // One gzip stream (written before blocks existed), or block sizes that do not add up.
     try {
-      parts = [await decompressChunks(concat(held), codec, manifest.chunks, manifest.stateBytes)];
+      parts = [await decompressChunks(joinBytes(held), codec, manifest.chunks, manifest.stateBytes)];
     } catch (err) {
       return { reason: 'decompress_failed', detail: (err as Error).message };
     }

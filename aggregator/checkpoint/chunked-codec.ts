@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
+import { joinBytes } from '../codec/byte-io.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -41,7 +42,7 @@ export async function compressChunks(
   } while (off < data.byteLength);
   const blocks = await Promise.all(parts);
   const chunks = blocks.map((b) => b.byteLength);
-  return { stored: concat(blocks), chunks };
+  return { stored: joinBytes(blocks), chunks };
 }
 
 /**
@@ -59,7 +60,7 @@ export async function decompressChunks(
   if (chunks === undefined) {
     if (codec !== 'gzip')
       throw new Error(`a ${codec} object needs its block sizes, and the manifest has none`);
-    out = concat([await gunzipAsync(stored, { chunkSize: OUT_CHUNK_BYTES })]);
+    out = joinBytes([await gunzipAsync(stored, { chunkSize: OUT_CHUNK_BYTES })]);
   } else {
     if (sum(chunks) !== stored.byteLength)
       throw new Error(`blocks add up to ${sum(chunks)} bytes, the object has ${stored.byteLength}`);
@@ -69,7 +70,7 @@ export async function decompressChunks(
       parts.push(decompressBlock(stored.subarray(off, off + n), codec));
       off += n;
     }
-    out = concat(await Promise.all(parts));
+    out = joinBytes(await Promise.all(parts));
   }
   if (out.byteLength !== expectedBytes)
     throw new Error(`decompressed to ${out.byteLength} bytes, the manifest says ${expectedBytes}`);
@@ -90,16 +91,4 @@ export function sum(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
-}
-
-/** One Uint8Array (a view when there is a single part). */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return new Uint8Array(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength);
-  const out = new Uint8Array(sum(parts.map((p) => p.byteLength)));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

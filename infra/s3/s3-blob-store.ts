@@ -171,7 +171,7 @@ export class S3BlobStore implements BlobStore {
     const range = /\/(\d+)$/.exec(res.ContentRange ?? '');
     if (!range && from === 0) return { body, total: body.byteLength, etag: res.ETag };
     const total = range ? Number(range[1]) : Number.NaN;
-    if (!(body.byteLength === Math.min(length, total - from)))
+    if (body.byteLength !== Math.min(length, total - from))
       throw new Error(`range ${from}+${length} of ${total} bytes came back with ${body.byteLength}`);
     return { body, total, etag: res.ETag };
   }

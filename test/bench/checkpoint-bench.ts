@@ -10,7 +10,7 @@ import { createS3Client } from '../../infra/aws/aws-clients.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
 import { loadConfig } from '../../infra/config/load-config.js';
 import { S3BlobStore } from '../../infra/s3/s3-blob-store.js';
-import { benchPipelineInput } from './core-bench.js';
+import { benchPipelineInput, intOption } from './core-bench.js';
 
 const MB = 1024 * 1024;
 
@@ -197,18 +197,12 @@ export const checkpointBench: BenchDefinition = {
         series: Number.parseInt(String(opts['series'] ?? '2000000'), 10),
         repeat: Math.max(1, Number.parseInt(String(opts['repeat'] ?? '3'), 10)),
         compression: codecOption(opts['compression']),
-        downloadConcurrency: positiveOption('--download-concurrency', opts['downloadConcurrency'] ?? '1'),
+        downloadConcurrency: intOption(opts['downloadConcurrency'], 1, '--download-concurrency'),
         ...(typeof opts['config'] === 'string' ? { config: opts['config'] } : {}),
       },
       log,
     ),
 };
-
-function positiveOption(flag: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} ${String(v)}: expected a positive integer`);
-  return n;
-}
 
 function codecOption(v: unknown): CheckpointCompression {
   if (v === undefined || v === 'snappy' || v === 'gzip' || v === 'none') return v ?? 'snappy';

@@ -461,9 +461,11 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-function intOption(v: unknown, fallback: number): number {
+/** A bench's positive integer option (`fallback` when absent); `flag` names it in the error. */
+export function intOption(v: unknown, fallback: number, flag?: string): number {
   const n = typeof v === 'string' ? Number(v) : fallback;
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`expected a positive integer, got ${String(v)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new RangeError(`${flag ? `${flag}: ` : ''}expected a positive integer, got ${String(v)}`);
   return n;
 }
 
