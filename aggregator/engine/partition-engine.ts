@@ -54,7 +54,22 @@ export interface WindowResult {
    * or a Kafka sink; a level-2 engine merges it with {@link PartitionEngine.processPartial}.
    */
   partial?: Uint8Array;
+  /**
+   * Which part of its window's rows (of one source partition) this row was handed out in: a closed
+   * window is emitted in parts of at most {@link PART_SLOTS} table slots, and a part always holds
+   * the same rows (a snapshot keeps the slot layout), so an S3 object per part is rewritten
+   * identically by a replay. Absent: 0 (the window in one part).
+   */
+  part?: number;
 }
+
+/**
+ * Slots of a closed window's table per emitted part (≤ 14,418 rows at the tables' highest load).
+ * A window of a million series is handed to the sinks part by part, so at most a few parts of
+ * result objects (~420 bytes per row) exist at once; the rest stays in typed storage (~60 bytes
+ * per row), charged to the memory budget.
+ */
+export const PART_SLOTS = 16_384;
 
 /** What happened to one input. `late` and `bad_partial` become dead letters with that reason. */
 export type ProcessOutcome = { ok: true } | Refused;
@@ -64,6 +79,8 @@ export type Refused = { ok: false; reason: 'late' | 'bad_partial'; detail: strin
 export interface EngineOutputs {
   results: WindowResult[];
   transitions: Transition[];
+  /** Closed rows are left for the next call (it was given a row limit). */
+  more: boolean;
 }
 
 export interface EngineStats {
@@ -135,8 +152,13 @@ export class PartitionEngine {
   private readonly open: WindowTable[][];
   /** Per size: rows of the last closed window (initial capacity of the next one: no regrowth). */
   private readonly rowsHint: number[];
-  /** Closed, not yet drained, in closing order; `drainRow` = next row of the first one. */
+  /**
+   * Closed, not yet drained, in closing order. Rows of the first one before slot `drainSlot` are
+   * drained: their key slots are zeroed (a snapshot keeps only the rest; the table is never probed
+   * again), and its memory is given back when the last part is drained.
+   */
   private closed: WindowTable[] = [];
+  private drainSlot = 0;
   private readonly machines: StateMachineTable[];
   /**
    * Per size: the open table last written and its [start, end): consecutive records mostly
@@ -434,7 +456,7 @@ export class PartitionEngine {
     if (!this.merger) return;
     for (const row of this.merger.close(this.watermark, all)) {
       this.mergedPending.push(
-        this.result(row.seriesKey, row.keyValues, row.windowSizeMs, row.windowStartMs, row.fields),
+        this.result(row.seriesKey, row.keyValues, row.windowSizeMs, row.windowStartMs, row.fields, 0),
       );
     }
   }
@@ -445,6 +467,7 @@ export class PartitionEngine {
     windowSizeMs: number,
     windowStartMs: number,
     states: FieldState[],
+    part: number,
   ): WindowResult {
     const aggregates: Record<string, FieldAggregates> = {};
     for (let k = 0; k < this.layout.length; k++) {
@@ -458,6 +481,7 @@ export class PartitionEngine {
       windowSizeMs,
       windowStartMs,
       aggregates,
+      part,
     };
     if (this.withPartials) {
       const fields: Record<string, FieldState> = {};
@@ -482,31 +506,55 @@ export class PartitionEngine {
     return out;
   }
 
-  drainClosed(): EngineOutputs {
+  /**
+   * Takes the outputs produced so far: closed windows' rows in closing order, then slot order,
+   * and the transitions. With `maxRows`, the rows of whole parts ({@link PART_SLOTS}) while they
+   * fit in `maxRows` (at least one part), the rest left for later calls (`more`); rows of the
+   * merging level (already objects) and transitions are always taken whole.
+   */
+  drainClosed(maxRows = Number.POSITIVE_INFINITY): EngineOutputs {
     const results: WindowResult[] = this.mergedPending;
     this.mergedPending = [];
-    for (const tb of this.closed) {
-      const nFields = this.layout.length;
+    while (this.closed.length > 0) {
+      const tb = this.closed[0]!;
       const keys = tb.keys;
-      for (let slot = 0; slot < tb.cap; slot++) {
-        if (keys[slot] === 0) continue;
-        const id = keys[slot]! - 1;
-        const seriesKey = this.dict.key(id);
-        const states: FieldState[] = new Array(nFields);
-        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
-        const kv =
-          this.keyFields.length === 1
-            ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
-            : this.keyValuesOf(seriesKey);
-        results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states));
-        this.dict.release(id);
+      while (this.drainSlot < tb.cap) {
+        const from = this.drainSlot;
+        const to = Math.min(tb.cap, from - (from % PART_SLOTS) + PART_SLOTS);
+        if (results.length > 0 && results.length + rowsIn(keys, from, to) > maxRows) break;
+        this.drainPart(tb, from, to, results);
+        this.drainSlot = to;
       }
+      if (this.drainSlot < tb.cap) break;
+      this.closed.shift();
+      this.drainSlot = 0;
     }
-    this.closed = [];
     const transitions = this.transitions;
     this.transitions = [];
     this.recount();
-    return { results, transitions };
+    return { results, transitions, more: this.closed.length > 0 };
+  }
+
+  /** Emits the rows of `tb` in slots [from, to) (one part) into `results` and zeroes their slots. */
+  private drainPart(tb: WindowTable, from: number, to: number, results: WindowResult[]): void {
+    const nFields = this.layout.length;
+    const keys = tb.keys;
+    const part = Math.floor(from / PART_SLOTS);
+    for (let slot = from; slot < to; slot++) {
+      if (keys[slot] === 0) continue;
+      const id = keys[slot]! - 1;
+      const seriesKey = this.dict.key(id);
+      const states: FieldState[] = new Array(nFields);
+      for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
+      const kv =
+        this.keyFields.length === 1
+          ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
+          : this.keyValuesOf(seriesKey);
+      results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states, part));
+      keys[slot] = 0;
+      tb.rows--;
+      this.dict.release(id);
+    }
   }
 
   flush(): EngineOutputs {
@@ -671,9 +719,17 @@ export class PartitionEngine {
     this.clearCache();
     for (let i = 0; i < this.open.length; i++) this.open[i] = [];
     this.closed = [];
+    this.drainSlot = 0;
     this.mergedPending = [];
     this.transitions = [];
   }
+}
+
+/** Rows in slots [from, to) of a table's key slots. */
+function rowsIn(keys: Int32Array, from: number, to: number): number {
+  let n = 0;
+  for (let slot = from; slot < to; slot++) if (keys[slot] !== 0) n++;
+  return n;
 }
 
 /** A table and its `direct` flag (snapshot version 3). */

@@ -96,8 +96,8 @@ export class EngineProcessor implements PartitionProcessor {
     return applied;
   }
 
-  takeOutputs(): ProcessorOutputs {
-    return this.engine.drainClosed();
+  takeOutputs(maxRows?: number): ProcessorOutputs {
+    return this.engine.drainClosed(maxRows);
   }
 
   snapshot(): Uint8Array {

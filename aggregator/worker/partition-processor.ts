@@ -15,6 +15,8 @@ export const SNAPSHOT_COPIES = '(snapshots)';
 export interface ProcessorOutputs {
   results: WindowResult[];
   transitions: Transition[];
+  /** Closed windows' rows are left for the next call (`maxRows` was reached). */
+  more: boolean;
 }
 
 /**
@@ -29,8 +31,12 @@ export interface PartitionProcessor {
    * record order, to `deadLetters`. Returns how many records were applied (not refused).
    */
   applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number;
-  /** Closed windows and transitions produced since the last call, in deterministic order. */
-  takeOutputs(): ProcessorOutputs;
+  /**
+   * Closed windows and transitions produced since the last call, in deterministic order. With
+   * `maxRows`, about that many window rows (whole parts of a window: see the engine's
+   * PART_SLOTS), the rest left in the processor's typed state for the next calls (`more`).
+   */
+  takeOutputs(maxRows?: number): ProcessorOutputs;
   /** The state, for a checkpoint (restorable by the factory). */
   snapshot(): Uint8Array;
   /** Facts for metrics and `checkpoint inspect`. */

@@ -78,9 +78,16 @@ export const workerConfigSchema = z
         concurrency: z.number().int().min(1).max(1024).default(64),
         retryBaseDelayMs: z.number().int().positive().default(200),
         retryMaxDelayMs: z.number().int().positive().default(10_000),
+        /**
+         * Window rows per sink write. A closed window with more rows (a partition's million
+         * series) is handed to the sink in parts of about this many as earlier writes complete,
+         * so only a few parts exist as result objects at once; the rest stays in the compact
+         * store, charged to the memory budget. Whole parts of 16,384 table slots at least.
+         */
+        maxRowsPerWrite: z.number().int().min(1).max(1_000_000).default(16_384),
       })
       .strict()
-      .default({ concurrency: 64, retryBaseDelayMs: 200, retryMaxDelayMs: 10_000 }),
+      .default({ concurrency: 64, retryBaseDelayMs: 200, retryMaxDelayMs: 10_000, maxRowsPerWrite: 16_384 }),
     notices: z
       .object({
         /** Poll instance metadata for spot interruption notices and rebalance recommendations. */

@@ -41,6 +41,8 @@ export interface WorkerDeps {
     sinkRetryMaxDelayMs: number;
     /** Sink write batches in flight per partition before consumption waits. */
     maxPendingWrites: number;
+    /** Window rows per sink write (whole parts of a closed window; see ProcessorOutputs.more). */
+    maxRowsPerWrite: number;
     /** How often idle partitions are checked for due checkpoints and memory pressure. */
     tickMs: number;
   };
@@ -293,6 +295,9 @@ export class Worker {
    * Takes every closed window and transition now (so outputs keep their order) and writes them
    * in the background, at most `maxPendingWrites` batches per partition in flight: consumption
    * overlaps sink latency, and a sink that is down stops the worker once the queue is full.
+   * A closed window larger than `maxRowsPerWrite` rows is handed over in parts as the queue makes
+   * room (heartbeating meanwhile), so at most `maxPendingWrites` + 1 parts exist as result
+   * objects; the rows not yet handed over stay in the processor's compact, memory-accounted store.
    * `waitAll` (before a checkpoint) waits until everything taken so far is written.
    */
   private async flushOutputs(
@@ -300,12 +305,20 @@ export class Worker {
     heartbeat: () => Promise<void>,
     waitAll: boolean,
   ): Promise<void> {
+    const { maxPendingWrites, maxRowsPerWrite } = this.deps.options;
     for (const [pipeline, slot] of owned.slots) {
-      const { results, transitions } = slot.processor.takeOutputs();
-      if (results.length === 0 && transitions.length === 0) continue;
-      owned.pendingWrites.push(this.writeUntilDone(pipeline, owned, results, transitions, heartbeat));
+      for (;;) {
+        const { results, transitions, more } = slot.processor.takeOutputs(maxRowsPerWrite);
+        if (results.length > 0 || transitions.length > 0)
+          owned.pendingWrites.push(this.writeUntilDone(pipeline, owned, results, transitions, heartbeat));
+        if (!more) break;
+        while (owned.pendingWrites.length > maxPendingWrites) {
+          await owned.pendingWrites.shift();
+          await heartbeat().catch(() => undefined);
+        }
+      }
     }
-    while (owned.pendingWrites.length > (waitAll ? 0 : this.deps.options.maxPendingWrites)) {
+    while (owned.pendingWrites.length > (waitAll ? 0 : maxPendingWrites)) {
       await owned.pendingWrites.shift();
     }
   }

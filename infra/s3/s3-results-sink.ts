@@ -8,9 +8,11 @@ import type { Transition } from '../../aggregator/state-machine/state-machine-ta
 
 /**
  * Closed windows as gzipped JSON Lines, one object per (pipeline, window size, window start,
- * source partition): `<prefix>/<pipeline>/size=<ms>/start=<ISO>/<topic>-<partition>.jsonl.gz`.
- * A window closes for every series of a partition at once, so a replay rewrites the same
- * object with the same bytes — an idempotent write.
+ * source partition, part):
+ * `<prefix>/<pipeline>/size=<ms>/start=<ISO>/<topic>-<partition>-part-<5 digits>.jsonl.gz`.
+ * A window closes for every series of a partition at once and is handed out in parts that always
+ * hold the same rows (WindowResult.part), so a replay rewrites the same objects with the same
+ * bytes — an idempotent write. Rows are sorted by series key inside an object.
  */
 export class S3ResultsSink implements Sink {
   readonly name = 's3';
@@ -23,7 +25,8 @@ export class S3ResultsSink implements Sink {
     const source = origin ? `${encodeURIComponent(origin.topic)}-${origin.partition}` : 'all';
     const groups = new Map<string, WindowResult[]>();
     for (const r of results) {
-      const key = `${this.prefix}/${encodeURIComponent(r.pipeline)}/size=${r.windowSizeMs}/start=${new Date(r.windowStartMs).toISOString()}/${source}.jsonl.gz`;
+      const part = String(r.part ?? 0).padStart(5, '0');
+      const key = `${this.prefix}/${encodeURIComponent(r.pipeline)}/size=${r.windowSizeMs}/start=${new Date(r.windowStartMs).toISOString()}/${source}-part-${part}.jsonl.gz`;
       const g = groups.get(key) ?? [];
       g.push(r);
       groups.set(key, g);

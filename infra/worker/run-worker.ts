@@ -89,6 +89,7 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
       sinkRetryBaseDelayMs: w.sink.retryBaseDelayMs,
       sinkRetryMaxDelayMs: w.sink.retryMaxDelayMs,
       maxPendingWrites: 8,
+      maxRowsPerWrite: w.sink.maxRowsPerWrite,
       tickMs: Math.min(1000, w.checkpoint.intervalMs),
     },
   });

@@ -216,7 +216,7 @@ export function drainDue(i: number, n: number, every: number): boolean {
   return Math.floor((i + n) / every) > Math.floor(i / every);
 }
 
-function collectGarbage(): () => void {
+export function collectGarbage(): () => void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   return () => {

@@ -10,8 +10,23 @@ export class RecordingSink implements Sink {
   readonly rows = new Map<string, WindowResult>();
   writes = 0;
   failuresLeft = 0;
+  /** Writes started and not yet finished (each holds its results). */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** When set, every write waits for it before storing. */
+  gate: (() => Promise<void>) | undefined;
   constructor(private readonly log: string[] = []) {}
   async write(results: WindowResult[], _transitions: Transition[], _origin?: PartitionRef): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.gate?.();
+      this.store(results);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+  private store(results: WindowResult[]): void {
     if (this.failuresLeft > 0) {
       this.failuresLeft -= 1;
       this.log.push('sink-fail');

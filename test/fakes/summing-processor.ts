@@ -65,10 +65,14 @@ export class SummingProcessor implements PartitionProcessor {
     });
     return undefined;
   }
-  takeOutputs(): ProcessorOutputs {
-    const results = this.pending;
-    this.pending = [];
-    return { results, transitions: [] };
+  /** Hands out at most `maxRows` results per call, the rest kept for later calls (as the engine does by parts). */
+  takeOutputs(maxRows = Number.POSITIVE_INFINITY): ProcessorOutputs {
+    const results = this.pending.splice(0, maxRows);
+    return { results, transitions: [], more: this.pending.length > 0 };
+  }
+  /** Results applied but not yet taken. */
+  pendingResults(): number {
+    return this.pending.length;
   }
   snapshot(): Uint8Array {
     return Buffer.from(JSON.stringify(this.sums));

@@ -3,6 +3,7 @@ import { aggregateBench } from '../../../test/bench/aggregate-bench.js';
 import { checkpointBench } from '../../../test/bench/checkpoint-bench.js';
 import { coreBench } from '../../../test/bench/core-bench.js';
 import { decodeBench } from '../../../test/bench/decode-bench.js';
+import { emitBench } from '../../../test/bench/emit-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
 import { multilevelBench } from '../../../test/bench/multilevel-bench.js';
 import { simulateBench } from '../../../test/bench/simulate-bench.js';
@@ -31,6 +32,7 @@ const benches: BenchDefinition[] = [
   decodeBench,
   stateMachineBench,
   coreBench,
+  emitBench,
   simulateBench,
   multilevelBench,
 ];

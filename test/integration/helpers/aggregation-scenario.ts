@@ -66,6 +66,7 @@ export async function writeWorkerConfig(
   adminPort = scenarioPort(),
   extra: Record<string, unknown> = {},
   awsExtra: Record<string, unknown> = {},
+  pipelineExtra: Record<string, unknown> = {},
 ): Promise<{ file: string; adminPort: number }> {
   const doc = {
     kafka: { brokers: kafkaBrokers, clientId: 'la-test' },
@@ -96,6 +97,7 @@ export async function writeWorkerConfig(
         aggregates: [{ field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean'] }],
         maxRecordBytes: 512,
         sink: { type: 'cassandra', table: 'results' },
+        ...pipelineExtra,
       },
     ],
   };

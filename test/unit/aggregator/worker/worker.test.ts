@@ -19,6 +19,7 @@ function setup(
     slept?: number[];
     /** Checkpoint writes wait for this before they start. */
     writeGate?: () => Promise<void>;
+    maxRowsPerWrite?: number;
   } = {},
 ) {
   const log: string[] = [];
@@ -77,6 +78,7 @@ function setup(
       sinkRetryBaseDelayMs: opts.sinkRetryDelayMs ?? 1,
       sinkRetryMaxDelayMs: opts.sinkRetryDelayMs ?? 2,
       maxPendingWrites: 8,
+      maxRowsPerWrite: opts.maxRowsPerWrite ?? 1000,
       tickMs: 60_000,
     },
   });
@@ -165,6 +167,37 @@ describe('Worker', () => {
       'checkpoint t:0@1',
       'commit t:0@1',
     ]);
+  });
+
+  it('hands a large closed window to the sink part by part as writes complete, holding at most maxPendingWrites + 1 parts', async () => {
+    const s = setup({ maxRowsPerWrite: 2 });
+    await s.worker.start();
+    await s.source.assign([tp]);
+    let open = (): void => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    s.sink.gate = () => opened;
+    const values = Array.from({ length: 50 }, (_, i) => `k${i}=${i}`);
+    let done = false;
+    const delivered = s.source.deliver('t', 0, 0, values).then((out) => {
+      done = true;
+      return out;
+    });
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    // The sink holds nothing yet: 8 queued writes + 1 taken, 2 rows each; the rest waits in the processor.
+    expect(done).toBe(false);
+    expect(s.sink.inFlight).toBe(9);
+    expect(s.factory.created[0]!.pendingResults()).toBe(50 - 18);
+    open();
+    expect(await delivered).toEqual({ kind: 'consumed', nextOffset: '50' });
+    await s.worker.checkpointNow();
+    expect(s.sink.maxInFlight).toBe(9);
+    expect(s.sink.writes).toBe(25);
+    expect([...s.sink.rows.values()].map((r) => r.seriesKey).sort()).toEqual(
+      values.map((v) => v.split('=')[0]).sort(),
+    );
+    expect(s.factory.created[0]!.pendingResults()).toBe(0);
   });
 
   it('does not commit when the checkpoint cannot be written', async () => {

@@ -1,0 +1,95 @@
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../../infra/aws/aws-clients.js';
+import { S3BlobStore } from '../../../infra/s3/s3-blob-store.js';
+import {
+  diffResults,
+  type ExpectedRow,
+  generateEvents,
+  newScenario,
+  produceEvents,
+  referenceRows,
+  writeWorkerConfig,
+} from '../helpers/aggregation-scenario.js';
+import { eventually } from '../helpers/cli-process.js';
+import { awsConnection, kafkaClient } from '../helpers/stack-endpoints.js';
+import { WorkerFleet } from '../helpers/worker-harness.js';
+
+const fleet = new WorkerFleet();
+afterEach(() => fleet.killAll());
+
+interface S3Row {
+  seriesKey: string;
+  windowStart: string;
+  metrics: Record<string, number>;
+}
+
+/** Every result line the worker wrote under `prefix`, with the objects' keys. */
+async function readS3Results(bucket: string, prefix: string): Promise<{ keys: string[]; rows: S3Row[] }> {
+  const blobs = new S3BlobStore(createS3Client(awsConnection), {
+    bucket,
+    multipartPartBytes: 8 * 1024 * 1024,
+    multipartConcurrency: 1,
+  });
+  const listed = await blobs.list(`${prefix}/`);
+  const rows: S3Row[] = [];
+  for (const o of listed) {
+    const body = await blobs.get(o.key);
+    for (const line of gunzipSync(body!).toString().trim().split('\n')) rows.push(JSON.parse(line) as S3Row);
+  }
+  return { keys: listed.map((o) => o.key), rows: rows.filter((r) => !r.seriesKey.startsWith('__end-')) };
+}
+
+describe('aggregator worker with the S3 sink (real Kafka and S3)', () => {
+  it('writes exactly the reference aggregates as JSON Lines objects, large windows in parts, each row once', async () => {
+    const kafka = kafkaClient();
+    const s = await newScenario(kafka, 2);
+    // 18,000 series per partition and 1-minute window: more than one part (16,384 table slots) each.
+    const events = generateEvents(s, 36_000, 1, 2);
+    const { file, adminPort } = await writeWorkerConfig(
+      s,
+      undefined,
+      { sink: { maxRowsPerWrite: 4000 } },
+      {},
+      { sink: { type: 's3', bucket: s.bucket, prefix: 'results' } },
+    );
+    const worker = await fleet.start(file, adminPort, 'worker-s3');
+    await produceEvents(kafka, s, events, { closeWindows: true });
+
+    const expected = referenceRows(events, s.windowMs);
+    const { keys, rows } = await eventually(
+      async () => {
+        const got = await readS3Results(s.bucket, 'results');
+        return got.rows.length >= expected.size ? got : undefined;
+      },
+      120_000,
+      `${expected.size} result rows in S3`,
+    );
+    expect(rows).toHaveLength(expected.size);
+    const actual = new Map<string, ExpectedRow & { mean: number }>();
+    for (const r of rows) {
+      const m = r.metrics;
+      actual.set(`${r.seriesKey}|${Date.parse(r.windowStart)}`, {
+        count: m['temp.count']!,
+        sum: m['temp.sum']!,
+        min: m['temp.min']!,
+        max: m['temp.max']!,
+        mean: m['temp.mean']!,
+      });
+    }
+    expect(actual.size).toBe(rows.length);
+    expect(diffResults(actual, expected)).toEqual([]);
+
+    // Per (window, partition): parts 0, 1, … of the closed table, keyed deterministically.
+    const windowObjects = keys.filter((k) => k.includes('/start=2026-11-26T12:00:00.000Z/'));
+    for (const p of [0, 1]) {
+      const parts = windowObjects.filter((k) => k.includes(`/${encodeURIComponent(s.topic)}-${p}-part-`));
+      expect(parts.length, `partition ${p}`).toBeGreaterThanOrEqual(2);
+      expect(parts[0]).toMatch(/-part-00000\.jsonl\.gz$/);
+    }
+
+    const drain = await fetch(`http://127.0.0.1:${adminPort}/drain`, { method: 'POST' });
+    expect(drain.status).toBe(200);
+    expect(await worker.exited).toBe(0);
+  });
+});
