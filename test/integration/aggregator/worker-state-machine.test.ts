@@ -1,0 +1,134 @@
+import { Client } from 'cassandra-driver';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  newScenario,
+  produceEvents,
+  referenceRows,
+  rng,
+  type Scenario,
+  type TempEvent,
+  writeWorkerConfig,
+} from '../helpers/aggregation-scenario.js';
+import { eventually } from '../helpers/cli-process.js';
+import { cassandraContactPoint, kafkaClient } from '../helpers/stack-endpoints.js';
+import { applySchema, expectExactly, WorkerFleet, waitForCommitted } from '../helpers/worker-harness.js';
+
+const fleet = new WorkerFleet();
+afterEach(() => fleet.killAll());
+
+const SILENCE_MS = 300_000;
+
+/** A device goes online on any report and offline after 5 minutes of event-time silence. */
+const presence = {
+  name: 'presence',
+  states: ['offline', 'online'],
+  initial: 'offline',
+  transitions: [{ from: 'offline', to: 'online' }],
+  timeouts: [{ state: 'online', afterMs: SILENCE_MS, to: 'offline' }],
+};
+
+/**
+ * Devices reporting about once a minute with silences of 6–12 minutes now and then, each pinned
+ * to a partition; a partition's events in time order (so none is late).
+ */
+function presenceEvents(s: Scenario, devices: number, reports: number): TempEvent[][] {
+  const rand = rng(11);
+  const start = Date.UTC(2026, 10, 26, 12, 0, 0);
+  const byPartition: TempEvent[][] = Array.from({ length: s.partitions }, () => []);
+  for (let d = 0; d < devices; d++) {
+    let ts = start + d * 7_000;
+    for (let i = 0; i < reports; i++) {
+      byPartition[d % s.partitions]!.push({
+        device: `dev-${d}`,
+        ts,
+        temp: Math.round(rand() * 3000) / 100,
+        partition: d % s.partitions,
+      });
+      ts += rand() < 0.15 ? 360_000 + Math.floor(rand() * 360_000) : 40_000 + Math.floor(rand() * 40_000);
+    }
+  }
+  return byPartition.map((events) => events.sort((a, b) => a.ts - b.ts || (a.device < b.device ? -1 : 1)));
+}
+
+/**
+ * The transitions, computed straight from each device's reports: offline → online on a report
+ * while offline; online → offline at the last report + 5 min when the next report comes later
+ * than that, or when nothing follows (the end marker moves event time past every device's silence).
+ */
+function referenceTransitions(events: TempEvent[][]): Set<string> {
+  const byDevice = new Map<string, number[]>();
+  for (const e of events.flat()) byDevice.set(e.device, [...(byDevice.get(e.device) ?? []), e.ts]);
+  const out = new Set<string>();
+  for (const [device, times] of byDevice) {
+    times.sort((a, b) => a - b);
+    let online = false;
+    let last = 0;
+    for (const t of times) {
+      if (online && t >= last + SILENCE_MS) {
+        out.add(`${device}|${last + SILENCE_MS}|online|offline|timeout`);
+        online = false;
+      }
+      if (!online) {
+        out.add(`${device}|${t}|offline|online|record`);
+        online = true;
+      }
+      last = t;
+    }
+    out.add(`${device}|${last + SILENCE_MS}|online|offline|timeout`);
+  }
+  return out;
+}
+
+/** The transitions table's rows (end markers' series left out), as `device|at|from|to|cause`. */
+async function readTransitions(s: Scenario): Promise<string[]> {
+  const client = new Client({ contactPoints: [cassandraContactPoint], localDataCenter: 'datacenter1' });
+  try {
+    const rs = await client.execute(
+      `SELECT machine, series_key, at, from_state, to_state, cause FROM ${s.keyspace}.results_transitions`,
+      [],
+      { fetchSize: 100_000 },
+    );
+    return rs.rows
+      .filter((r) => !(r['series_key'] as string).startsWith('__end-'))
+      .map((r) => {
+        expect(r['machine']).toBe('presence');
+        return `${r['series_key']}|${(r['at'] as Date).getTime()}|${r['from_state']}|${r['to_state']}|${r['cause']}`;
+      });
+  } finally {
+    await client.shutdown();
+  }
+}
+
+describe('aggregator worker with a state machine (real Kafka and Cassandra)', () => {
+  it('writes exactly the reference transitions, timeouts in event time, across a kill -9 and a replay', async () => {
+    const kafka = kafkaClient();
+    const s = await newScenario(kafka, 2);
+    const events = presenceEvents(s, 24, 40);
+    const expected = referenceTransitions(events);
+    expect([...expected].filter((t) => t.endsWith('|timeout')).length).toBeGreaterThan(24);
+    const { file, adminPort } = await writeWorkerConfig(s, undefined, {}, {}, { stateMachines: [presence] });
+    await applySchema(file);
+
+    const first = await fleet.start(file, adminPort, 'sm-worker-1');
+    const half = Math.floor(events[0]!.length / 2);
+    await produceEvents(kafka, s, events, { to: half });
+    await waitForCommitted(kafka, s);
+    await fleet.kill(first);
+
+    await fleet.start(file, adminPort, 'sm-worker-2');
+    await produceEvents(kafka, s, events, { from: half, closeWindows: true });
+
+    const got = await eventually(
+      async () => {
+        const rows = await readTransitions(s);
+        return rows.length >= expected.size ? rows : undefined;
+      },
+      120_000,
+      `${expected.size} transitions`,
+    );
+    // Each transition once (a replay rewrites the same primary key), and exactly the reference's.
+    expect(got).toHaveLength(expected.size);
+    expect(new Set(got)).toEqual(expected);
+    await expectExactly(s, referenceRows(events, s.windowMs));
+  });
+});
