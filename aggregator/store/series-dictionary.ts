@@ -24,7 +24,9 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
  * depends only on the sequence of calls: deterministic.
  */
 export class SeriesDictionary {
-  private arena = new Uint8Array(1 << 12);
+  private arena: Uint8Array = new Uint8Array(1 << 12);
+  /** The arena's bytes as a Buffer (same memory): ASCII keys are read back with `latin1Slice`. */
+  private arenaText = asText(this.arena);
   private arenaUsed = 0;
   /** Arena bytes of freed keys (compacted away when they exceed half the arena). */
   private arenaGarbage = 0;
@@ -327,14 +329,8 @@ export class SeriesDictionary {
     for (let i = 0; i < n; i++) {
       if (a[off + i]! >= 0x80) return decoder.decode(a.subarray(off, off + n));
     }
-    let s = '';
-    for (let i = 0; i < n; i += 4096) {
-      s += String.fromCharCode.apply(
-        null,
-        a.subarray(off + i, off + Math.min(n, i + 4096)) as unknown as number[],
-      );
-    }
-    return s;
+    // One flat one-byte string straight from the bytes (no intermediate array or rope).
+    return this.arenaText.latin1Slice(off, off + n);
   }
 
   /** Adds one reference (a window row of this series). */
@@ -429,7 +425,7 @@ export class SeriesDictionary {
     this.arenaGarbage = arenaGarbage;
     this.slots = slots;
     this.meta = meta;
-    this.arena = arena;
+    this.setArena(arena);
     this.setFreeIds(freeIds, nextId);
   }
 
@@ -543,7 +539,12 @@ export class SeriesDictionary {
     while (cap < this.arenaUsed + need) cap = Math.ceil(cap * GROWTH);
     const next = new Uint8Array(cap);
     next.set(this.arena.subarray(0, this.arenaUsed));
-    this.arena = next;
+    this.setArena(next);
+  }
+
+  private setArena(arena: Uint8Array): void {
+    this.arena = arena;
+    this.arenaText = asText(arena);
   }
 
   private compactArena(): void {
@@ -559,7 +560,7 @@ export class SeriesDictionary {
       this.meta[b] = used;
       used += n;
     }
-    this.arena = next;
+    this.setArena(next);
     this.arenaUsed = used;
     this.arenaGarbage = 0;
   }
@@ -580,4 +581,11 @@ export class SeriesDictionary {
 
 function corrupt(detail: string): never {
   throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
+}
+
+/** `latin1Slice` is Node's Buffer method behind `toString('latin1', …)`, without the argument checks. */
+type TextView = Buffer & { latin1Slice(start: number, end: number): string };
+
+function asText(arena: Uint8Array): TextView {
+  return Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength) as TextView;
 }
