@@ -13,7 +13,7 @@ import {
 } from '../helpers/aggregation-scenario.js';
 import { eventually } from '../helpers/cli-process.js';
 import { awsConnection, kafkaClient } from '../helpers/stack-endpoints.js';
-import { WorkerFleet } from '../helpers/worker-harness.js';
+import { WorkerFleet, waitForCommitted } from '../helpers/worker-harness.js';
 
 const fleet = new WorkerFleet();
 afterEach(() => fleet.killAll());
@@ -41,11 +41,11 @@ async function readS3Results(bucket: string, prefix: string): Promise<{ keys: st
 }
 
 describe('aggregator worker with the S3 sink (real Kafka and S3)', () => {
-  it('writes exactly the reference aggregates as JSON Lines objects, large windows in parts, each row once', async () => {
+  it('writes exactly the reference aggregates as JSON Lines objects, large windows in parts, each row once, across a kill -9', async () => {
     const kafka = kafkaClient();
     const s = await newScenario(kafka, 2);
     // 18,000 series per partition and 1-minute window: more than one part (16,384 table slots) each.
-    const events = generateEvents(s, 36_000, 1, 2);
+    const events = generateEvents(s, 36_000, 1, 3);
     const { file, adminPort } = await writeWorkerConfig(
       s,
       undefined,
@@ -53,8 +53,16 @@ describe('aggregator worker with the S3 sink (real Kafka and S3)', () => {
       {},
       { sink: { type: 's3', bucket: s.bucket, prefix: 'results' } },
     );
-    const worker = await fleet.start(file, adminPort, 'worker-s3');
-    await produceEvents(kafka, s, events, { closeWindows: true });
+    // Killed (kill -9) after a first checkpoint; the successor restores it and replays: the parts
+    // it writes again are the same rows, so they overwrite the same objects.
+    const first = await fleet.start(file, adminPort, 'worker-s3-1');
+    // Two thirds first: the first window has closed (and been written) when the worker dies.
+    const cut = Math.floor((events[0]!.length * 2) / 3);
+    await produceEvents(kafka, s, events, { to: cut });
+    await waitForCommitted(kafka, s);
+    await fleet.kill(first);
+    const worker = await fleet.start(file, adminPort, 'worker-s3-2');
+    await produceEvents(kafka, s, events, { from: cut, closeWindows: true });
 
     const expected = referenceRows(events, s.windowMs);
     const { keys, rows } = await eventually(
