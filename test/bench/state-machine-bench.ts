@@ -1,7 +1,11 @@
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
-import { stateMachineSchema } from '../../aggregator/state-machine/state-machine-schema.js';
+import {
+  type StateMachineDefinition,
+  stateMachineSchema,
+} from '../../aggregator/state-machine/state-machine-schema.js';
 import { StateMachineTable, type Transition } from '../../aggregator/state-machine/state-machine-table.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+import { collectGarbage } from './core-bench.js';
 
 export interface StateMachineBenchResult {
   keys: number;
@@ -12,6 +16,14 @@ export interface StateMachineBenchResult {
   ratioToMap: number;
   /** `table.bytes()` / live keys after the run. */
   bytesPerKey: number;
+  /**
+   * What a table of `keys` fresh keys (strings held by it alone, as the decoder's are) adds to the
+   * heap and array buffers per key, measured after forced collections: what `bytesPerKey`, the
+   * memory manager's figure, estimates.
+   */
+  heapBytesPerKey: number;
+  /** bytesPerKey / heapBytesPerKey (1: the memory budget sees what the table really holds). */
+  estimateOverHeap: number;
   snapshot: { bytes: number; ms: number; restoreMs: number };
   /** Keys that come and go (see {@link measureEviction}): memory with idle keys evicted vs kept forever. */
   eviction: EvictionResult;
@@ -181,16 +193,48 @@ export function measureStateMachine(
   StateMachineTable.restore(def, bytes);
   const restoreNs = Number(process.hrtime.bigint() - start);
 
+  const bytesPerKey = Math.round(table.bytes() / table.liveKeys());
+  const heapBytesPerKey = measureHeapPerKey(def, keys);
   return {
     keys: table.liveKeys(),
     records,
     baseline: { mapUpdatesPerSec: Math.round(bestMap) },
     table: { recordsPerSec: Math.round(bestTable), transitions, timeoutTransitions: timeouts },
     ratioToMap: Math.round((bestTable / bestMap) * 1000) / 1000,
-    bytesPerKey: Math.round(table.bytes() / table.liveKeys()),
+    bytesPerKey,
+    heapBytesPerKey,
+    estimateOverHeap: Math.round((bytesPerKey / heapBytesPerKey) * 1000) / 1000,
     snapshot: { bytes: bytes.length, ms: Math.round(snapNs / 1e6), restoreMs: Math.round(restoreNs / 1e6) },
     eviction: measureEviction(keys, reportEveryMs),
   };
+}
+
+/** Heap and array-buffer bytes per key of a table holding `keys` keys made fresh for it. */
+function measureHeapPerKey(def: StateMachineDefinition, keys: number): number {
+  const gc = collectGarbage();
+  gc();
+  const before = process.memoryUsage();
+  const table = new StateMachineTable(def);
+  const record: DecodedRecord = {
+    seriesKey: '',
+    keyValues: {},
+    eventTimeMs: 0,
+    numbers: {},
+    strings: {},
+    raw: {},
+  };
+  for (let i = 0; i < keys; i++) {
+    // A new string per key, as the decoder slices one out of each fetched record.
+    record.seriesKey = `dev-${i}`;
+    record.keyValues = { device: record.seriesKey };
+    record.eventTimeMs = i;
+    table.onRecord(record, '');
+  }
+  gc();
+  const after = process.memoryUsage();
+  const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  if (table.liveKeys() !== keys) throw new Error(`expected ${keys} live keys, got ${table.liveKeys()}`);
+  return Math.round(grown / keys);
 }
 
 /** `liveagg bench state-machine --json`. */
