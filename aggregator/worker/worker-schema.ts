@@ -85,9 +85,21 @@ export const workerConfigSchema = z
          * store, charged to the memory budget. Whole parts of 16,384 table slots at least.
          */
         maxRowsPerWrite: z.number().int().min(1).max(1_000_000).default(16_384),
+        /**
+         * Sink writes queued per partition before consumption waits for the oldest: consumption
+         * overlaps sink latency up to here, and at most this many + 1 parts of a closing window
+         * exist as result objects (~420 bytes per row each).
+         */
+        maxPendingWrites: z.number().int().min(1).max(1024).default(8),
       })
       .strict()
-      .default({ concurrency: 64, retryBaseDelayMs: 200, retryMaxDelayMs: 10_000, maxRowsPerWrite: 16_384 }),
+      .default({
+        concurrency: 64,
+        retryBaseDelayMs: 200,
+        retryMaxDelayMs: 10_000,
+        maxRowsPerWrite: 16_384,
+        maxPendingWrites: 8,
+      }),
     notices: z
       .object({
         /** Poll instance metadata for spot interruption notices and rebalance recommendations. */

@@ -88,7 +88,7 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
       drainTimeoutMs: w.drainTimeoutMs,
       sinkRetryBaseDelayMs: w.sink.retryBaseDelayMs,
       sinkRetryMaxDelayMs: w.sink.retryMaxDelayMs,
-      maxPendingWrites: 8,
+      maxPendingWrites: w.sink.maxPendingWrites,
       maxRowsPerWrite: w.sink.maxRowsPerWrite,
       tickMs: Math.min(1000, w.checkpoint.intervalMs),
     },

@@ -25,6 +25,21 @@ describe('config loading', () => {
     }
   });
 
+  it('bounds what a closing window may hold as result objects: rows per sink write and writes queued', () => {
+    const worker = { checkpoint: { store: 'local', dir: '/tmp/ck' } };
+    const sink = parseConfig({ worker }, 'test').worker!.sink;
+    expect(sink.maxRowsPerWrite).toBe(16_384);
+    expect(sink.maxPendingWrites).toBe(8);
+    try {
+      parseConfig({ worker: { ...worker, sink: { maxRowsPerWrite: 0, maxPendingWrites: 2.5 } } }, 'cfg.yaml');
+      expect.unreachable();
+    } catch (err) {
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/worker\.sink\.maxRowsPerWrite: 0 /);
+      expect(problems).toMatch(/worker\.sink\.maxPendingWrites: 2\.5 /);
+    }
+  });
+
   it('rejects unknown keys so a typo names itself', () => {
     expect(() => parseConfig({ kafak: {} }, 'cfg.yaml')).toThrow(/kafak/);
   });
