@@ -1,10 +1,13 @@
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { BlobStore } from '../../aggregator/checkpoint/blob-store.js';
 import type { PartitionRef } from '../../aggregator/checkpoint/checkpoint-types.js';
 import type { WindowResult } from '../../aggregator/engine/partition-engine.js';
 import type { Sink } from '../../aggregator/ports/sink.js';
 import { flattenAggregates } from '../../aggregator/sink/flatten-aggregates.js';
 import type { Transition } from '../../aggregator/state-machine/state-machine-table.js';
+
+const gzipAsync = promisify(gzip);
 
 /**
  * Closed windows as gzipped JSON Lines, one object per (pipeline, window size, window start,
@@ -43,7 +46,8 @@ export class S3ResultsSink implements Sink {
           metrics: flattenAggregates(r.aggregates),
         }),
       );
-      await this.blobs.put(key, gzipSync(`${lines.join('\n')}\n`));
+      // On the thread pool: a part of ~14k rows is megabytes of JSON.
+      await this.blobs.put(key, await gzipAsync(`${lines.join('\n')}\n`));
     }
     // One small object per transition, keyed by what it is: a replay rewrites the same keys.
     for (const t of transitions) {
