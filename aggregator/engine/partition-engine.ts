@@ -540,20 +540,29 @@ export class PartitionEngine {
     const nFields = this.layout.length;
     const keys = tb.keys;
     const part = Math.floor(from / PART_SLOTS);
-    for (let slot = from; slot < to; slot++) {
-      if (keys[slot] === 0) continue;
-      const id = keys[slot]! - 1;
-      const seriesKey = this.dict.key(id);
-      const states: FieldState[] = new Array(nFields);
-      for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
-      const kv =
-        this.keyFields.length === 1
-          ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
-          : this.keyValuesOf(seriesKey);
-      results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states, part));
-      keys[slot] = 0;
-      tb.rows--;
-      this.dict.release(id);
+    const ids = this.chunkIds;
+    for (let at = from; at < to; at += CHUNK) {
+      const end = Math.min(to, at + CHUNK);
+      // Rows come in slot order, their series in no order: read their keys' metadata and bytes
+      // for the chunk first (overlapped misses), as processBatch does.
+      let n = 0;
+      for (let slot = at; slot < end; slot++) if (keys[slot] !== 0) ids[n++] = keys[slot]! - 1;
+      this.prefetched ^= this.dict.touchKeys(ids, n);
+      for (let slot = at; slot < end; slot++) {
+        if (keys[slot] === 0) continue;
+        const id = keys[slot]! - 1;
+        const seriesKey = this.dict.key(id);
+        const states: FieldState[] = new Array(nFields);
+        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
+        const kv =
+          this.keyFields.length === 1
+            ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
+            : this.keyValuesOf(seriesKey);
+        results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states, part));
+        keys[slot] = 0;
+        tb.rows--;
+        this.dict.release(id);
+      }
     }
   }
 

@@ -333,6 +333,20 @@ export class SeriesDictionary {
     return this.arenaText.latin1Slice(off, off + n);
   }
 
+  /**
+   * Reads what {@link key} and {@link release} of `ids[0..n)` will (each id's metadata, then the
+   * start of its key bytes), one stage over all of them, so the misses overlap (see prefetch).
+   * Changes nothing; returns a value computed from the loads.
+   */
+  touchKeys(ids: Int32Array, n: number): number {
+    const meta = this.meta;
+    const arena = this.arena;
+    let sink = 0;
+    for (let j = 0; j < n; j++) sink ^= meta[ids[j]! * META]!;
+    for (let j = 0; j < n; j++) sink ^= arena[meta[ids[j]! * META]!]!;
+    return sink;
+  }
+
   /** Adds one reference (a window row of this series). */
   addRef(id: number): void {
     const b = id * META + 2;
