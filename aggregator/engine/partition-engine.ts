@@ -436,7 +436,11 @@ export class PartitionEngine {
       for (let from = 0; from < tb.cap; from += CHUNK) {
         const to = Math.min(tb.cap, from + CHUNK);
         let sink = 0;
-        for (let slot = from; slot < to; slot++) if (keys[slot] !== 0) sink ^= into.touch(keys[slot]! - 1);
+        for (let slot = from; slot < to; slot++) {
+          const key = keys[slot]!;
+          // The target row, and the series' reference count (a new row adds a reference).
+          if (key !== 0) sink ^= into.touch(key - 1) ^ this.dict.refsWord(key - 1);
+        }
         this.prefetched ^= sink;
         for (let slot = from; slot < to; slot++) {
           const key = keys[slot]!;

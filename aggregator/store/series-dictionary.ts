@@ -347,6 +347,11 @@ export class SeriesDictionary {
     return sink;
   }
 
+  /** The metadata word {@link addRef} and {@link release} update (for reading ahead). */
+  refsWord(id: number): number {
+    return this.meta[id * META + 2]!;
+  }
+
   /** Adds one reference (a window row of this series). */
   addRef(id: number): void {
     const b = id * META + 2;
