@@ -67,14 +67,7 @@ export function measureEviction(keys: number, reportEveryMs: number, generations
   const stepMs = reportEveryMs / perGeneration;
   const evicting = new StateMachineTable(def, { evictIdleAfterMs: 70_000 });
   const keeping = new StateMachineTable(def);
-  const record: DecodedRecord = {
-    seriesKey: '',
-    keyValues: {},
-    eventTimeMs: 0,
-    numbers: {},
-    strings: {},
-    raw: {},
-  };
+  const record = blankRecord();
   let peakLiveKeys = 0;
   let peakBytes = 0;
   const run = (table: StateMachineTable): { ns: number; digest: string[] } => {
@@ -209,20 +202,18 @@ export function measureStateMachine(
   };
 }
 
+/** A record to refill per input (no fields beyond the key and time). */
+function blankRecord(): DecodedRecord {
+  return { seriesKey: '', keyValues: {}, eventTimeMs: 0, numbers: {}, strings: {}, raw: {} };
+}
+
 /** Heap and array-buffer bytes per key of a table holding `keys` keys made fresh for it. */
 function measureHeapPerKey(def: StateMachineDefinition, keys: number): number {
   const gc = collectGarbage();
   gc();
   const before = process.memoryUsage();
   const table = new StateMachineTable(def);
-  const record: DecodedRecord = {
-    seriesKey: '',
-    keyValues: {},
-    eventTimeMs: 0,
-    numbers: {},
-    strings: {},
-    raw: {},
-  };
+  const record = blankRecord();
   for (let i = 0; i < keys; i++) {
     // A new string per key, as the decoder slices one out of each fetched record.
     record.seriesKey = `dev-${i}`;
