@@ -312,15 +312,10 @@ export class Worker {
         if (results.length > 0 || transitions.length > 0)
           owned.pendingWrites.push(this.writeUntilDone(pipeline, owned, results, transitions, heartbeat));
         if (!more) break;
-        while (owned.pendingWrites.length > maxPendingWrites) {
-          await owned.pendingWrites.shift();
-          await heartbeat().catch(() => undefined);
-        }
+        await waitForWrites(owned, maxPendingWrites, heartbeat);
       }
     }
-    while (owned.pendingWrites.length > (waitAll ? 0 : maxPendingWrites)) {
-      await owned.pendingWrites.shift();
-    }
+    await waitForWrites(owned, waitAll ? 0 : maxPendingWrites);
   }
 
   /** One batch to its sink, retried with backoff until it is stored (never dropped). */
@@ -457,5 +452,17 @@ export class Worker {
       if (now - p.lastCheckpointMs >= this.deps.options.checkpointIntervalMs)
         await this.checkpointInBackground(p);
     }
+  }
+}
+
+/** Waits for the oldest queued sink writes until at most `limit` are queued, heartbeating between them when given. */
+async function waitForWrites(
+  owned: OwnedPartition,
+  limit: number,
+  heartbeat?: () => Promise<void>,
+): Promise<void> {
+  while (owned.pendingWrites.length > limit) {
+    await owned.pendingWrites.shift();
+    await heartbeat?.().catch(() => undefined);
   }
 }

@@ -225,7 +225,8 @@ export function collectGarbage(): () => void {
   };
 }
 
-function heapBytes(): number {
+/** JS heap plus array buffers in use (typed storage lives in the latter). */
+export function heapBytes(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }

@@ -5,7 +5,7 @@ import {
 } from '../../aggregator/state-machine/state-machine-schema.js';
 import { StateMachineTable, type Transition } from '../../aggregator/state-machine/state-machine-table.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
-import { collectGarbage } from './core-bench.js';
+import { collectGarbage, heapBytes } from './core-bench.js';
 
 export interface StateMachineBenchResult {
   keys: number;
@@ -133,7 +133,8 @@ export function measureStateMachine(
     timeouts: [{ state: 'online', afterMs: 300_000, to: 'offline' }],
   });
   // Measured first (before the rounds leave garbage behind), median of three tables.
-  const heapBytesPerKey = [0, 1, 2].map(() => measureHeapPerKey(def, keys)).sort((a, b) => a - b)[1]!;
+  const gc = collectGarbage();
+  const heapBytesPerKey = [0, 1, 2].map(() => measureHeapPerKey(def, keys, gc)).sort((a, b) => a - b)[1]!;
   const input: DecodedRecord[] = [];
   for (let i = 0; i < keys; i++) {
     const device = `dev-${i}`;
@@ -209,10 +210,9 @@ function blankRecord(): DecodedRecord {
 }
 
 /** Heap and array-buffer bytes per key of a table holding `keys` keys made fresh for it. */
-function measureHeapPerKey(def: StateMachineDefinition, keys: number): number {
-  const gc = collectGarbage();
+function measureHeapPerKey(def: StateMachineDefinition, keys: number, gc: () => void): number {
   gc();
-  const before = process.memoryUsage();
+  const before = heapBytes();
   const table = new StateMachineTable(def);
   const record = blankRecord();
   for (let i = 0; i < keys; i++) {
@@ -223,8 +223,7 @@ function measureHeapPerKey(def: StateMachineDefinition, keys: number): number {
     table.onRecord(record, '');
   }
   gc();
-  const after = process.memoryUsage();
-  const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  const grown = heapBytes() - before;
   if (table.liveKeys() !== keys) throw new Error(`expected ${keys} live keys, got ${table.liveKeys()}`);
   return Math.round(grown / keys);
 }
