@@ -15,10 +15,26 @@ import { isClosed, windowStart } from '../window/tumbling-window.js';
 /** Estimated bytes per held partial beyond its encoded size (Map entries, identity string, object). */
 const PER_PARTIAL_OVERHEAD = 160;
 
+/**
+ * Rows of a closed level-2 window per emitted part: a window of a million coarser series is
+ * merged and handed out part by part, so at most a sink queue's worth of parts exist as result
+ * objects while the rest stays held (and charged) as partials.
+ */
+export const MERGED_PART_ROWS = 8_192;
+/** Estimated bytes per live series for its entry in the row counts (a Map entry; the key is shared). */
+const PER_SERIES_OVERHEAD = 48;
+
 /** One level-2 (series, window): the latest partial of each origin, by identity. */
 interface MergeRow {
   keyValues: Record<string, string>;
   partials: Map<string, Uint8Array>;
+}
+
+/** The rows of one level-2 window, in arrival order of their series, and how many were handed out. */
+interface MergeWindow {
+  rows: Map<string, MergeRow>;
+  /** Rows already merged and handed out (whole parts of MERGED_PART_ROWS; kept by snapshots). */
+  taken: number;
 }
 
 /** A closed level-2 window of one series, merged. */
@@ -28,6 +44,14 @@ export interface MergedRow {
   windowSizeMs: number;
   windowStartMs: number;
   fields: FieldState[];
+  /** Part of its window (rows [part × MERGED_PART_ROWS, …) in arrival order): the same rows on a replay. */
+  part: number;
+}
+
+/** Merged rows handed out by one {@link PartialMerger.take}; `more`: closed rows are left. */
+export interface MergedTake {
+  rows: MergedRow[];
+  more: boolean;
 }
 
 export type AcceptOutcome =
@@ -45,9 +69,14 @@ export type AcceptOutcome =
 export class PartialMerger {
   readonly layout: FieldLayout[];
   private readonly sizes: number[];
-  /** Per size: window start → series key → row (Maps keep insertion order: deterministic). */
-  private readonly open: Map<number, Map<string, MergeRow>>[];
+  /**
+   * Per size: window start → its rows (Maps keep insertion order: deterministic). A closed window
+   * stays here until its last part is taken, so a snapshot keeps the rows not handed out yet.
+   */
+  private readonly open: Map<number, MergeWindow>[];
   private heldBytes = 0;
+  /** Per series: its rows over all open windows (live series = the keys; no scan per recount). */
+  private readonly rowsOf = new Map<string, number>();
 
   constructor(private readonly pipeline: PipelineConfig) {
     this.layout = compileLayout(pipeline.aggregates);
@@ -61,14 +90,12 @@ export class PartialMerger {
 
   openWindows(): number {
     let n = 0;
-    for (const bySize of this.open) for (const w of bySize.values()) n += w.size;
+    for (const bySize of this.open) for (const w of bySize.values()) n += w.rows.size;
     return n;
   }
 
   liveSeries(): number {
-    const keys = new Set<string>();
-    for (const bySize of this.open) for (const w of bySize.values()) for (const k of w.keys()) keys.add(k);
-    return keys.size;
+    return this.rowsOf.size;
   }
 
   /** Validates and files one partial; `watermarkMs` is the partition watermark before it. */
@@ -96,11 +123,12 @@ export class PartialMerger {
     this.sizes.forEach((size, i) => {
       const start = windowStart(t, size);
       const byStart = this.open[i]!;
-      let rows = byStart.get(start);
-      if (!rows) {
-        rows = new Map();
-        byStart.set(start, rows);
+      let window = byStart.get(start);
+      if (!window) {
+        window = { rows: new Map(), taken: 0 };
+        byStart.set(start, window);
       }
+      const rows = window.rows;
       let row = rows.get(seriesKey);
       if (!row) {
         row = {
@@ -108,7 +136,7 @@ export class PartialMerger {
           partials: new Map(),
         };
         rows.set(seriesKey, row);
-        this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+        this.addRow(seriesKey);
       }
       const previous = row.partials.get(identity);
       if (previous) this.heldBytes -= previous.length;
@@ -142,30 +170,50 @@ export class PartialMerger {
     return undefined;
   }
 
-  /** Removes and merges the windows that `watermarkMs` closes (all when `all`), oldest first per size. */
-  close(watermarkMs: number, all: boolean): MergedRow[] {
+  /**
+   * Merges and removes the rows of the windows `watermarkMs` closes (all windows when `all`),
+   * smallest size first, oldest window first, in whole parts of {@link MERGED_PART_ROWS} while
+   * they fit in `maxRows` (at least one part); the rest stay for later calls (`more`).
+   */
+  take(watermarkMs: number, all: boolean, maxRows = Number.POSITIVE_INFINITY): MergedTake {
     const out: MergedRow[] = [];
-    this.sizes.forEach((size, i) => {
+    for (let i = 0; i < this.sizes.length; i++) {
+      const size = this.sizes[i]!;
       const byStart = this.open[i]!;
       const starts = [...byStart.keys()].sort((a, b) => a - b);
       for (const start of starts) {
         if (!all && !isClosed(start, size, watermarkMs, this.pipeline.allowedLatenessMs)) break;
-        for (const [seriesKey, row] of byStart.get(start)!) {
-          out.push({
-            seriesKey,
-            keyValues: row.keyValues,
-            windowSizeMs: size,
-            windowStartMs: start,
-            fields: this.merge(row),
-          });
-          for (const [id, b] of row.partials)
-            this.heldBytes -= b.length + PER_PARTIAL_OVERHEAD + id.length * 2;
-          this.heldBytes -= PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+        const window = byStart.get(start)!;
+        while (window.rows.size > 0) {
+          const partRows = Math.min(MERGED_PART_ROWS - (window.taken % MERGED_PART_ROWS), window.rows.size);
+          if (out.length > 0 && out.length + partRows > maxRows) return { rows: out, more: true };
+          this.takePart(window, size, start, partRows, out);
         }
         byStart.delete(start);
       }
-    });
-    return out;
+    }
+    return { rows: out, more: false };
+  }
+
+  /** Merges the next `n` rows of `window` (one part) into `out` and forgets their partials. */
+  private takePart(window: MergeWindow, size: number, start: number, n: number, out: MergedRow[]): void {
+    const part = Math.floor(window.taken / MERGED_PART_ROWS);
+    let k = 0;
+    for (const [seriesKey, row] of window.rows) {
+      if (k++ === n) break;
+      out.push({
+        seriesKey,
+        keyValues: row.keyValues,
+        windowSizeMs: size,
+        windowStartMs: start,
+        fields: this.merge(row),
+        part,
+      });
+      for (const [id, b] of row.partials) this.heldBytes -= b.length + PER_PARTIAL_OVERHEAD + id.length * 2;
+      this.removeRow(seriesKey);
+      window.rows.delete(seriesKey);
+    }
+    window.taken += n;
   }
 
   private merge(row: MergeRow): FieldState[] {
@@ -180,14 +228,34 @@ export class PartialMerger {
     return states;
   }
 
+  /** Counts a new row of `seriesKey` (and the series, on its first): its overhead is charged. */
+  private addRow(seriesKey: string): void {
+    const n = this.rowsOf.get(seriesKey) ?? 0;
+    if (n === 0) this.heldBytes += PER_SERIES_OVERHEAD;
+    this.rowsOf.set(seriesKey, n + 1);
+    this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+  }
+
+  private removeRow(seriesKey: string): void {
+    const n = this.rowsOf.get(seriesKey)! - 1;
+    if (n === 0) {
+      this.rowsOf.delete(seriesKey);
+      this.heldBytes -= PER_SERIES_OVERHEAD;
+    } else {
+      this.rowsOf.set(seriesKey, n);
+    }
+    this.heldBytes -= PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+  }
+
+  /** Writes the held rows; each window with its count of rows taken (the snapshot version 4 layout). */
   write(w: ByteWriter): void {
     w.u32(this.sizes.length);
     this.sizes.forEach((size, i) => {
       const byStart = this.open[i]!;
       w.f64(size).u32(byStart.size);
-      for (const [start, rows] of byStart) {
-        w.f64(start).u32(rows.size);
-        for (const [seriesKey, row] of rows) {
+      for (const [start, window] of byStart) {
+        w.f64(start).u32(window.taken).u32(window.rows.size);
+        for (const [seriesKey, row] of window.rows) {
           w.str(seriesKey).str(JSON.stringify(row.keyValues)).u32(row.partials.size);
           for (const [id, b] of row.partials) w.str(id).bytes(b);
         }
@@ -195,7 +263,8 @@ export class PartialMerger {
     });
   }
 
-  read(r: ByteReader): void {
+  /** Reads what {@link write} wrote; `withTaken`: false for snapshots before version 4 (no parts taken). */
+  read(r: ByteReader, withTaken: boolean): void {
     const n = r.u32();
     r.expect(n === this.sizes.length, `${n} level-2 window sizes, the pipeline has ${this.sizes.length}`);
     for (let i = 0; i < n; i++) {
@@ -205,6 +274,7 @@ export class PartialMerger {
       const nStarts = r.u32();
       for (let s = 0; s < nStarts; s++) {
         const start = r.f64();
+        const taken = withTaken ? r.u32() : 0;
         const rows = new Map<string, MergeRow>();
         const nRows = r.u32();
         for (let k = 0; k < nRows; k++) {
@@ -217,7 +287,7 @@ export class PartialMerger {
           }
           const partials = new Map<string, Uint8Array>();
           const nP = r.u32();
-          this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+          this.addRow(seriesKey);
           for (let j = 0; j < nP; j++) {
             const id = r.str();
             const b = r.bytes();
@@ -226,7 +296,7 @@ export class PartialMerger {
           }
           rows.set(seriesKey, { keyValues, partials });
         }
-        byStart.set(start, rows);
+        byStart.set(start, { rows, taken });
       }
     }
   }

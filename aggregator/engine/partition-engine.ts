@@ -14,11 +14,12 @@ import {
   type StateMachineTableOptions,
   type Transition,
 } from '../state-machine/state-machine-table.js';
+import { type LogTarget, TransitionLog } from '../state-machine/transition-log.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
 import { WindowTable } from '../store/window-table.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
-import { PartialMerger } from './partial-merger.js';
+import { MERGED_PART_ROWS, PartialMerger } from './partial-merger.js';
 
 /** Finished aggregates of one field over one window (only the declared kinds are present). */
 export interface FieldAggregates {
@@ -114,10 +115,15 @@ const MAGIC_V1 = 0x4c414531; // "LAE1"
 /** Version 2: the series dictionary as its typed arrays, copied on restore. Still read. */
 const MAGIC_V2 = 0x4c414532; // "LAE2"
 /**
- * Version 3: as version 2, plus a flag per table (`direct`). Written. Engines before version 3
+ * Version 3: as version 2, plus a flag per table (`direct`). Still read. Engines before version 3
  * applied each record to every size, so the tables of an older snapshot are all direct.
  */
-const MAGIC = 0x4c414533; // "LAE3"
+const MAGIC_V3 = 0x4c414533; // "LAE3"
+/**
+ * Version 4: as version 3, plus per level-2 window the rows already handed out (its parts taken).
+ * Written. Older snapshots held a closed level-2 window's rows as results (`mergedPending`).
+ */
+const MAGIC = 0x4c414534; // "LAE4"
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -170,8 +176,12 @@ export class PartitionEngine {
   /** Updates left until `updates` reaches the next multiple of RECOUNT_EVERY (a memory recount). */
   private untilRecount = RECOUNT_EVERY;
   private readonly merger: PartialMerger | null;
+  /** Merged rows a snapshot before version 4 held as results: handed out first. */
   private mergedPending: WindowResult[] = [];
-  private transitions: Transition[] = [];
+  /** Transitions not yet taken, in the order they happened (compact: see TransitionLog). */
+  private readonly log = new TransitionLog();
+  /** Per machine: where it logs (its index is its source in `log`). */
+  private readonly logTargets: LogTarget[];
   private watermark = Number.NEGATIVE_INFINITY;
   private updates = 0;
   private late = 0;
@@ -205,6 +215,7 @@ export class PartitionEngine {
     this.machines = opts.pipeline.stateMachines.map(
       (def) => new StateMachineTable(def, this.machineOptions()),
     );
+    this.logTargets = this.machines.map((_, source) => ({ log: this.log, source }));
     this.merger = opts.pipeline.source.format === 'partial' ? new PartialMerger(opts.pipeline) : null;
     this.recount();
   }
@@ -295,10 +306,8 @@ export class PartitionEngine {
     }
     const machines = this.machines;
     if (machines.length > 0) {
-      for (let m = 0; m < machines.length; m++) {
-        const out = machines[m]!.onRecord(record, String(offset));
-        for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
-      }
+      for (let m = 0; m < machines.length; m++)
+        machines[m]!.onRecord(record, String(offset), this.logTargets[m]);
     }
     this.updates++;
     if (--this.untilRecount === 0) {
@@ -362,7 +371,6 @@ export class PartitionEngine {
     if (outcome.timeMs > this.watermark) {
       this.watermark = outcome.timeMs;
       this.clearCache();
-      this.collectMerged(false);
     }
     this.updates++;
     if (--this.untilRecount === 0) {
@@ -408,10 +416,7 @@ export class PartitionEngine {
         }
       }
     }
-    for (const m of this.machines) {
-      const out = m.onWatermark(t);
-      for (let k = 0; k < out.length; k++) this.transitions.push(out[k]!);
-    }
+    for (let m = 0; m < this.machines.length; m++) this.machines[m]!.onWatermark(t, this.logTargets[m]);
   }
 
   /**
@@ -453,15 +458,6 @@ export class PartitionEngine {
           into.mergeRow(at, tb, slot);
         }
       }
-    }
-  }
-
-  private collectMerged(all: boolean): void {
-    if (!this.merger) return;
-    for (const row of this.merger.close(this.watermark, all)) {
-      this.mergedPending.push(
-        this.result(row.seriesKey, row.keyValues, row.windowSizeMs, row.windowStartMs, row.fields, 0),
-      );
     }
   }
 
@@ -511,15 +507,37 @@ export class PartitionEngine {
   }
 
   /**
-   * Takes the outputs produced so far: closed windows' rows in closing order, then slot order,
-   * and the transitions. With `maxRows`, the rows of whole parts ({@link PART_SLOTS}) while they
-   * fit in `maxRows` (at least one part), the rest left for later calls (`more`); rows of the
-   * merging level (already objects) and transitions are always taken whole.
+   * Takes the outputs produced so far: closed windows' rows in closing order, then slot order
+   * (a merging level: its closed windows' merged rows), then the transitions in the order they
+   * happened. With `maxRows`, the rows of whole parts ({@link PART_SLOTS} slots, or
+   * {@link MERGED_PART_ROWS} merged rows) while they fit in `maxRows` (at least one part), then
+   * transitions up to `maxRows` rows in all; the rest is left for later calls (`more`).
    */
   drainClosed(maxRows = Number.POSITIVE_INFINITY): EngineOutputs {
+    return this.takeOutputs(maxRows, false);
+  }
+
+  private takeOutputs(maxRows: number, all: boolean): EngineOutputs {
     const results: WindowResult[] = this.mergedPending;
     this.mergedPending = [];
-    while (this.closed.length > 0) {
+    let more = false;
+    if (this.merger) {
+      const merged = this.merger.take(this.watermark, all, maxRows - results.length);
+      for (const row of merged.rows) {
+        results.push(
+          this.result(
+            row.seriesKey,
+            row.keyValues,
+            row.windowSizeMs,
+            row.windowStartMs,
+            row.fields,
+            row.part,
+          ),
+        );
+      }
+      more = merged.more;
+    }
+    while (!more && this.closed.length > 0) {
       const tb = this.closed[0]!;
       const keys = tb.keys;
       while (this.drainSlot < tb.cap) {
@@ -533,10 +551,11 @@ export class PartitionEngine {
       this.closed.shift();
       this.drainSlot = 0;
     }
-    const transitions = this.transitions;
-    this.transitions = [];
+    more ||= this.closed.length > 0;
+    const room = results.length === 0 ? maxRows : more ? 0 : maxRows - results.length;
+    const transitions = room > 0 ? this.log.take(room, this.machines) : [];
     this.recount();
-    return { results, transitions, more: this.closed.length > 0 };
+    return { results, transitions, more: more || this.log.length > 0 };
   }
 
   /** Emits the rows of `tb` in slots [from, to) (one part) into `results` and zeroes their slots. */
@@ -577,8 +596,7 @@ export class PartitionEngine {
       for (const tb of this.open[i]!) this.closed.push(tb);
       this.open[i] = [];
     }
-    this.collectMerged(true);
-    return this.drainClosed();
+    return this.takeOutputs(Number.POSITIVE_INFINITY, true);
   }
 
   watermarkMs(): number {
@@ -600,7 +618,7 @@ export class PartitionEngine {
     }
     w.u32(this.closed.length);
     for (const tb of this.closed) writeTable(w, tb);
-    w.str(JSON.stringify(this.transitions));
+    w.str(JSON.stringify(this.log.peek(Number.POSITIVE_INFINITY, this.machines)));
     w.u32(this.machines.length);
     for (const m of this.machines) w.bytes(m.snapshot());
     if (this.merger) this.merger.write(w);
@@ -619,12 +637,12 @@ export class PartitionEngine {
     const r = new ByteReader(snapshot, 'engine snapshot');
     const magic = r.length >= 4 ? r.u32() : 0;
     r.expect(
-      magic === MAGIC || magic === MAGIC_V2 || magic === MAGIC_V1,
+      magic === MAGIC || magic === MAGIC_V3 || magic === MAGIC_V2 || magic === MAGIC_V1,
       'not a liveagg engine snapshot (bad magic)',
     );
     const readTable = (): WindowTable => {
       const tb = WindowTable.read(r, e.layout);
-      tb.direct = magic === MAGIC ? r.u8() === 1 : true;
+      tb.direct = magic === MAGIC || magic === MAGIC_V3 ? r.u8() === 1 : true;
       return tb;
     };
     const name = r.str();
@@ -672,7 +690,7 @@ export class PartitionEngine {
       addRefs(tb);
       e.closed.push(tb);
     }
-    e.transitions = JSON.parse(r.str()) as Transition[];
+    const transitions = JSON.parse(r.str()) as Transition[];
     const nMachines = r.u32();
     r.expect(
       nMachines === e.machines.length,
@@ -681,7 +699,8 @@ export class PartitionEngine {
     opts.pipeline.stateMachines.forEach((def, i) => {
       e.machines[i] = StateMachineTable.restore(def, r.bytes(), e.machineOptions());
     });
-    if (e.merger) e.merger.read(r);
+    for (const t of transitions) e.relog(t, r);
+    if (e.merger) e.merger.read(r, magic === MAGIC);
     const nPending = r.u32();
     for (let k = 0; k < nPending; k++) {
       const res = JSON.parse(r.str()) as WindowResult;
@@ -700,6 +719,7 @@ export class PartitionEngine {
     for (const list of this.open) for (const tb of list) bytes += tb.bytes();
     for (const tb of this.closed) bytes += tb.bytes();
     for (const m of this.machines) bytes += m.bytes();
+    bytes += this.log.bytes();
     let series = this.dict.size();
     if (this.merger) {
       bytes += this.merger.bytes();
@@ -734,7 +754,20 @@ export class PartitionEngine {
     this.closed = [];
     this.drainSlot = 0;
     this.mergedPending = [];
-    this.transitions = [];
+    this.log.clear();
+  }
+
+  /** Logs a restored transition again (names back to indexes); unknown names are a corrupt snapshot. */
+  private relog(t: Transition, r: ByteReader): void {
+    const source = this.machines.findIndex((m) => m.name === t.machine);
+    const m = this.machines[source];
+    const from = m ? m.stateIndex(t.from) : -1;
+    const to = m ? m.stateIndex(t.to) : -1;
+    r.expect(
+      m !== undefined && from >= 0 && to >= 0,
+      `pending transition ${t.machine} ${t.from} → ${t.to} is not of this pipeline's state machines`,
+    );
+    this.log.add(source, t.seriesKey, from, to, t.atMs, t.cause);
   }
 }
 

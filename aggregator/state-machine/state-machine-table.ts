@@ -4,6 +4,7 @@ import { type CompiledPredicate, compilePredicate } from './predicate.js';
 import type { StateMachineDefinition } from './state-machine-schema.js';
 import { decodeTable, encodeTable, StateMachineSnapshotError } from './state-machine-snapshot.js';
 import { TimeoutHeap } from './timeout-heap.js';
+import { type LogTarget, TransitionLog, type TransitionSource } from './transition-log.js';
 
 /** One state change of one key, emitted to the sinks. */
 export interface Transition {
@@ -57,7 +58,7 @@ interface Candidate {
  * Storage: a Map from series key to slot, and per slot a Uint16 state and a Float64 timer base;
  * pending timeouts sit in an indexed min-heap keyed by (due, series key), filed lazily.
  */
-export class StateMachineTable {
+export class StateMachineTable implements TransitionSource {
   private readonly machine: string;
   private readonly states: readonly string[];
   private readonly candidates: Candidate[][];
@@ -79,6 +80,8 @@ export class StateMachineTable {
   private lastOffset = '';
   /** Eviction horizon (see {@link StateMachineTableOptions}); -1: keys are never evicted. */
   private readonly idleAfter: number;
+  /** Where transitions go when the caller gives no log: turned into the returned array. */
+  private readonly own: LogTarget = { log: new TransitionLog(), source: 0 };
 
   constructor(def: StateMachineDefinition, opts: StateMachineTableOptions = {}) {
     this.machine = def.name;
@@ -126,23 +129,21 @@ export class StateMachineTable {
   }
 
   /**
-   * Applies one decoded record; returns the transitions it caused (timeouts it overtook first).
-   * The returned array must not be mutated: "no transitions" is one shared frozen empty array.
+   * Applies one decoded record; the transitions it caused (timeouts it overtook first) go to
+   * `into` when given (none returned), else are returned. The returned array must not be mutated:
+   * "no transitions" is one shared frozen empty array.
    * @param offset the record's Kafka offset, kept as the last offset applied (stored in snapshots)
    */
-  onRecord(record: DecodedRecord, offset: string): Transition[] {
+  onRecord(record: DecodedRecord, offset: string, into?: LogTarget): Transition[] {
     this.lastOffset = offset;
     const t = record.eventTimeMs;
-    let out = NONE;
+    const out = into ?? this.own;
     let slot = this.slots.get(record.seriesKey);
     if (slot === undefined) {
       if (this.keyFieldNames === null) this.keyFieldNames = Object.keys(record.keyValues);
       slot = this.allocate(record.seriesKey, t);
     } else {
-      while (this.dueOf(slot) <= t) {
-        if (out === NONE) out = [];
-        this.fire(slot, out);
-      }
+      while (this.dueOf(slot) <= t) this.fire(slot, out);
       if (t > (this.lastMs[slot] as number)) this.lastMs[slot] = t;
     }
     const from = this.stateIdx[slot] as number;
@@ -153,23 +154,22 @@ export class StateMachineTable {
       if (c.to !== from) {
         this.stateIdx[slot] = c.to;
         if (this.emitMask[from * this.states.length + c.to] === 1) {
-          if (out === NONE) out = [];
-          out.push(this.transition(record.seriesKey, record.keyValues, from, c.to, t, 'record'));
+          out.log.add(out.source, record.seriesKey, from, c.to, t, 'record');
         }
       }
       break;
     }
     this.schedule(slot, false);
-    return out;
+    return into ? NONE : this.taken();
   }
 
   /**
    * Advances event time: fires every timeout due at or before `watermarkMs`, by due time then
-   * series key. A lower watermark than seen before fires nothing new. Same array rule as onRecord.
+   * series key. A lower watermark than seen before fires nothing new. Same output rules as onRecord.
    */
-  onWatermark(watermarkMs: number): Transition[] {
+  onWatermark(watermarkMs: number, into?: LogTarget): Transition[] {
     if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
-    let out = NONE;
+    const out = into ?? this.own;
     for (;;) {
       const slot = this.heap.peek();
       if (slot < 0 || (this.heapDue[slot] as number) > watermarkMs) break;
@@ -185,10 +185,42 @@ export class StateMachineTable {
         this.schedule(slot, true);
         continue;
       }
-      if (out === NONE) out = [];
       this.fire(slot, out);
     }
-    return out;
+    return into ? NONE : this.taken();
+  }
+
+  /** The transitions logged to this table's own log, taken. */
+  private taken(): Transition[] {
+    return this.own.log.length === 0 ? NONE : this.own.log.take(Number.POSITIVE_INFINITY, [this]);
+  }
+
+  /** The machine's name (as declared). */
+  get name(): string {
+    return this.machine;
+  }
+
+  /** Index of a state by name, or -1 when the definition has no such state. */
+  stateIndex(name: string): number {
+    return this.states.indexOf(name);
+  }
+
+  transitionOf(
+    seriesKey: string,
+    from: number,
+    to: number,
+    atMs: number,
+    cause: Transition['cause'],
+  ): Transition {
+    return {
+      machine: this.machine,
+      seriesKey,
+      keyValues: this.keyValuesOf(seriesKey),
+      from: this.states[from] as string,
+      to: this.states[to] as string,
+      atMs,
+      cause,
+    };
   }
 
   /** A deterministic binary image of the table (see state-machine-snapshot.ts). */
@@ -337,7 +369,7 @@ export class StateMachineTable {
   }
 
   /** Fires the slot's pending timeout: the timer base moves to the due time. */
-  private fire(slot: number, out: Transition[]): void {
+  private fire(slot: number, out: LogTarget): void {
     const from = this.stateIdx[slot] as number;
     const due = this.dueOf(slot);
     const to = this.timeoutTo[from] as number;
@@ -345,8 +377,7 @@ export class StateMachineTable {
     this.lastMs[slot] = due;
     this.schedule(slot, true);
     if (to !== from && this.emitMask[from * this.states.length + to] === 1) {
-      const key = this.keys[slot] as string;
-      out.push(this.transition(key, this.keyValuesOf(key), from, to, due, 'timeout'));
+      out.log.add(out.source, this.keys[slot] as string, from, to, due, 'timeout');
     }
   }
 
@@ -387,24 +418,5 @@ export class StateMachineTable {
     const out: Record<string, string> = {};
     for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i] ?? '';
     return out;
-  }
-
-  private transition(
-    seriesKey: string,
-    keyValues: Record<string, string>,
-    from: number,
-    to: number,
-    atMs: number,
-    cause: Transition['cause'],
-  ): Transition {
-    return {
-      machine: this.machine,
-      seriesKey,
-      keyValues,
-      from: this.states[from] as string,
-      to: this.states[to] as string,
-      atMs,
-      cause,
-    };
   }
 }
