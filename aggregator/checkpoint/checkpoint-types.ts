@@ -36,8 +36,11 @@ export interface CheckpointManifest {
 
 export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
-  /** The state snapshot as consecutive parts (its decompressed blocks); `joinBytes` makes one buffer of them. */
-  snapshot: readonly Uint8Array[];
+  /**
+   * The state snapshot as consecutive parts (its decompressed blocks); `joinBytes` makes one
+   * buffer of them. A restore may take them over (ProcessorFactory.create drops each once read).
+   */
+  snapshot: Uint8Array[];
 }
 
 /** Why a checkpoint was passed over while looking for the latest valid one. */

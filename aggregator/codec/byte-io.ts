@@ -101,6 +101,9 @@ export class ByteWriter {
   }
 }
 
+/** What a handed-over part is replaced with once read past (see ByteReader `release`). */
+const RELEASED = new Uint8Array(0);
+
 /** A byte sequence, whole or as consecutive parts (a checkpoint's decompressed blocks, read without joining them). */
 export type Bytes = Uint8Array | readonly Uint8Array[];
 
@@ -126,6 +129,8 @@ export function joinBytes(bytes: Bytes): Uint8Array {
  */
 export class ByteReader {
   private readonly parts: readonly Uint8Array[];
+  /** The caller's parts when handed over (`release`): each is dropped from it once read past. */
+  private readonly handedOver: Uint8Array[] | null;
   /** The current part, its index, the read position inside it and its start in the whole. */
   private buf: Uint8Array;
   private view: DataView;
@@ -138,11 +143,19 @@ export class ByteReader {
   private readonly scratch = new Uint8Array(8);
   private readonly scratchView = new DataView(this.scratch.buffer);
 
+  /**
+   * @param opts.release the parts are handed over: once the reader has read past one, it replaces
+   *   it in the caller's (mutable) array with an empty one, so a restore that builds its own
+   *   structures from a checkpoint's blocks holds the state about once, not twice (the blocks
+   *   are collectable as soon as they are read).
+   */
   constructor(
     bytes: Bytes,
     private readonly what: string,
+    opts: { release?: boolean } = {},
   ) {
     this.parts = bytes instanceof Uint8Array ? [bytes] : bytes.length > 0 ? bytes : [new Uint8Array(0)];
+    this.handedOver = opts.release && !(bytes instanceof Uint8Array) ? (bytes as Uint8Array[]) : null;
     let n = 0;
     for (const p of this.parts) n += p.byteLength;
     this.length = n;
@@ -155,6 +168,7 @@ export class ByteReader {
   private settle(): void {
     while (this.pos === this.buf.length && this.part + 1 < this.parts.length) {
       this.base += this.buf.length;
+      if (this.handedOver) this.handedOver[this.part] = RELEASED;
       this.buf = this.parts[++this.part]!;
       this.view = viewOf(this.buf);
       this.pos = 0;

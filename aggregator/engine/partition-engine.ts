@@ -59,7 +59,8 @@ export interface WindowResult {
    * Which part of its window's rows (of one source partition) this row was handed out in: a closed
    * window is emitted in parts of at most {@link PART_SLOTS} table slots, and a part always holds
    * the same rows (a snapshot keeps the slot layout), so an S3 object per part is rewritten
-   * identically by a replay. Absent: 0 (the window in one part).
+   * identically by a replay. A level-2 window: parts of {@link MERGED_PART_ROWS} rows in the
+   * order their series arrived (a snapshot keeps the order and the parts taken). Absent: 0.
    */
   part?: number;
 }
@@ -631,10 +632,18 @@ export class PartitionEngine {
     return w.finish();
   }
 
-  /** The engine `snapshot()` saved (one buffer, or its consecutive parts: a checkpoint's decompressed blocks). */
-  static restore(opts: PartitionEngineOptions, snapshot: Bytes): PartitionEngine {
+  /**
+   * The engine `snapshot()` saved (one buffer, or its consecutive parts: a checkpoint's
+   * decompressed blocks). With `release`, the parts are handed over: each is dropped from the
+   * array once read (see ByteReader), so the restore holds the state about once, not twice.
+   */
+  static restore(
+    opts: PartitionEngineOptions,
+    snapshot: Bytes,
+    how: { release?: boolean } = {},
+  ): PartitionEngine {
     const e = new PartitionEngine(opts);
-    const r = new ByteReader(snapshot, 'engine snapshot');
+    const r = new ByteReader(snapshot, 'engine snapshot', how);
     const magic = r.length >= 4 ? r.u32() : 0;
     r.expect(
       magic === MAGIC || magic === MAGIC_V3 || magic === MAGIC_V2 || magic === MAGIC_V1,

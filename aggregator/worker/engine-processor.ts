@@ -194,7 +194,9 @@ export class EngineProcessorFactory implements ProcessorFactory {
       partition: ref.partition,
       memory: this.memoryManager.account(pipeline.name),
     };
-    const engine = snapshot ? PartitionEngine.restore(opts, snapshot) : new PartitionEngine(opts);
+    const engine = snapshot
+      ? PartitionEngine.restore(opts, snapshot, { release: true })
+      : new PartitionEngine(opts);
     const decoder =
       pipeline.source.format === 'partial'
         ? undefined

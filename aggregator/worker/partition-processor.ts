@@ -56,7 +56,10 @@ export interface ProcessorStats {
 export interface ProcessorFactory {
   /** Names of the pipelines that consume this topic. */
   pipelinesFor(topic: string): string[];
-  /** `snapshot`: a checkpoint's state, whole or as its consecutive parts. */
+  /**
+   * `snapshot`: a checkpoint's state, whole or as its consecutive parts. Parts are handed over:
+   * the processor may drop them from the array as it reads them (the caller must not reuse them).
+   */
   create(ref: PartitionRef, snapshot?: Bytes): PartitionProcessor;
   /**
    * Charges `bytes` held outside the processors (a serialized snapshot while it is stored) to the

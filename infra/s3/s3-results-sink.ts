@@ -15,13 +15,15 @@ const gzipAsync = promisify(gzip);
  * `<prefix>/<pipeline>/size=<ms>/start=<ISO>/<topic>-<partition>-part-<5 digits>.jsonl.gz`.
  * A window closes for every series of a partition at once and is handed out in parts that always
  * hold the same rows (WindowResult.part), so a replay rewrites the same objects with the same
- * bytes — an idempotent write. Rows are sorted by series key inside an object.
+ * bytes — an idempotent write. Rows are sorted by series key inside an object. A write's objects
+ * (window parts, transitions) go out `concurrency` at a time.
  */
 export class S3ResultsSink implements Sink {
   readonly name = 's3';
   constructor(
     private readonly blobs: BlobStore,
     private readonly prefix: string,
+    private readonly opts: { concurrency: number } = { concurrency: 16 },
   ) {}
 
   async write(results: WindowResult[], transitions: Transition[], origin?: PartitionRef): Promise<void> {
@@ -34,28 +36,50 @@ export class S3ResultsSink implements Sink {
       g.push(r);
       groups.set(key, g);
     }
-    for (const [key, rows] of groups) {
-      rows.sort((a, b) => (a.seriesKey < b.seriesKey ? -1 : a.seriesKey > b.seriesKey ? 1 : 0));
-      const lines = rows.map((r) =>
-        JSON.stringify({
-          pipeline: r.pipeline,
-          seriesKey: r.seriesKey,
-          keyValues: r.keyValues,
-          windowSizeMs: r.windowSizeMs,
-          windowStart: new Date(r.windowStartMs).toISOString(),
-          metrics: flattenAggregates(r.aggregates),
-        }),
-      );
-      // On the thread pool: a part of ~14k rows is megabytes of JSON.
-      await this.blobs.put(key, await gzipAsync(`${lines.join('\n')}\n`));
-    }
+    const puts: (() => Promise<void>)[] = [];
+    for (const [key, rows] of groups) puts.push(() => this.putRows(key, rows));
     // One small object per transition, keyed by what it is: a replay rewrites the same keys.
+    const pipeline = encodeURIComponent(origin?.pipeline ?? results[0]?.pipeline ?? 'unknown');
     for (const t of transitions) {
-      const pipeline = encodeURIComponent(origin?.pipeline ?? results[0]?.pipeline ?? 'unknown');
       const key = `${this.prefix}/${pipeline}/transitions/${encodeURIComponent(t.machine)}/${encodeURIComponent(t.seriesKey)}/${t.atMs}-${encodeURIComponent(t.from)}-${encodeURIComponent(t.to)}.json`;
-      await this.blobs.put(key, Buffer.from(JSON.stringify(t)));
+      puts.push(() => this.blobs.put(key, Buffer.from(JSON.stringify(t))));
     }
+    await inLanes(puts, this.opts.concurrency);
+  }
+
+  /** One window part's object: its rows sorted by series key, as gzipped JSON Lines. */
+  private async putRows(key: string, rows: WindowResult[]): Promise<void> {
+    rows.sort((a, b) => (a.seriesKey < b.seriesKey ? -1 : a.seriesKey > b.seriesKey ? 1 : 0));
+    const lines = rows.map((r) =>
+      JSON.stringify({
+        pipeline: r.pipeline,
+        seriesKey: r.seriesKey,
+        keyValues: r.keyValues,
+        windowSizeMs: r.windowSizeMs,
+        windowStart: new Date(r.windowStartMs).toISOString(),
+        metrics: flattenAggregates(r.aggregates),
+      }),
+    );
+    // On the thread pool: a part of ~14k rows is megabytes of JSON.
+    await this.blobs.put(key, await gzipAsync(`${lines.join('\n')}\n`));
   }
 
   async close(): Promise<void> {}
+}
+
+/** Runs `tasks`, at most `lanes` at a time; after a failure no task starts, and the first failure is thrown. */
+async function inLanes(tasks: readonly (() => Promise<void>)[], lanes: number): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < tasks.length) {
+      try {
+        await tasks[next++]!();
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
 }

@@ -41,6 +41,7 @@ function sinkFor(p: PipelineConfig, cfg: LiveAggConfig, clients: SinkClients, co
           multipartConcurrency: 4,
         }),
         p.sink.prefix,
+        { concurrency },
       );
       break;
     case 'kafka':

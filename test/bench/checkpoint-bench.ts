@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { median } from 'simple-statistics';
 import { BlobCheckpointStore } from '../../aggregator/checkpoint/blob-checkpoint-store.js';
+import type { LoadedCheckpoint } from '../../aggregator/checkpoint/checkpoint-types.js';
 import type { CheckpointCompression } from '../../aggregator/checkpoint/chunked-codec.js';
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
-import { PartitionEngine } from '../../aggregator/engine/partition-engine.js';
+import { PartitionEngine, type PartitionEngineOptions } from '../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import { createS3Client } from '../../infra/aws/aws-clients.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
 import { loadConfig } from '../../infra/config/load-config.js';
 import { S3BlobStore } from '../../infra/s3/s3-blob-store.js';
-import { benchPipelineInput, intOption } from './core-bench.js';
+import { benchPipelineInput, collectGarbage, intOption } from './core-bench.js';
 
 const MB = 1024 * 1024;
 
@@ -105,7 +106,7 @@ export async function measureCheckpoint(
     if (!checkpoint || checkpoint.manifest.id !== manifest.id)
       throw new Error('the checkpoint just written is not the latest valid one');
     const loadSeconds = (performance.now() - t) / 1000;
-    const restored = PartitionEngine.restore(engineOpts, checkpoint.snapshot);
+    const restored = PartitionEngine.restore(engineOpts, checkpoint.snapshot, { release: true });
     const restoreSeconds = (performance.now() - t) / 1000;
     restoredSeries = restored.stats().liveSeries;
     restored.release();
@@ -126,6 +127,7 @@ export async function measureCheckpoint(
       `round ${round + 1}/${opts.repeat}: ${(stateBytes / MB).toFixed(1)} MB of state (${(storedBytes / MB).toFixed(1)} MB stored): checkpoint ${checkpointSeconds.toFixed(2)} s vs raw upload ${uploadSeconds.toFixed(2)} s; restore ${restoreSeconds.toFixed(2)} s vs raw download ${downloadSeconds.toFixed(2)} s`,
     );
   }
+  const memory = await measureRestoreMemory(() => store.latestValid(ref), engineOpts, log);
   engine.release();
   if (restoredSeries !== stats.liveSeries)
     throw new Error(`restored ${restoredSeries} series, the engine held ${stats.liveSeries}`);
@@ -159,11 +161,63 @@ export async function measureCheckpoint(
       checkpointOverRawUpload: round2(med((r) => r.uploadSeconds / r.checkpointSeconds)),
       restoreOverRawDownload: round2(med((r) => r.downloadSeconds / r.restoreSeconds)),
     },
+    restoreMemory: memory,
     /** What a drain spends on this partition's state: snapshot + compress + upload + manifest. */
     drainSeconds: checkpointSeconds,
     /** Linear estimate for a worker holding 1 GiB of state (checkpoint throughput held). */
     drainSecondsPerGiB: Math.round((1024 / stateMb) * checkpointSeconds * 10) / 10,
     rounds,
+  };
+}
+
+/**
+ * Memory a restore leaves in use while the loaded checkpoint is still referenced (as the worker
+ * holds it): the decompressed blocks plus what the restore adds to the JS heap and external
+ * memory (array buffers and native buffers, after forced collections), keeping the blocks (the old path) against handing them over (each
+ * dropped once read: the worker's path).
+ */
+async function measureRestoreMemory(
+  load: () => Promise<{ checkpoint?: LoadedCheckpoint }>,
+  engineOpts: PartitionEngineOptions,
+  log: (line: string) => void,
+) {
+  const gc = collectGarbage();
+  // Buffers made by native code (snappy's) are given back by finalizers that may run after the
+  // collection, on a later turn of the event loop: let them run before reading.
+  const inUse = async (): Promise<number> => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+    // `external` holds array buffers and native buffers (snappy's output) alike.
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  /** Blocks loaded, and what the restore added while they stay referenced. */
+  const restoreOnce = async (release: boolean) => {
+    const { checkpoint } = await load();
+    if (!checkpoint) throw new Error('no valid checkpoint to restore');
+    let blocks = 0;
+    for (const p of checkpoint.snapshot) blocks += p.byteLength;
+    const before = await inUse();
+    const engine = PartitionEngine.restore(engineOpts, checkpoint.snapshot, { release });
+    const added = (await inUse()) - before;
+    const state = engine.stats().stateBytes;
+    engine.release();
+    return { blocks, held: blocks + added, state, parts: checkpoint.snapshot.length };
+  };
+  log('restore memory: keeping the blocks, then handing them over');
+  const keeping = await restoreOnce(false);
+  const handing = await restoreOnce(true);
+  return {
+    /** The engine's state as its memory account measures it. */
+    stateBytes: keeping.state,
+    /** The loaded checkpoint's decompressed blocks. */
+    blocksBytes: keeping.blocks,
+    blocks: keeping.parts,
+    heldKeepingBlocksBytes: keeping.held,
+    heldHandingOverBytes: handing.held,
+    /** heldKeepingBlocksBytes / heldHandingOverBytes. */
+    ratio: Math.round((keeping.held / Math.max(handing.held, 1)) * 100) / 100,
   };
 }
 

@@ -59,6 +59,22 @@ describe('ByteReader over consecutive parts', () => {
     expect(readAll(new ByteReader(cut(whole, [...whole.keys()].slice(1)), 'sample'))).toEqual(expected);
   });
 
+  it('given the parts (release), drops each from the array once read past, and reads the same values', () => {
+    const parts = cut(whole, [5, 6, 20, 30]);
+    const r = new ByteReader(parts, 'sample', { release: true });
+    expect(r.u8()).toBe(0xab);
+    expect(parts.map((p) => p.byteLength)).toEqual([5, 1, 14, 10, 20]);
+    // The u32 ends part 0, the i32 straddles parts 1 and 2: both read past.
+    expect([r.u32(), r.i32()]).toEqual([0xdeadbeef, -123456789]);
+    expect(parts.map((p) => p.byteLength)).toEqual([0, 0, 14, 10, 20]);
+    expect(readAll(new ByteReader(cut(whole, [5, 6, 20, 30]), 'sample', { release: true }))).toEqual(
+      expected,
+    );
+    const held = cut(whole, [5, 6, 20, 30]);
+    readAll(new ByteReader(held, 'sample'));
+    expect(held.map((p) => p.byteLength)).toEqual([5, 1, 14, 10, 20]);
+  });
+
   it('hands out a view of a part when a span lies in it, a copy when it straddles two', () => {
     const parts = cut(Uint8Array.of(1, 2, 3, 4, 5, 6), [4]);
     const r = new ByteReader(parts, 'spans');

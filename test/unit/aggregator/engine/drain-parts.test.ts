@@ -4,11 +4,11 @@ import {
   PART_SLOTS,
   PartitionEngine,
   type PartitionEngineOptions,
-  type WindowResult,
 } from '../../../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
 import { MemoryManager } from '../../../../aggregator/store/memory-manager.js';
 import { benchPipelineInput } from '../../../bench/core-bench.js';
+import { resultsBy } from './engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const KEYS = 40_000;
@@ -35,16 +35,6 @@ function closedEngine(memory?: MemoryManager): PartitionEngine {
   return e;
 }
 
-/** Takes every output by calls of at most `maxRows` rows; returns the calls' results. */
-function drainBy(e: PartitionEngine, maxRows: number): WindowResult[][] {
-  const calls: WindowResult[][] = [];
-  for (;;) {
-    const out = e.drainClosed(maxRows);
-    calls.push(out.results);
-    if (!out.more) return calls;
-  }
-}
-
 describe('PartitionEngine hands closed windows out in parts', () => {
   const whole = closedEngine().drainClosed().results;
 
@@ -54,7 +44,7 @@ describe('PartitionEngine hands closed windows out in parts', () => {
     // 40,000 rows need more than two parts of 16,384 slots in each window's table.
     expect([...parts].filter((p) => p.startsWith('60000/')).length).toBeGreaterThanOrEqual(3);
 
-    const calls = drainBy(closedEngine(), 5000);
+    const calls = resultsBy(closedEngine(), 5000);
     // Each call is one part (a part is never split, and one is always given).
     for (const c of calls.slice(0, -1)) {
       expect(c.length).toBeGreaterThan(0);
@@ -72,9 +62,9 @@ describe('PartitionEngine hands closed windows out in parts', () => {
   });
 
   it('puts several whole parts in one call while they fit in maxRows', () => {
-    const calls = drainBy(closedEngine(), 30_000);
+    const calls = resultsBy(closedEngine(), 30_000);
     expect(calls.flat()).toEqual(whole);
-    expect(calls.length).toBeLessThan(drainBy(closedEngine(), 5000).length);
+    expect(calls.length).toBeLessThan(resultsBy(closedEngine(), 5000).length);
     for (const c of calls) expect(c.length).toBeLessThanOrEqual(30_000);
     expect(
       Math.max(...calls.map((c) => new Set(c.map((r) => `${r.windowSizeMs}/${r.part}`)).size)),
@@ -86,10 +76,10 @@ describe('PartitionEngine hands closed windows out in parts', () => {
     const first = e.drainClosed(5000);
     expect(first.more).toBe(true);
     const restored = PartitionEngine.restore(options(), e.snapshot());
-    const rest = drainBy(restored, 5000).flat();
+    const rest = resultsBy(restored, 5000).flat();
     expect([...first.results, ...rest]).toEqual(whole);
     // And the original engine continues the same way.
-    expect(drainBy(e, 5000).flat()).toEqual(rest);
+    expect(resultsBy(e, 5000).flat()).toEqual(rest);
   });
 
   it('keeps the undrained rows charged to the memory budget until they are handed out', () => {
@@ -103,7 +93,7 @@ describe('PartitionEngine hands closed windows out in parts', () => {
     // The tables are held until their last part is out (the series are still in the 10m window).
     expect(during.usedBytes).toBe(before.usedBytes);
     expect(during.liveSeries).toBe(before.liveSeries);
-    drainBy(e, 5000);
+    resultsBy(e, 5000);
     const after = memory.report();
     // Both closed tables are given back (the dictionary keeps its capacity).
     expect(after.usedBytes).toBeLessThan(before.usedBytes / 2);

@@ -1,5 +1,10 @@
 import type { DecodedRecord } from '../../../../aggregator/decode/decoder.js';
 import { seriesKeyOf } from '../../../../aggregator/decode/series-key.js';
+import type {
+  EngineOutputs,
+  PartitionEngine,
+  WindowResult,
+} from '../../../../aggregator/engine/partition-engine.js';
 import { type PipelineInput, pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
 
 export const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -81,4 +86,19 @@ export function generate(opts: {
     });
   }
   return out;
+}
+
+/** Takes every output by calls of at most `maxRows` rows; returns each call's outputs. */
+export function drainBy(e: PartitionEngine, maxRows: number): EngineOutputs[] {
+  const calls: EngineOutputs[] = [];
+  for (;;) {
+    const out = e.drainClosed(maxRows);
+    calls.push(out);
+    if (!out.more) return calls;
+  }
+}
+
+/** Each {@link drainBy} call's window results. */
+export function resultsBy(e: PartitionEngine, maxRows: number): WindowResult[][] {
+  return drainBy(e, maxRows).map((o) => o.results);
 }

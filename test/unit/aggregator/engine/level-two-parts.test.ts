@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MERGED_PART_ROWS } from '../../../../aggregator/engine/partial-merger.js';
 import { PartitionEngine, type WindowResult } from '../../../../aggregator/engine/partition-engine.js';
-import { pipeline, T0 } from './engine-fixtures.js';
+import { pipeline, resultsBy, T0 } from './engine-fixtures.js';
 import { level1Partials, level2 } from './level-two-fixtures.js';
 
 const DEVICES = 20_000;
@@ -53,23 +53,13 @@ function closed(all: readonly Uint8Array[]): PartitionEngine {
   return e;
 }
 
-/** Takes every output by calls of at most `maxRows` rows; returns the calls' results. */
-function drainBy(e: PartitionEngine, maxRows: number): WindowResult[][] {
-  const calls: WindowResult[][] = [];
-  for (;;) {
-    const out = e.drainClosed(maxRows);
-    calls.push(out.results);
-    if (!out.more) return calls;
-  }
-}
-
 describe('a closed level-2 window is handed out in parts', () => {
   const input = partials();
   const whole = closed(input).drainClosed().results;
 
   it(`in whole parts of ${MERGED_PART_ROWS} rows, the same rows in the same order as all at once`, () => {
     expect(whole).toHaveLength(DEVICES + 1);
-    const calls = drainBy(closed(input), 5000);
+    const calls = resultsBy(closed(input), 5000);
     // A part is never split and one is always given: 8192, 8192, then the rest.
     expect(calls.map((c) => c.length)).toEqual([
       MERGED_PART_ROWS,
@@ -79,7 +69,7 @@ describe('a closed level-2 window is handed out in parts', () => {
     expect(calls.map((c) => [...new Set(c.map((r) => r.part))])).toEqual([[0], [1], [2]]);
     expect(calls.flat()).toEqual(whole);
     // Several parts in one call when they fit.
-    expect(drainBy(closed(input), 2 * MERGED_PART_ROWS).map((c) => c.length)).toEqual([
+    expect(resultsBy(closed(input), 2 * MERGED_PART_ROWS).map((c) => c.length)).toEqual([
       2 * MERGED_PART_ROWS,
       DEVICES + 1 - 2 * MERGED_PART_ROWS,
     ]);
@@ -98,7 +88,7 @@ describe('a closed level-2 window is handed out in parts', () => {
     expect(afterOne).toBeGreaterThan(before / 3);
 
     const restored = PartitionEngine.restore(opts, e.snapshot());
-    const rest = drainBy(restored, 1);
+    const rest = resultsBy(restored, 1);
     // The parts after the first, numbered on from it: a replay rewrites the same objects.
     expect(rest.map((c) => c[0]?.part)).toEqual([1, 2]);
     expect([...first.results, ...rest.flat()]).toEqual(whole);

@@ -65,6 +65,22 @@ describe('EngineProcessor.applyBatch', () => {
     expect(split.takeOutputs()).toEqual(outputs);
     expect(Buffer.from(split.snapshot()).equals(Buffer.from(batched.snapshot()))).toBe(true);
   });
+
+  it("restores from a snapshot's parts, dropping each part once read (the state is then held once)", () => {
+    const p = factory().create(ref);
+    p.applyBatch(records, 0, []);
+    const snapshot = p.snapshot();
+    const size = 97;
+    const parts: Uint8Array[] = [];
+    for (let at = 0; at < snapshot.length; at += size) parts.push(snapshot.slice(at, at + size));
+    expect(parts.length).toBeGreaterThan(10);
+    const restored = factory().create(ref, parts);
+    // Every part but the last is dropped; the restored state is the same.
+    expect(parts.slice(0, -1).every((part) => part.byteLength === 0)).toBe(true);
+    expect(parts.at(-1)!.byteLength).toBeGreaterThan(0);
+    expect(Buffer.from(restored.snapshot()).equals(Buffer.from(snapshot))).toBe(true);
+    expect(restored.takeOutputs()).toEqual(p.takeOutputs());
+  });
 });
 
 describe('EngineProcessorFactory.holdBytes', () => {

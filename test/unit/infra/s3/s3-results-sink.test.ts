@@ -99,3 +99,54 @@ describe('S3ResultsSink', () => {
       expect(Buffer.from(other.objects.get(key)!.body).equals(o.body)).toBe(true);
   });
 });
+
+describe("S3ResultsSink puts a write's objects concurrently", () => {
+  const transitions = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      machine: 'presence',
+      seriesKey: `dev-${i}`,
+      keyValues: { device: `dev-${i}` },
+      from: 'online',
+      to: 'offline',
+      atMs: T0 + i,
+      cause: 'timeout' as const,
+    }));
+
+  /** A memory blob store whose puts wait a tick, counting how many are in flight. */
+  class SlowBlobStore extends MemoryBlobStore {
+    inFlight = 0;
+    maxInFlight = 0;
+    puts = 0;
+    override async put(key: string, body: Uint8Array): Promise<void> {
+      this.puts++;
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 1));
+        await super.put(key, body);
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+
+  it('at most `concurrency` at a time, every object once', async () => {
+    const blobs = new SlowBlobStore();
+    await new S3ResultsSink(blobs, 'out', { concurrency: 7 }).write([], transitions(100), origin);
+    expect(blobs.objects.size).toBe(100);
+    expect(blobs.maxInFlight).toBe(7);
+    const [key, o] = [...blobs.objects].find(([k]) => k.includes('/dev-3/'))!;
+    expect(key).toBe(`out/temps/transitions/presence/dev-3/${T0 + 3}-online-offline.json`);
+    expect(JSON.parse(Buffer.from(o.body).toString())).toMatchObject({ seriesKey: 'dev-3', atMs: T0 + 3 });
+  });
+
+  it('a failed put fails the write and starts no further put (the worker retries the whole write)', async () => {
+    const blobs = new SlowBlobStore();
+    blobs.failNext(1, ['put']);
+    await expect(
+      new S3ResultsSink(blobs, 'out', { concurrency: 4 }).write([], transitions(100), origin),
+    ).rejects.toThrow();
+    // The failed put and the three beside it, each lane's current put at most.
+    expect(blobs.puts).toBeLessThanOrEqual(4 + 3);
+  });
+});
