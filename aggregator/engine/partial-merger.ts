@@ -12,8 +12,13 @@ import { seriesKeyOf } from '../decode/series-key.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 
-/** Estimated bytes per held partial beyond its encoded size (Map entries, identity string, object). */
-const PER_PARTIAL_OVERHEAD = 160;
+/**
+ * Estimated heap bytes per held partial beyond its encoded size and identity: its Map entry and
+ * the Uint8Array with its ArrayBuffer. Measured (bench emit --source merged, stateHeldBytes).
+ */
+const PER_PARTIAL_OVERHEAD = 320;
+/** Estimated heap bytes per level-2 row beyond its key: its Map entry, object, key values, partials Map. */
+const PER_ROW_OVERHEAD = 320;
 
 /**
  * Rows of a closed level-2 window per emitted part: a window of a million coarser series is
@@ -233,7 +238,7 @@ export class PartialMerger {
     const n = this.rowsOf.get(seriesKey) ?? 0;
     if (n === 0) this.heldBytes += PER_SERIES_OVERHEAD;
     this.rowsOf.set(seriesKey, n + 1);
-    this.heldBytes += PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+    this.heldBytes += PER_ROW_OVERHEAD + seriesKey.length * 2;
   }
 
   private removeRow(seriesKey: string): void {
@@ -244,7 +249,7 @@ export class PartialMerger {
     } else {
       this.rowsOf.set(seriesKey, n);
     }
-    this.heldBytes -= PER_PARTIAL_OVERHEAD + seriesKey.length * 2;
+    this.heldBytes -= PER_ROW_OVERHEAD + seriesKey.length * 2;
   }
 
   /** Writes the held rows; each window with its count of rows taken (the snapshot version 4 layout). */

@@ -82,7 +82,8 @@ export const workerConfigSchema = z
          * Window rows per sink write. A closed window with more rows (a partition's million
          * series) is handed to the sink in parts of about this many as earlier writes complete,
          * so only a few parts exist as result objects at once; the rest stays in the compact
-         * store, charged to the memory budget. Whole parts of 16,384 table slots at least.
+         * store, charged to the memory budget. Whole parts of 16,384 table slots at least (8,192
+         * merged rows at level 2); state-machine transitions fill a write up to exactly this many.
          */
         maxRowsPerWrite: z.number().int().min(1).max(1_000_000).default(16_384),
         /**

@@ -36,6 +36,11 @@ interface PendingDrain {
 export class DrainTracker {
   readonly #pending = new Map<InstanceId, PendingDrain>();
   readonly #inflight = new Set<Promise<void>>();
+  /**
+   * Instances this tracker terminated, while the fleet still lists them: a provider's listing may
+   * show a terminated instance (still tagged as draining) for a while, and it is not a drain to recover.
+   */
+  readonly #terminated = new Set<InstanceId>();
 
   constructor(
     private readonly fleet: FleetProvider,
@@ -97,11 +102,18 @@ export class DrainTracker {
     await this.#attempt(p, now);
   }
 
-  /** Picks up drains recorded in tags (after a restart) that this tracker does not know. */
+  /**
+   * Picks up drains recorded in tags (after a restart) that this tracker does not know, on
+   * instances that are not going away (shutting down, terminated, or terminated by this tracker).
+   */
   async recover(instances: readonly FleetInstance[], now: number): Promise<void> {
+    const listed = new Set(instances.map((i) => i.instanceId));
+    for (const id of [...this.#terminated]) if (!listed.has(id)) this.#terminated.delete(id);
     for (const i of instances) {
       const started = i.tags[DRAINING_TAG];
-      if (started === undefined || this.#pending.has(i.instanceId)) continue;
+      if (started === undefined || this.#pending.has(i.instanceId) || this.#terminated.has(i.instanceId))
+        continue;
+      if (i.state === 'shutting-down' || i.state === 'terminated') continue;
       const reason = (i.tags[DRAIN_REASON_TAG] ?? 'scale-in') as DrainReason;
       const attempts = Number(i.tags[DRAIN_ATTEMPTS_TAG] ?? '1') || 1;
       const startedAtMs = Number(started) || now;
@@ -244,6 +256,7 @@ export class DrainTracker {
       }
     }
     this.#pending.delete(p.instanceId);
+    this.#terminated.add(p.instanceId);
     await this.log.append({
       kind: 'terminated',
       atMs: now,

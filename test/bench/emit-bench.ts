@@ -21,6 +21,13 @@ export interface EmitBenchResult {
   /** The engine's state while the rows wait to be emitted (tables, dictionary; or keys and waiting transitions). */
   stateBytes: number;
   /**
+   * What building that state left in use: JS heap plus external memory (typed arrays, buffers),
+   * after forced collections. `stateBytes / stateHeldBytes` checks the memory manager's figures
+   * (exact for typed storage, estimated for the on-heap parts: state machine keys, level-2 partials).
+   */
+  stateHeldBytes: number;
+  estimateOverHeld: number;
+  /**
    * Everything taken in one piece, as before parts: every row a result object at once.
    * Heap figures are the heap in use beyond the idle process's (sampled after forced
    * collections): result objects alive plus the state's on-heap part still held (state machine
@@ -87,7 +94,7 @@ function record(device: string, t: number, value: number) {
 }
 
 /** An engine holding `series` rows (or transitions) of `source` ready to be taken, nothing else. */
-function readyEngine(source: EmitSource, series: number): PartitionEngine {
+export function readyEngine(source: EmitSource, series: number): PartitionEngine {
   if (source === 'window') {
     const e = fedEngine(series, false, false);
     e.process(record('closer', T0 + MIN + LATENESS, 0), series);
@@ -129,6 +136,11 @@ function heap(): number {
   return process.memoryUsage().heapUsed;
 }
 
+function heapAndExternal(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 /**
  * Emitting a million rows at once (a window closing, a mass timeout, a level-2 window closing):
  * result objects alive and the longest synchronous take, all rows at once (the old path) against
@@ -147,9 +159,11 @@ export function measureEmit(
   log(`emit ${source}: ${series} series, all at once`);
   gc();
   let before = heap();
+  const beforeAll = heapAndExternal();
   let engine = readyEngine(source, series);
   const stateBytes = engine.stats().stateBytes;
   gc();
+  const stateHeldBytes = heapAndExternal() - beforeAll;
   let t = performance.now();
   let all: EngineOutputs | null = engine.drainClosed();
   const pauseMs = performance.now() - t;
@@ -195,6 +209,8 @@ export function measureEmit(
     series,
     rows,
     stateBytes,
+    stateHeldBytes,
+    estimateOverHeld: round(stateBytes / Math.max(stateHeldBytes, 1)),
     whole: { heapBytes: wholeHeap, bytesPerRow: round(wholeHeap / rows), pauseMs: round(pauseMs) },
     parts: {
       maxRowsPerWrite,

@@ -100,13 +100,21 @@ async function readTransitions(s: Scenario): Promise<string[]> {
 }
 
 describe('aggregator worker with a state machine (real Kafka and Cassandra)', () => {
-  it('writes exactly the reference transitions, timeouts in event time, across a kill -9 and a replay', async () => {
+  it('writes exactly the reference transitions, timeouts in event time, 5 per write, across a kill -9 and a replay', async () => {
     const kafka = kafkaClient();
     const s = await newScenario(kafka, 2);
     const events = presenceEvents(s, 24, 40);
     const expected = referenceTransitions(events);
     expect([...expected].filter((t) => t.endsWith('|timeout')).length).toBeGreaterThan(24);
-    const { file, adminPort } = await writeWorkerConfig(s, undefined, {}, {}, { stateMachines: [presence] });
+    // Transitions go to the sink 5 per write: the end marker times every device out in one
+    // watermark step, handed over in parts.
+    const { file, adminPort } = await writeWorkerConfig(
+      s,
+      undefined,
+      { sink: { maxRowsPerWrite: 5 } },
+      {},
+      { stateMachines: [presence] },
+    );
     await applySchema(file);
 
     const first = await fleet.start(file, adminPort, 'sm-worker-1');

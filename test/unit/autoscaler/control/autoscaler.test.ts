@@ -144,6 +144,28 @@ describe('Autoscaler loop', () => {
     expect(r.fleet.snapshot.targetUnits).toBe(before - weight);
   });
 
+  it('does not take a victim it terminated for a drain to recover while the fleet still lists it (terminates once)', async () => {
+    // A local fleet lists a terminated worker, still tagged as draining, until its process is gone; seen in the e2e
+    // as a second "drain-recovered" and a second termination of the same instance.
+    const r = rig({ instances: 2, rate: 100, policy: { ...quickScaleIn, minUnits: 1 } });
+    r.fleet.lingerTerminated = true;
+    r.workers.mode = Object.fromEntries(
+      r.fleet.snapshot.instances.map((i) => [i.instanceId, 'hang' as const]),
+    );
+    const loop = r.make();
+    const d = await loop.tick();
+    const victim = d!.drain[0]!;
+    r.workers.release(victim);
+    await loop.settled();
+    for (let k = 0; k < 3; k++) {
+      r.clock.advance(30_000);
+      await loop.tick();
+    }
+    expect(r.fleet.callsOf('terminateInstance').map((c) => c.args[0])).toEqual([victim]);
+    expect(r.log.records.filter((x) => x.kind === 'drain-recovered')).toEqual([]);
+    expect(r.log.records.filter((x) => x.kind === 'terminated')).toHaveLength(1);
+  });
+
   it('in dry-run decides and records but never mutates', async () => {
     const r = rig({ instances: 20, rate: 15_000, policy: { ...quickScaleIn, dryRun: true } });
     r.interruptions.queue.push({

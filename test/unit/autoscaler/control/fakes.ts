@@ -57,6 +57,8 @@ export class FakeFleet implements FleetProvider {
   /** Time stamped on capacity reports. */
   reportClock: () => number = () => this.snapshot.observedAtMs;
   steersPerPool = false;
+  /** Terminated instances stay listed, unchanged, until cleared: a provider whose listing lags. */
+  lingerTerminated = false;
   readonly #errors = new Map<FleetMethod, unknown[]>();
   #seq = 0;
   constructor(
@@ -138,7 +140,9 @@ export class FakeFleet implements FleetProvider {
     this.snapshot = {
       ...this.snapshot,
       targetUnits: this.snapshot.targetUnits - (options.decrementCapacity ? inst.weightUnits : 0),
-      instances: this.snapshot.instances.filter((i) => i.instanceId !== instanceId),
+      instances: this.lingerTerminated
+        ? this.snapshot.instances
+        : this.snapshot.instances.filter((i) => i.instanceId !== instanceId),
     };
   }
   async tagInstance(instanceId: InstanceId, tags: Readonly<Record<string, string>>): Promise<void> {
