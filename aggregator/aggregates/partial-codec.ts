@@ -30,7 +30,16 @@ export interface WindowPartial {
  * identity, and level 2 replaces (never adds) what it holds under it.
  */
 export function partialIdentity(p: WindowPartial): string {
-  return `${p.origin.pipeline}\u0000${p.origin.topic}\u0000${p.origin.partition}\u0000${p.windowSizeMs}\u0000${p.windowStartMs}\u0000${p.seriesKey}`;
+  // Joined, not concatenated: one flat string (a concatenation is a tree of ConsStrings, and a
+  // level-2 window holds an identity per partial).
+  return [
+    p.origin.pipeline,
+    p.origin.topic,
+    p.origin.partition,
+    p.windowSizeMs,
+    p.windowStartMs,
+    p.seriesKey,
+  ].join('\u0000');
 }
 
 /** Kafka message key of a partial sent to the next level: the values of its `nextLevel.keyFields`. */

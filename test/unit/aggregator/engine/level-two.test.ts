@@ -69,6 +69,36 @@ describe('level-2 merge of level-1 partials', () => {
     expect(runLevel2(replayed)).toEqual(clean);
   });
 
+  it('a partial re-sent with another length replaces the held copy; the garbage is compacted away', () => {
+    // The same identity with an extra key value (ignored by the merge): a longer encoding.
+    const longer = partials.map((bytes) => {
+      const p = decodePartial(bytes);
+      p.keyValues = { ...p.keyValues, note: 'x'.repeat(64) };
+      return encodePartial(p);
+    });
+    const run = (resend: boolean) => {
+      const e = new PartitionEngine({ pipeline: level2, topic: 'by-site', partition: 0 });
+      const out: WindowResult[] = [];
+      let peak = 0;
+      partials.forEach((p, i) => {
+        e.processPartial(p, i);
+        if (resend) {
+          e.processPartial(longer[i]!, i);
+          e.processPartial(p, i);
+        }
+        peak = Math.max(peak, e.stats().stateBytes);
+        out.push(...e.drainClosed().results);
+      });
+      out.push(...e.flush().results);
+      return { out, peak };
+    };
+    const once = run(false);
+    const thrice = run(true);
+    expect(thrice.out).toEqual(once.out);
+    // Each re-send leaves a dead copy: without compaction the windows would hold about three copies.
+    expect(thrice.peak / once.peak).toBeLessThan(2.5); // 1.72 measured; 3.71 with compaction disabled
+  });
+
   it('refuses malformed partials and partials that do not fit the pipeline as bad_partial', () => {
     const e = new PartitionEngine({ pipeline: level2, topic: 'by-site', partition: 0 });
     expect(e.processPartial(new Uint8Array([1, 2, 3]), 0)).toMatchObject({
