@@ -91,6 +91,33 @@ export function encodePartial(p: WindowPartial): Uint8Array {
   return w.finish();
 }
 
+/**
+ * The fields of a partial {@link decodePartial} accepted before (level 2 merging what it holds):
+ * origin, series and key values are skipped, not decoded.
+ */
+export function decodePartialFields(bytes: Uint8Array): Record<string, FieldState> {
+  const r = new ByteReader(bytes, 'partial');
+  r.expect(bytes.length >= 4 && r.u32() === MAGIC, 'not a liveagg partial (bad magic)');
+  r.skipBytes(); // origin pipeline
+  r.skipBytes(); // origin topic
+  r.i32(); // origin partition
+  r.skipBytes(); // series key
+  const nKv = r.u32();
+  r.expect(nKv <= 64, `${nKv} key values`);
+  for (let i = 0; i < 2 * nKv; i++) r.skipBytes();
+  r.f64(); // window size
+  r.f64(); // window start
+  const nFields = r.u32();
+  r.expect(nFields <= 1024, `${nFields} fields`);
+  const fields: Record<string, FieldState> = {};
+  for (let i = 0; i < nFields; i++) {
+    const name = r.str();
+    fields[name] = readFieldState(r);
+  }
+  r.expect(r.done(), 'trailing bytes');
+  return fields;
+}
+
 /** Decodes a partial; throws `CorruptStateError` (dead letter `bad_partial`) on anything malformed. */
 export function decodePartial(bytes: Uint8Array): WindowPartial {
   const r = new ByteReader(bytes, 'partial');

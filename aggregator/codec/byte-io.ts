@@ -259,6 +259,18 @@ export class ByteReader {
     return out;
   }
 
+  /** Skips a length-prefixed string or byte string without decoding it. */
+  skipBytes(): void {
+    let n = this.u32();
+    this.need(n);
+    while (n > 0) {
+      const step = Math.min(n, this.buf.length - this.pos);
+      this.pos += step;
+      n -= step;
+      this.settle();
+    }
+  }
+
   /** Copies `byteLength` raw bytes into `target` (a typed array's storage). */
   rawInto(target: ArrayBufferView, byteLength: number): void {
     this.need(byteLength);
@@ -266,7 +278,8 @@ export class ByteReader {
   }
 
   str(): string {
-    const b = this.bytes();
+    // A view when the string lies in one part (decoding copies anyway): no Uint8Array per string.
+    const b = this.span(this.u32());
     try {
       return decoder.decode(b);
     } catch {

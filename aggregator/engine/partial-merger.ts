@@ -5,7 +5,12 @@ import {
   type FieldState,
   mergeFieldState,
 } from '../aggregates/aggregate-layout.js';
-import { decodePartial, partialIdentity, type WindowPartial } from '../aggregates/partial-codec.js';
+import {
+  decodePartial,
+  decodePartialFields,
+  partialIdentity,
+  type WindowPartial,
+} from '../aggregates/partial-codec.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
 import { CorruptStateError } from '../codec/byte-io.js';
 import { seriesKeyOf } from '../decode/series-key.js';
@@ -245,9 +250,9 @@ export class PartialMerger {
     const states = this.layout.map((l) => emptyFieldState({ ...l, quantiles: null, distinct: null }));
     const ids = [...row.partials.keys()].sort();
     for (const id of ids) {
-      const p = decodePartial(arena.get(row.partials.get(id)!));
+      const fields = decodePartialFields(arena.get(row.partials.get(id)!));
       this.layout.forEach((l, k) => {
-        mergeFieldState(states[k]!, p.fields[l.name]!);
+        mergeFieldState(states[k]!, fields[l.name]!);
       });
     }
     return states;

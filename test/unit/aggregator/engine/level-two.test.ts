@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodePartial, encodePartial } from '../../../../aggregator/aggregates/partial-codec.js';
+import {
+  decodePartial,
+  decodePartialFields,
+  encodePartial,
+} from '../../../../aggregator/aggregates/partial-codec.js';
 import { PartitionEngine, type WindowResult } from '../../../../aggregator/engine/partition-engine.js';
 import { rng } from './engine-fixtures.js';
 import { level1, level1Partials, level2 } from './level-two-fixtures.js';
@@ -23,6 +27,15 @@ function runLevel2(partials: Uint8Array[]): WindowResult[] {
 
 describe('level-2 merge of level-1 partials', () => {
   const partials = level1Partials();
+
+  it('decodes only the fields of a partial the same as the whole partial, and refuses a corrupt one', () => {
+    for (const bytes of partials.slice(0, 50))
+      expect(decodePartialFields(bytes)).toEqual(decodePartial(bytes).fields);
+    expect(() => decodePartialFields(partials[0]!.subarray(0, 60))).toThrow(/truncated/);
+    const longer = new Uint8Array(partials[0]!.length + 1);
+    longer.set(partials[0]!);
+    expect(() => decodePartialFields(longer)).toThrow(/trailing bytes/);
+  });
 
   it('every partial names its origin, series and window', () => {
     const p = decodePartial(partials[0]!);
