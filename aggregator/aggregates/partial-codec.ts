@@ -107,15 +107,7 @@ export function decodePartialFields(bytes: Uint8Array): Record<string, FieldStat
   for (let i = 0; i < 2 * nKv; i++) r.skipBytes();
   r.f64(); // window size
   r.f64(); // window start
-  const nFields = r.u32();
-  r.expect(nFields <= 1024, `${nFields} fields`);
-  const fields: Record<string, FieldState> = {};
-  for (let i = 0; i < nFields; i++) {
-    const name = r.str();
-    fields[name] = readFieldState(r);
-  }
-  r.expect(r.done(), 'trailing bytes');
-  return fields;
+  return readFields(r);
 }
 
 /** Decodes a partial; throws `CorruptStateError` (dead letter `bad_partial`) on anything malformed. */
@@ -132,6 +124,12 @@ export function decodePartial(bytes: Uint8Array): WindowPartial {
   const windowStartMs = r.f64();
   r.expect(Number.isInteger(windowSizeMs) && windowSizeMs > 0, `window size ${windowSizeMs}`);
   r.expect(Number.isInteger(windowStartMs), `window start ${windowStartMs}`);
+  const fields = readFields(r);
+  return { origin, seriesKey, keyValues, windowSizeMs, windowStartMs, fields };
+}
+
+/** A partial's fields, its last section: nothing may follow them. */
+function readFields(r: ByteReader): Record<string, FieldState> {
   const nFields = r.u32();
   r.expect(nFields <= 1024, `${nFields} fields`);
   const fields: Record<string, FieldState> = {};
@@ -140,5 +138,5 @@ export function decodePartial(bytes: Uint8Array): WindowPartial {
     fields[name] = readFieldState(r);
   }
   r.expect(r.done(), 'trailing bytes');
-  return { origin, seriesKey, keyValues, windowSizeMs, windowStartMs, fields };
+  return fields;
 }
