@@ -91,6 +91,7 @@ export class PartialMerger {
    * stays here until its last part is taken, so a snapshot keeps the rows not handed out yet.
    */
   private readonly open: Map<number, MergeWindow>[];
+  /** Estimated heap bytes of rows, partials' identities and series; the arenas are counted in {@link bytes}. */
   private heldBytes = 0;
   /** Per series: its rows over all open windows (live series = the keys; no scan per recount). */
   private readonly rowsOf = new Map<string, number>();
@@ -102,7 +103,9 @@ export class PartialMerger {
   }
 
   bytes(): number {
-    return this.heldBytes;
+    let arenas = 0;
+    for (const bySize of this.open) for (const w of bySize.values()) arenas += w.arena.capacity;
+    return this.heldBytes + arenas;
   }
 
   openWindows(): number {
@@ -142,7 +145,7 @@ export class PartialMerger {
       const byStart = this.open[i]!;
       let window = byStart.get(start);
       if (!window) {
-        window = this.newWindow(0);
+        window = emptyWindow(0);
         byStart.set(start, window);
       }
       const rows = window.rows;
@@ -156,7 +159,6 @@ export class PartialMerger {
         this.addRow(seriesKey);
       }
       const arena = window.arena;
-      const capacity = arena.capacity;
       const previous = row.partials.get(identity);
       if (previous === undefined) {
         row.partials.set(identity, arena.add(bytes));
@@ -165,15 +167,8 @@ export class PartialMerger {
         row.partials.set(identity, arena.replace(previous, bytes));
         if (arena.garbage >= COMPACT_GARBAGE_BYTES && arena.garbage * 2 >= arena.capacity) compact(window);
       }
-      this.heldBytes += arena.capacity - capacity;
     });
     return { ok: true, timeMs: t };
-  }
-
-  private newWindow(taken: number): MergeWindow {
-    const window = { rows: new Map<string, MergeRow>(), arena: new PartialArena(), taken };
-    this.heldBytes += window.arena.capacity;
-    return window;
   }
 
   private check(p: WindowPartial): string | undefined {
@@ -218,7 +213,6 @@ export class PartialMerger {
           if (out.length > 0 && out.length + partRows > maxRows) return { rows: out, more: true };
           this.takePart(window, size, start, partRows, out);
         }
-        this.heldBytes -= window.arena.capacity;
         byStart.delete(start);
       }
     }
@@ -304,7 +298,7 @@ export class PartialMerger {
       const nStarts = r.u32();
       for (let s = 0; s < nStarts; s++) {
         const start = r.f64();
-        const window = this.newWindow(withTaken ? r.u32() : 0);
+        const window = emptyWindow(withTaken ? r.u32() : 0);
         const { rows, arena } = window;
         const nRows = r.u32();
         for (let k = 0; k < nRows; k++) {
@@ -320,9 +314,8 @@ export class PartialMerger {
           this.addRow(seriesKey);
           for (let j = 0; j < nP; j++) {
             const id = r.str();
-            const capacity = arena.capacity;
             partials.set(id, arena.add(r.bytes()));
-            this.heldBytes += arena.capacity - capacity + PER_PARTIAL_OVERHEAD + id.length * 2;
+            this.heldBytes += PER_PARTIAL_OVERHEAD + id.length * 2;
           }
           rows.set(seriesKey, { keyValues, partials });
         }
@@ -330,6 +323,10 @@ export class PartialMerger {
       }
     }
   }
+}
+
+function emptyWindow(taken: number): MergeWindow {
+  return { rows: new Map<string, MergeRow>(), arena: new PartialArena(), taken };
 }
 
 /** Rewrites a window's arena with only the copies its rows still hold. */

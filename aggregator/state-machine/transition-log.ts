@@ -106,11 +106,8 @@ export class TransitionLog {
     const live = this.length;
     if (this.head >= live) {
       this.keys = this.keys.slice(this.head, this.tail);
-      this.sources.copyWithin(0, this.head, this.tail);
-      this.from.copyWithin(0, this.head, this.tail);
-      this.to.copyWithin(0, this.head, this.tail);
-      this.causes.copyWithin(0, this.head, this.tail);
-      this.atMs.copyWithin(0, this.head, this.tail);
+      for (const c of [this.sources, this.from, this.to, this.causes, this.atMs])
+        c.copyWithin(0, this.head, this.tail);
       this.head = 0;
       this.tail = live;
     } else {
@@ -120,20 +117,21 @@ export class TransitionLog {
 
   /** Reallocates the columns at `capacity` (≥ tail), keeping entries [0, tail). */
   private resize(capacity: number): void {
-    const sources = new Uint16Array(capacity);
-    sources.set(this.sources.subarray(0, this.tail));
-    this.sources = sources;
-    const from = new Uint16Array(capacity);
-    from.set(this.from.subarray(0, this.tail));
-    this.from = from;
-    const to = new Uint16Array(capacity);
-    to.set(this.to.subarray(0, this.tail));
-    this.to = to;
-    const causes = new Uint8Array(capacity);
-    causes.set(this.causes.subarray(0, this.tail));
-    this.causes = causes;
-    const atMs = new Float64Array(capacity);
-    atMs.set(this.atMs.subarray(0, this.tail));
-    this.atMs = atMs;
+    this.sources = resized(this.sources, capacity, this.tail);
+    this.from = resized(this.from, capacity, this.tail);
+    this.to = resized(this.to, capacity, this.tail);
+    this.causes = resized(this.causes, capacity, this.tail);
+    this.atMs = resized(this.atMs, capacity, this.tail);
   }
+}
+
+/** A column of `capacity` elements of the same type holding `column`'s first `keep`. */
+function resized<T extends Uint8Array | Uint16Array | Float64Array>(
+  column: T,
+  capacity: number,
+  keep: number,
+): T {
+  const next = new (column.constructor as new (n: number) => T)(capacity);
+  next.set(column.subarray(0, keep));
+  return next;
 }
