@@ -17,7 +17,7 @@ import {
 import { type LogTarget, TransitionLog } from '../state-machine/transition-log.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
-import { WindowTable } from '../store/window-table.js';
+import { HINT_LOAD, WindowTable } from '../store/window-table.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 import { MERGED_PART_ROWS, PartialMerger } from './partial-merger.js';
 
@@ -103,6 +103,18 @@ export interface EngineStats {
   watermarkMs: number;
 }
 
+/** One window table of an engine (see {@link PartitionEngine.tables}). */
+export interface TableInfo {
+  sizeMs: number;
+  startMs: number;
+  state: 'open' | 'closed';
+  rows: number;
+  slots: number;
+  /** `id`: a row's slot is its series id (a window of nearly every live series); `hash`: open addressing. */
+  indexedBy: 'id' | 'hash';
+  bytes: number;
+}
+
 export interface PartitionEngineOptions {
   pipeline: PipelineConfig;
   topic: string;
@@ -122,9 +134,16 @@ const MAGIC_V2 = 0x4c414532; // "LAE2"
 const MAGIC_V3 = 0x4c414533; // "LAE3"
 /**
  * Version 4: as version 3, plus per level-2 window the rows already handed out (its parts taken).
- * Written. Older snapshots held a closed level-2 window's rows as results (`mergedPending`).
+ * Still read. Older snapshots held a closed level-2 window's rows as results (`mergedPending`).
  */
-const MAGIC = 0x4c414534; // "LAE4"
+const MAGIC_V4 = 0x4c414534; // "LAE4"
+/**
+ * Version 5: as version 4, with each table's flags before it (bit 0 `direct`, bit 1 rows
+ * indexed by series id) and per size the id space when its last window closed. Written.
+ */
+const MAGIC = 0x4c414535; // "LAE5"
+/** A window of fewer rows than this stays a hashed table (its memory hardly matters). */
+const MIN_BY_ID_ROWS = 64;
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -159,6 +178,12 @@ export class PartitionEngine {
   private readonly open: WindowTable[][];
   /** Per size: rows of the last closed window (initial capacity of the next one: no regrowth). */
   private readonly rowsHint: number[];
+  /**
+   * Per size: the id space (every id in use below it) when that window closed; 0 unknown. Its
+   * rows over this are the share of ids it had a row for: a next window indexed by id is then
+   * about as full.
+   */
+  private readonly idsHint: number[];
   /**
    * Closed, not yet drained, in closing order. Rows of the first one before slot `drainSlot` are
    * drained: their key slots are zeroed (a snapshot keeps only the rest; the table is never probed
@@ -209,6 +234,7 @@ export class PartitionEngine {
     this.withPartials = opts.pipeline.nextLevel !== undefined || opts.pipeline.sink.type === 'kafka';
     this.open = this.sizes.map(() => []);
     this.rowsHint = this.sizes.map(() => 0);
+    this.idsHint = this.sizes.map(() => 0);
     this.current = this.sizes.map(() => null);
     this.currentStart = new Float64Array(this.sizes.length);
     this.currentEnd = new Float64Array(this.sizes.length);
@@ -386,17 +412,24 @@ export class PartitionEngine {
     // Size a new window like the last closed one (no regrowth), but never beyond the series
     // live now: memory freed by a closing window is not re-reserved for keys that went quiet.
     const expected = Math.min(this.rowsHint[sizeIdx]!, this.dict.size());
+    let at = 0;
     for (let j = list.length - 1; j >= 0; j--) {
       const tb = list[j]!;
       if (tb.startMs === start) return tb;
       if (tb.startMs < start) {
-        const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected);
-        list.splice(j + 1, 0, created);
-        return created;
+        at = j + 1;
+        break;
       }
     }
-    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected);
-    list.unshift(created);
+    // Rows indexed by series id when the last window of this size had a row for nearly every id
+    // in use when it closed (no more memory than a hashed table at its starting load, and no
+    // probing). Ids in use now, not then, would mislead: a window of a different fifth of the
+    // series every minute opens when only the last fifth is live.
+    const ids = this.dict.idSpace();
+    const hint = this.rowsHint[sizeIdx]!;
+    const byId = expected >= MIN_BY_ID_ROWS && hint >= HINT_LOAD * this.idsHint[sizeIdx]!;
+    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected, byId ? ids : 0);
+    list.splice(at, 0, created);
     return created;
   }
 
@@ -413,6 +446,7 @@ export class PartitionEngine {
           // Smaller sizes close first: a window's larger windows are still open here.
           if (i === 0) this.mergeUp(tb);
           this.rowsHint[i] = tb.rows;
+          this.idsHint[i] = this.dict.idSpace();
           this.closed.push(tb);
         }
       }
@@ -432,7 +466,9 @@ export class PartitionEngine {
       const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!));
       // Rows come in slot order, i.e. in the order of their hash. Inserted in that order into a
       // table that must grow meanwhile, they would all land in its first slots, one long probe
-      // chain (quadratic): count the new ones first and make room for them all.
+      // chain (quadratic): count the new ones first and make room for them all (a table indexed
+      // by id first makes room for the highest id, or turns hashed).
+      if (into.byId) into.reserveId(maxId(keys));
       if (!into.fits(into.rows + tb.rows)) {
         let fresh = 0;
         for (let slot = 0; slot < tb.cap; slot++) if (keys[slot] !== 0 && !into.has(keys[slot]! - 1)) fresh++;
@@ -614,7 +650,7 @@ export class PartitionEngine {
     this.dict.writeRaw(w);
     w.u32(this.sizes.length);
     for (let i = 0; i < this.sizes.length; i++) {
-      w.f64(this.sizes[i]!).u32(this.rowsHint[i]!).u32(this.open[i]!.length);
+      w.f64(this.sizes[i]!).u32(this.rowsHint[i]!).u32(this.idsHint[i]!).u32(this.open[i]!.length);
       for (const tb of this.open[i]!) writeTable(w, tb);
     }
     w.u32(this.closed.length);
@@ -646,12 +682,13 @@ export class PartitionEngine {
     const r = new ByteReader(snapshot, 'engine snapshot', how);
     const magic = r.length >= 4 ? r.u32() : 0;
     r.expect(
-      magic === MAGIC || magic === MAGIC_V3 || magic === MAGIC_V2 || magic === MAGIC_V1,
+      magic === MAGIC || magic === MAGIC_V4 || magic === MAGIC_V3 || magic === MAGIC_V2 || magic === MAGIC_V1,
       'not a liveagg engine snapshot (bad magic)',
     );
     const readTable = (): WindowTable => {
+      if (magic === MAGIC) return readFlaggedTable(r, e.layout);
       const tb = WindowTable.read(r, e.layout);
-      tb.direct = magic === MAGIC || magic === MAGIC_V3 ? r.u8() === 1 : true;
+      tb.direct = magic === MAGIC_V4 || magic === MAGIC_V3 ? r.u8() === 1 : true;
       return tb;
     };
     const name = r.str();
@@ -686,6 +723,8 @@ export class PartitionEngine {
       const size = r.f64();
       r.expect(size === e.sizes[i], `snapshot window size ${size} ms is not the pipeline's ${e.sizes[i]} ms`);
       e.rowsHint[i] = r.u32();
+      // Before version 5 every table was hashed: an unknown id space (0) keeps it so.
+      e.idsHint[i] = magic === MAGIC ? r.u32() : 0;
       const n = r.u32();
       for (let k = 0; k < n; k++) {
         const tb = readTable();
@@ -709,7 +748,7 @@ export class PartitionEngine {
       e.machines[i] = StateMachineTable.restore(def, r.bytes(), e.machineOptions());
     });
     for (const t of transitions) e.relog(t, r);
-    if (e.merger) e.merger.read(r, magic === MAGIC);
+    if (e.merger) e.merger.read(r, magic === MAGIC || magic === MAGIC_V4);
     const nPending = r.u32();
     for (let k = 0; k < nPending; k++) {
       const res = JSON.parse(r.str()) as WindowResult;
@@ -754,6 +793,23 @@ export class PartitionEngine {
     };
   }
 
+  /** The window tables held (open ones by size, then closed ones not yet drained), for diagnostics. */
+  tables(): TableInfo[] {
+    const info = (tb: WindowTable, state: TableInfo['state']): TableInfo => ({
+      sizeMs: tb.sizeMs,
+      startMs: tb.startMs,
+      state,
+      rows: tb.rows,
+      slots: tb.cap,
+      indexedBy: tb.byId ? 'id' : 'hash',
+      bytes: tb.bytes(),
+    });
+    return [
+      ...this.open.flatMap((list) => list.map((tb) => info(tb, 'open'))),
+      ...this.closed.map((tb) => info(tb, 'closed')),
+    ];
+  }
+
   release(): void {
     if (this.released) return;
     this.account.close();
@@ -780,6 +836,13 @@ export class PartitionEngine {
   }
 }
 
+/** The highest series id in a table's key slots (-1: none). */
+function maxId(keys: Int32Array): number {
+  let max = 0;
+  for (let slot = 0; slot < keys.length; slot++) if (keys[slot]! > max) max = keys[slot]!;
+  return max - 1;
+}
+
 /** Rows in slots [from, to) of a table's key slots. */
 function rowsIn(keys: Int32Array, from: number, to: number): number {
   let n = 0;
@@ -787,10 +850,27 @@ function rowsIn(keys: Int32Array, from: number, to: number): number {
   return n;
 }
 
-/** A table and its `direct` flag (snapshot version 3). */
+const DIRECT = 1;
+const BY_ID = 2;
+
+/**
+ * A table with its flags first (snapshot version 5): `direct`, indexed by id (its slots depend on
+ * it; then the rows it expects, which decide when it turns hashed).
+ */
 function writeTable(w: ByteWriter, tb: WindowTable): void {
+  w.u8((tb.direct ? DIRECT : 0) | (tb.byId ? BY_ID : 0));
+  if (tb.byId) w.u32(tb.expectedRows);
   tb.write(w);
-  w.u8(tb.direct ? 1 : 0);
+}
+
+/** What {@link writeTable} wrote. */
+function readFlaggedTable(r: ByteReader, layout: readonly FieldLayout[]): WindowTable {
+  const flags = r.u8();
+  r.expect(flags < 4, `window table flags ${flags}`);
+  const byId = (flags & BY_ID) !== 0;
+  const tb = WindowTable.read(r, layout, byId, byId ? r.u32() : 0);
+  tb.direct = (flags & DIRECT) !== 0;
+  return tb;
 }
 
 /** A single-field series key is the escaped value (`seriesKeyOf`); undo the escapes when present. */

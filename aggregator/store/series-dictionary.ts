@@ -48,6 +48,11 @@ export class SeriesDictionary {
     return this.live;
   }
 
+  /** Ids handed out so far and not given back: every id in use is below this. */
+  idSpace(): number {
+    return this.nextId;
+  }
+
   /** Bytes of typed storage held. */
   bytes(): number {
     return this.arena.byteLength + this.meta.byteLength + this.slots.byteLength + this.freeIds.bytes();

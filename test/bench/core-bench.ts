@@ -11,8 +11,15 @@ import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js'
 export interface CoreBenchOptions {
   /** Distinct series keys (default 1M). */
   keys?: number;
-  /** Records fed (default 12M). */
+  /** Records fed and timed (default 12M), after the warm-up. */
   records?: number;
+  /**
+   * Records fed first, timed apart (default: two 1m windows' worth, keys × perSeriesWindow × 2):
+   * the first window of an empty engine grows its tables as series arrive, the second opens before
+   * the first closes (nothing to size it from); from the third on, a window is sized — or indexed
+   * by series id — from the last closed one, as in a worker that has been running.
+   */
+  warmupRecords?: number;
   /** Mean records per series per 1-minute window (sets how fast event time advances; default 6). */
   perSeriesWindow?: number;
   /** Records between two drains of closed windows, as a worker does between sink writes. */
@@ -28,10 +35,14 @@ export interface CoreBenchResult {
   aggregates: string[];
   core: {
     /**
-     * Records applied per CPU second of this process (each updates one row per window size).
-     * CPU time, not wall time: the machine is shared, and the target is "on one core".
+     * Records applied per CPU second of this process (each updates one row per window size), after
+     * the warm-up. CPU time, not wall time: the machine is shared, and the target is "on one core".
      */
     updatesPerSec: number;
+    /** Records of the warm-up (not in `updatesPerSec`). */
+    warmupRecords: number;
+    /** The warm-up's own rate: an empty engine's first windows (series arriving, tables growing). */
+    coldUpdatesPerSec: number;
     /** Records per wall-clock second (lower when other processes take the CPU). */
     updatesPerWallSec: number;
     cpuSeconds: number;
@@ -312,6 +323,7 @@ export async function measureCore(
   const keys = opts.keys ?? 1_000_000;
   const records = opts.records ?? 12_000_000;
   const perSeriesWindow = opts.perSeriesWindow ?? 6;
+  const warmup = opts.warmupRecords ?? keys * perSeriesWindow * 2;
   const drainEvery = opts.drainEvery ?? 100_000;
   const jitterMs = opts.jitterMs ?? 2_000;
   const latenessMs = 2 * jitterMs;
@@ -330,15 +342,22 @@ export async function measureCore(
     memory: memory.account(pipeline.name),
   });
   let input = new InputStream(keys, perSeriesWindow, jitterMs, t0);
-  log(`core: ${records} records over ${keys} keys`);
+  log(`core: ${warmup} records of warm-up, then ${records} over ${keys} keys`);
   let emitted = 0;
-  let start = performance.now();
+  const feed = (e: PartitionEngine, from: number, to: number): void => {
+    for (let i = from; i < to; i += BATCH) {
+      const n = Math.min(BATCH, to - i);
+      e.processBatch(input.fillBatch(i, n), input.offsets, n);
+      if (drainDue(i, n, drainEvery)) emitted += e.drainClosed().results.length;
+    }
+  };
   let cpu = process.cpuUsage();
-  for (let i = 0; i < records; i += BATCH) {
-    const n = Math.min(BATCH, records - i);
-    engine.processBatch(input.fillBatch(i, n), input.offsets, n);
-    if (drainDue(i, n, drainEvery)) emitted += engine.drainClosed().results.length;
-  }
+  feed(engine, 0, warmup);
+  const coldCpu = cpuSecondsSince(cpu);
+  emitted = 0;
+  let start = performance.now();
+  cpu = process.cpuUsage();
+  feed(engine, warmup, warmup + records);
   emitted += engine.drainClosed().results.length;
   const coreSeconds = (performance.now() - start) / 1000;
   const coreCpu = cpuSecondsSince(cpu);
@@ -387,19 +406,24 @@ export async function measureCore(
     `core: ${(records / coreCpu / 1e6).toFixed(2)}M records per CPU second, ${fullStats.stateBytes} bytes for ${fullStats.openWindows} rows`,
   );
 
-  // --- baseline ---
+  // --- baseline (the same warm-up, untimed) ---
   gc();
   const baseline = new MapBaseline(sizes, latenessMs);
   input = new InputStream(keys, perSeriesWindow, jitterMs, t0);
   log('baseline: Map<string, object> per window');
+  const feedBaseline = (from: number, to: number): void => {
+    for (let i = from; i < to; i += BATCH) {
+      const n = Math.min(BATCH, to - i);
+      const batch = input.fillBatch(i, n);
+      for (let j = 0; j < n; j++) baseline.process(batch[j]!);
+      if (drainDue(i, n, drainEvery)) baseline.drain();
+    }
+  };
+  feedBaseline(0, warmup);
+  baseline.emitted = 0;
   start = performance.now();
   cpu = process.cpuUsage();
-  for (let i = 0; i < records; i += BATCH) {
-    const n = Math.min(BATCH, records - i);
-    const batch = input.fillBatch(i, n);
-    for (let j = 0; j < n; j++) baseline.process(batch[j]!);
-    if (drainDue(i, n, drainEvery)) baseline.drain();
-  }
+  feedBaseline(warmup, warmup + records);
   baseline.drain();
   const baseSeconds = (performance.now() - start) / 1000;
   const baseCpu = cpuSecondsSince(cpu);
@@ -425,6 +449,8 @@ export async function measureCore(
     aggregates: [...KINDS],
     core: {
       updatesPerSec: Math.round(coreRate),
+      warmupRecords: warmup,
+      coldUpdatesPerSec: Math.round(warmup / Math.max(coldCpu, 1e-9)),
       updatesPerWallSec: Math.round(records / coreSeconds),
       cpuSeconds: round(coreCpu),
       rowUpdatesPerSec: Math.round(coreRate * sizes.length),
@@ -462,6 +488,14 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** A bench's count option: an integer ≥ 0; `flag` names it in the error. */
+function countOption(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 0)
+    throw new RangeError(`${flag}: expected an integer ≥ 0, got ${String(v)}`);
+  return n;
+}
+
 /** A bench's positive integer option (`fallback` when absent); `flag` names it in the error. */
 export function intOption(v: unknown, fallback: number, flag?: string): number {
   const n = typeof v === 'string' ? Number(v) : fallback;
@@ -477,7 +511,8 @@ export const coreBench: BenchDefinition = {
   options: (cmd) =>
     cmd
       .option('--keys <n>', 'distinct series keys', '1000000')
-      .option('--records <n>', 'records fed', '12000000')
+      .option('--records <n>', 'records fed and timed, after the warm-up', '12000000')
+      .option('--warmup-records <n>', 'records fed first, timed apart (default: two 1m windows)')
       .option('--per-series-window <n>', 'mean records per series per 1m window', '6'),
   run: (opts, log) =>
     measureCore(
@@ -485,6 +520,9 @@ export const coreBench: BenchDefinition = {
         keys: intOption(opts['keys'], 1_000_000),
         records: intOption(opts['records'], 12_000_000),
         perSeriesWindow: intOption(opts['perSeriesWindow'], 6),
+        ...(opts['warmupRecords'] !== undefined
+          ? { warmupRecords: countOption(opts['warmupRecords'], '--warmup-records') }
+          : {}),
       },
       log,
     ),

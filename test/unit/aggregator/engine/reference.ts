@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { DecodedRecord } from '../../../../aggregator/decode/decoder.js';
+import type { WindowResult } from '../../../../aggregator/engine/partition-engine.js';
 
 /** An independent, obvious computation of what the engine must output for one partition. */
 export interface RefWindow {
@@ -71,4 +73,39 @@ export function reference(records: DecodedRecord[], sizes: number[], latenessMs:
 export function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+/**
+ * Every window of the reference emitted once, none else: exact count/sum/min/max/mean/last of
+ * `temp`, its quantiles within 1 %, the distinct `user`s within HLL error.
+ */
+export function expectReferenceResults(results: readonly WindowResult[], ref: RefRun): void {
+  const seen = new Set<string>();
+  for (const r of results) {
+    const k = refKey(r.seriesKey, r.windowSizeMs, r.windowStartMs);
+    expect(seen.has(k), `emitted twice: ${k}`).toBe(false);
+    seen.add(k);
+    const w = ref.windows.get(k);
+    expect(w, `unexpected window ${k}`).toBeDefined();
+    if (!w) continue;
+    expect(r.keyValues).toEqual(w.keyValues);
+    const a = r.aggregates['temp']!;
+    expect(a.count).toBe(w.temps.length);
+    expect(a.sum).toBe(w.sum);
+    if (w.temps.length > 0) {
+      expect(a.min).toBe(Math.min(...w.temps));
+      expect(a.max).toBe(Math.max(...w.temps));
+      expect(a.mean).toBe(w.sum / w.temps.length);
+      expect(a.last).toBe(w.last!.value);
+      for (const q of [0.5, 0.9, 0.99]) {
+        const exact = exactQuantile(w.temps, q);
+        expect(Math.abs(a.quantiles![String(q)]! - exact)).toBeLessThanOrEqual(0.01 * Math.abs(exact) + 1e-9);
+      }
+    } else {
+      expect(a.min).toBeUndefined();
+    }
+    const distinct = r.aggregates['user']!.distinct!;
+    expect(Math.abs(distinct - w.users.size)).toBeLessThanOrEqual(Math.max(2, 0.05 * w.users.size));
+  }
+  expect(seen.size).toBe(ref.windows.size);
 }
