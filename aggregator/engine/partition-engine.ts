@@ -66,6 +66,12 @@ export interface WindowResult {
 }
 
 /**
+ * Transitions per part handed to a sink that groups them (see Transition.part): an S3 object of
+ * at most this many lines.
+ */
+export const TRANSITION_PART_ROWS = 8_192;
+
+/**
  * Slots of a closed window's table per emitted part (≤ 14,418 rows at the tables' highest load).
  * A window of a million series is handed to the sinks part by part, so at most a few parts of
  * result objects (~420 bytes per row) exist at once; the rest stays in typed storage (~60 bytes
@@ -139,7 +145,8 @@ const MAGIC_V3 = 0x4c414533; // "LAE3"
 const MAGIC_V4 = 0x4c414534; // "LAE4"
 /**
  * Version 5: as version 4, with each table's flags before it (bit 0 `direct`, bit 1 rows
- * indexed by series id) and per size the id space when its last window closed. Written.
+ * indexed by series id), per size the id space when its last window closed, and after the
+ * pending transitions the number taken so far and the seals (grouped transitions). Written.
  */
 const MAGIC = 0x4c414535; // "LAE5"
 /** A window of fewer rows than this stays a hashed table (its memory hardly matters). */
@@ -208,6 +215,16 @@ export class PartitionEngine {
   private readonly log = new TransitionLog();
   /** Per machine: where it logs (its index is its source in `log`). */
   private readonly logTargets: LogTarget[];
+  /**
+   * Transitions are handed out in sealed parts (the pipeline writes to S3: an object per part),
+   * not as soon as they happen. They are sealed when a window of the smallest size closes, and
+   * by a flush: points that depend only on the input, so a replay seals the same ones.
+   */
+  private readonly groupTransitions: boolean;
+  /** Transitions handed out since the partition began (carried by snapshots): the first pending one's number. */
+  private transitionsTaken = 0;
+  /** Grouping: sequence numbers up to which the transitions logged were sealed, ascending, each above the pending ones' first. */
+  private seals: number[] = [];
   private watermark = Number.NEGATIVE_INFINITY;
   private updates = 0;
   private late = 0;
@@ -243,6 +260,7 @@ export class PartitionEngine {
       (def) => new StateMachineTable(def, this.machineOptions()),
     );
     this.logTargets = this.machines.map((_, source) => ({ log: this.log, source }));
+    this.groupTransitions = opts.pipeline.sink.type === 's3';
     this.merger = opts.pipeline.source.format === 'partial' ? new PartialMerger(opts.pipeline) : null;
     this.recount();
   }
@@ -436,11 +454,13 @@ export class PartitionEngine {
   /** Moves the watermark to `t`: closes windows it passes (smaller sizes first, oldest first) and fires timeouts. */
   private advance(t: number): void {
     this.watermark = t;
+    let closedSmallest = false;
     for (let i = 0; i < this.sizes.length; i++) {
       const list = this.open[i]!;
       let n = 0;
       while (n < list.length && isClosed(list[n]!.startMs, list[n]!.sizeMs, t, this.lateness)) n++;
       if (n > 0) {
+        if (i === 0) closedSmallest = true;
         this.clearCache();
         for (const tb of list.splice(0, n)) {
           // Smaller sizes close first: a window's larger windows are still open here.
@@ -452,6 +472,37 @@ export class PartitionEngine {
       }
     }
     for (let m = 0; m < this.machines.length; m++) this.machines[m]!.onWatermark(t, this.logTargets[m]);
+    if (this.groupTransitions && closedSmallest) this.sealTransitions();
+  }
+
+  /** Seals the transitions logged so far (grouping): they may be handed out, in parts ending here. */
+  private sealTransitions(): void {
+    const end = this.transitionsTaken + this.log.length;
+    if (end > (this.seals.at(-1) ?? this.transitionsTaken)) this.seals.push(end);
+  }
+
+  /**
+   * Grouping: whole sealed parts while they fit in `room` (the first one even when it does not,
+   * if `atLeastOne`), each transition with its number and part.
+   */
+  private takeSealed(room: number, atLeastOne: boolean): Transition[] {
+    const out: Transition[] = [];
+    while (this.seals.length > 0) {
+      const from = this.transitionsTaken;
+      const to = Math.min(this.seals[0]!, from - (from % TRANSITION_PART_ROWS) + TRANSITION_PART_ROWS);
+      if (out.length + (to - from) > room && !(atLeastOne && out.length === 0)) break;
+      const part = { from, to };
+      const taken = this.log.take(to - from, this.machines);
+      for (let k = 0; k < taken.length; k++) {
+        const t = taken[k]!;
+        t.seq = from + k;
+        t.part = part;
+        out.push(t);
+      }
+      this.transitionsTaken = to;
+      if (to === this.seals[0]) this.seals.shift();
+    }
+    return out;
   }
 
   /**
@@ -590,9 +641,18 @@ export class PartitionEngine {
     }
     more ||= this.closed.length > 0;
     const room = results.length === 0 ? maxRows : more ? 0 : maxRows - results.length;
-    const transitions = room > 0 ? this.log.take(room, this.machines) : [];
+    let transitions: Transition[];
+    if (this.groupTransitions) {
+      if (all) this.sealTransitions();
+      transitions = room > 0 ? this.takeSealed(room, results.length === 0) : [];
+      more ||= this.seals.length > 0;
+    } else {
+      transitions = room > 0 ? this.log.take(room, this.machines) : [];
+      this.transitionsTaken += transitions.length;
+      more ||= this.log.length > 0;
+    }
     this.recount();
-    return { results, transitions, more: more || this.log.length > 0 };
+    return { results, transitions, more };
   }
 
   /** Emits the rows of `tb` in slots [from, to) (one part) into `results` and zeroes their slots. */
@@ -656,6 +716,8 @@ export class PartitionEngine {
     w.u32(this.closed.length);
     for (const tb of this.closed) writeTable(w, tb);
     w.str(JSON.stringify(this.log.peek(Number.POSITIVE_INFINITY, this.machines)));
+    w.f64(this.transitionsTaken).u32(this.seals.length);
+    for (const seal of this.seals) w.f64(seal);
     w.u32(this.machines.length);
     for (const m of this.machines) w.bytes(m.snapshot());
     if (this.merger) this.merger.write(w);
@@ -739,6 +801,20 @@ export class PartitionEngine {
       e.closed.push(tb);
     }
     const transitions = JSON.parse(r.str()) as Transition[];
+    if (magic === MAGIC) {
+      e.transitionsTaken = r.f64();
+      const nSeals = r.u32();
+      let last = e.transitionsTaken;
+      for (let k = 0; k < nSeals; k++) {
+        const seal = r.f64();
+        r.expect(
+          seal > last && seal <= e.transitionsTaken + transitions.length,
+          `transition seal ${seal} after ${last} (${e.transitionsTaken} taken, ${transitions.length} pending)`,
+        );
+        e.seals.push(seal);
+        last = seal;
+      }
+    }
     const nMachines = r.u32();
     r.expect(
       nMachines === e.machines.length,
@@ -820,6 +896,7 @@ export class PartitionEngine {
     this.drainSlot = 0;
     this.mergedPending = [];
     this.log.clear();
+    this.seals = [];
   }
 
   /** Logs a restored transition again (names back to indexes); unknown names are a corrupt snapshot. */

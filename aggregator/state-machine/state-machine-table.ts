@@ -16,6 +16,14 @@ export interface Transition {
   /** Event time of the change: the record's time, or the timeout's due time. */
   atMs: number;
   cause: 'record' | 'timeout';
+  /**
+   * Handed to a sink that groups transitions (a pipeline with an S3 sink): this transition's
+   * number in its partition's sequence, and the part [from, to) of that sequence it was handed
+   * out in. Parts end at multiples of TRANSITION_PART_ROWS and where the smallest window closed,
+   * so a replay hands out the same parts (an S3 object per part is rewritten identically).
+   */
+  seq?: number;
+  part?: { from: number; to: number };
 }
 
 /** Estimated heap bytes per key beyond the typed arrays: Map entry, key string header, array slot. */

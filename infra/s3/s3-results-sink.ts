@@ -15,8 +15,13 @@ const gzipAsync = promisify(gzip);
  * `<prefix>/<pipeline>/size=<ms>/start=<ISO>/<topic>-<partition>-part-<5 digits>.jsonl.gz`.
  * A window closes for every series of a partition at once and is handed out in parts that always
  * hold the same rows (WindowResult.part), so a replay rewrites the same objects with the same
- * bytes — an idempotent write. Rows are sorted by series key inside an object. A write's objects
- * (window parts, transitions) go out `concurrency` at a time.
+ * bytes — an idempotent write. Rows are sorted by series key inside an object.
+ *
+ * Transitions likewise, one gzipped JSON Lines object per part of the partition's sequence of
+ * transitions (Transition.part: the engine hands them out in parts that a replay repeats):
+ * `<prefix>/<pipeline>/transitions/<topic>-<partition>/seq-<from>-<to>.jsonl.gz` (12 digits each),
+ * lines in sequence order. A transition without a part (an engine that does not group) gets an
+ * object of its own, keyed by what it is. A write's objects go out `concurrency` at a time.
  */
 export class S3ResultsSink implements Sink {
   readonly name = 's3';
@@ -38,13 +43,46 @@ export class S3ResultsSink implements Sink {
     }
     const puts: (() => Promise<void>)[] = [];
     for (const [key, rows] of groups) puts.push(() => this.putRows(key, rows));
-    // One small object per transition, keyed by what it is: a replay rewrites the same keys.
     const pipeline = encodeURIComponent(origin?.pipeline ?? results[0]?.pipeline ?? 'unknown');
+    const parts = new Map<string, Transition[]>();
     for (const t of transitions) {
+      if (t.part) {
+        const key = `${this.prefix}/${pipeline}/transitions/${source}/seq-${seqDigits(t.part.from)}-${seqDigits(t.part.to)}.jsonl.gz`;
+        const g = parts.get(key) ?? [];
+        g.push(t);
+        parts.set(key, g);
+        continue;
+      }
+      // Not grouped: one small object, keyed by what it is (a replay rewrites the same key).
       const key = `${this.prefix}/${pipeline}/transitions/${encodeURIComponent(t.machine)}/${encodeURIComponent(t.seriesKey)}/${t.atMs}-${encodeURIComponent(t.from)}-${encodeURIComponent(t.to)}.json`;
       puts.push(() => this.blobs.put(key, Buffer.from(JSON.stringify(t))));
     }
+    for (const [key, part] of parts) puts.push(() => this.putTransitions(key, part));
     await inLanes(puts, this.opts.concurrency);
+  }
+
+  /** One part of a partition's transitions, in sequence order, as gzipped JSON Lines. */
+  private async putTransitions(key: string, part: Transition[]): Promise<void> {
+    const { from, to } = part[0]!.part!;
+    if (part.length !== to - from)
+      throw new RangeError(
+        `transitions ${from}..${to} handed over with ${part.length} of them (parts are whole)`,
+      );
+    part.sort((a, b) => a.seq! - b.seq!);
+    const lines = part.map((t) =>
+      JSON.stringify({
+        seq: t.seq,
+        machine: t.machine,
+        seriesKey: t.seriesKey,
+        keyValues: t.keyValues,
+        from: t.from,
+        to: t.to,
+        at: new Date(t.atMs).toISOString(),
+        atMs: t.atMs,
+        cause: t.cause,
+      }),
+    );
+    await this.blobs.put(key, await gzipAsync(`${lines.join('\n')}\n`));
   }
 
   /** One window part's object: its rows sorted by series key, as gzipped JSON Lines. */
@@ -65,6 +103,11 @@ export class S3ResultsSink implements Sink {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A transition number in a key: 12 digits, so keys sort in sequence order. */
+function seqDigits(n: number): string {
+  return String(n).padStart(12, '0');
 }
 
 /** Runs `tasks`, at most `lanes` at a time; after a failure no task starts, and the first failure is thrown. */

@@ -150,3 +150,58 @@ describe("S3ResultsSink puts a write's objects concurrently", () => {
     expect(blobs.puts).toBeLessThanOrEqual(4 + 3);
   });
 });
+
+describe('S3ResultsSink writes grouped transitions one object per part', () => {
+  /** Transitions `from..to` of a partition's sequence, handed out as the part [from, to). */
+  const part = (from: number, to: number) => {
+    const p = { from, to };
+    return Array.from({ length: to - from }, (_, k) => ({
+      machine: 'presence',
+      seriesKey: `dev-${from + k}`,
+      keyValues: { device: `dev-${from + k}` },
+      from: 'online',
+      to: 'offline',
+      atMs: T0 + from + k,
+      cause: 'timeout' as const,
+      seq: from + k,
+      part: p,
+    }));
+  };
+
+  it('keyed by the part, lines in sequence order; a rewrite of the part is the same bytes', async () => {
+    const blobs = new MemoryBlobStore();
+    const sink = new S3ResultsSink(blobs, 'out');
+    const first = part(0, 300);
+    const second = part(300, 310);
+    // Handed over out of order within a write: the object's lines still follow the sequence.
+    await sink.write([], [...second.reverse(), ...first], origin);
+    expect([...blobs.objects.keys()].sort()).toEqual([
+      'out/temps/transitions/in-2/seq-000000000000-000000000300.jsonl.gz',
+      'out/temps/transitions/in-2/seq-000000000300-000000000310.jsonl.gz',
+    ]);
+    const body = blobs.objects.get('out/temps/transitions/in-2/seq-000000000300-000000000310.jsonl.gz')!.body;
+    const lines = gunzipSync(body)
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; seriesKey: string; at: string; cause: string });
+    expect(lines.map((l) => l.seq)).toEqual([300, 301, 302, 303, 304, 305, 306, 307, 308, 309]);
+    expect(lines[0]).toMatchObject({
+      seriesKey: 'dev-300',
+      at: new Date(T0 + 300).toISOString(),
+      cause: 'timeout',
+    });
+    const again = new MemoryBlobStore();
+    await new S3ResultsSink(again, 'out').write([], part(300, 310), origin);
+    const key = 'out/temps/transitions/in-2/seq-000000000300-000000000310.jsonl.gz';
+    expect(Buffer.from(again.objects.get(key)!.body).equals(body)).toBe(true);
+  });
+
+  it('refuses a part handed over incomplete (it would overwrite the whole part with less)', async () => {
+    const blobs = new MemoryBlobStore();
+    await expect(new S3ResultsSink(blobs, 'out').write([], part(0, 10).slice(0, 9), origin)).rejects.toThrow(
+      /transitions 0\.\.10 handed over with 9/,
+    );
+    expect(blobs.objects.size).toBe(0);
+  });
+});
