@@ -512,17 +512,19 @@ export class PartitionEngine {
    */
   private mergeUp(tb: WindowTable): void {
     if (tb.direct) return;
-    const keys = tb.keys;
     for (let i = 1; i < this.sizes.length; i++) {
       const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!));
       // Rows come in slot order, i.e. in the order of their hash. Inserted in that order into a
       // table that must grow meanwhile, they would all land in its first slots, one long probe
       // chain (quadratic): count the new ones first and make room for them all (a table indexed
       // by id first makes room for the highest id, or turns hashed).
-      if (into.byId) into.reserveId(maxId(keys));
+      if (into.byId) into.reserveId(tb.maxId());
       if (!into.fits(into.rows + tb.rows)) {
         let fresh = 0;
-        for (let slot = 0; slot < tb.cap; slot++) if (keys[slot] !== 0 && !into.has(keys[slot]! - 1)) fresh++;
+        for (let slot = 0; slot < tb.cap; slot++) {
+          const id = tb.idAt(slot);
+          if (id >= 0 && !into.has(id)) fresh++;
+        }
         into.reserve(into.rows + fresh);
       }
       // Chunk by chunk, the target rows are read ahead first (see processBatch).
@@ -530,18 +532,18 @@ export class PartitionEngine {
         const to = Math.min(tb.cap, from + CHUNK);
         let sink = 0;
         for (let slot = from; slot < to; slot++) {
-          const key = keys[slot]!;
+          const id = tb.idAt(slot);
           // The target row, and the series' reference count (a new row adds a reference).
-          if (key !== 0) sink ^= into.touch(key - 1) ^ this.dict.refsWord(key - 1);
+          if (id >= 0) sink ^= into.touch(id) ^ this.dict.refsWord(id);
         }
         this.prefetched ^= sink;
         for (let slot = from; slot < to; slot++) {
-          const key = keys[slot]!;
-          if (key === 0) continue;
-          const at = into.slotOf(key - 1);
+          const id = tb.idAt(slot);
+          if (id < 0) continue;
+          const at = into.slotOf(id);
           if (into.isNew) {
             into.isNew = false;
-            this.dict.addRef(key - 1);
+            this.dict.addRef(id);
           }
           into.mergeRow(at, tb, slot);
         }
@@ -627,11 +629,10 @@ export class PartitionEngine {
     }
     while (!more && this.closed.length > 0) {
       const tb = this.closed[0]!;
-      const keys = tb.keys;
       while (this.drainSlot < tb.cap) {
         const from = this.drainSlot;
         const to = Math.min(tb.cap, from - (from % PART_SLOTS) + PART_SLOTS);
-        if (results.length > 0 && results.length + rowsIn(keys, from, to) > maxRows) break;
+        if (results.length > 0 && results.length + tb.rowsIn(from, to) > maxRows) break;
         this.drainPart(tb, from, to, results);
         this.drainSlot = to;
       }
@@ -658,7 +659,6 @@ export class PartitionEngine {
   /** Emits the rows of `tb` in slots [from, to) (one part) into `results` and zeroes their slots. */
   private drainPart(tb: WindowTable, from: number, to: number, results: WindowResult[]): void {
     const nFields = this.layout.length;
-    const keys = tb.keys;
     const part = Math.floor(from / PART_SLOTS);
     const ids = this.chunkIds;
     for (let at = from; at < to; at += CHUNK) {
@@ -666,11 +666,14 @@ export class PartitionEngine {
       // Rows come in slot order, their series in no order: read their keys' metadata and bytes
       // for the chunk first (overlapped misses), as processBatch does.
       let n = 0;
-      for (let slot = at; slot < end; slot++) if (keys[slot] !== 0) ids[n++] = keys[slot]! - 1;
+      for (let slot = at; slot < end; slot++) {
+        const id = tb.idAt(slot);
+        if (id >= 0) ids[n++] = id;
+      }
       this.prefetched ^= this.dict.touchKeys(ids, n);
       for (let slot = at; slot < end; slot++) {
-        if (keys[slot] === 0) continue;
-        const id = keys[slot]! - 1;
+        const id = tb.idAt(slot);
+        if (id < 0) continue;
         const seriesKey = this.dict.key(id);
         const states: FieldState[] = new Array(nFields);
         for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
@@ -679,8 +682,7 @@ export class PartitionEngine {
             ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }
             : this.keyValuesOf(seriesKey);
         results.push(this.result(seriesKey, kv, tb.sizeMs, tb.startMs, states, part));
-        keys[slot] = 0;
-        tb.rows--;
+        tb.clearSlot(slot);
         this.dict.release(id);
       }
     }
@@ -779,7 +781,7 @@ export class PartitionEngine {
     // Version 2 carries the reference counts; version 1 rebuilds them from the rows.
     const addRefs = (tb: WindowTable): void => {
       if (magic !== MAGIC_V1) return;
-      for (let slot = 0; slot < tb.cap; slot++) if (tb.keys[slot] !== 0) e.dict.addRef(tb.keys[slot]! - 1);
+      for (let slot = 0; slot < tb.cap; slot++) if (tb.idAt(slot) >= 0) e.dict.addRef(tb.idAt(slot));
     };
     for (let i = 0; i < nSizes; i++) {
       const size = r.f64();
@@ -911,20 +913,6 @@ export class PartitionEngine {
     );
     this.log.add(source, t.seriesKey, from, to, t.atMs, t.cause);
   }
-}
-
-/** The highest series id in a table's key slots (-1: none). */
-function maxId(keys: Int32Array): number {
-  let max = 0;
-  for (let slot = 0; slot < keys.length; slot++) if (keys[slot]! > max) max = keys[slot]!;
-  return max - 1;
-}
-
-/** Rows in slots [from, to) of a table's key slots. */
-function rowsIn(keys: Int32Array, from: number, to: number): number {
-  let n = 0;
-  for (let slot = from; slot < to; slot++) if (keys[slot] !== 0) n++;
-  return n;
 }
 
 const DIRECT = 1;
