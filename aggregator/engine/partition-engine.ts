@@ -17,7 +17,7 @@ import {
 import { type LogTarget, TransitionLog } from '../state-machine/transition-log.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
-import { HINT_LOAD, WindowTable } from '../store/window-table.js';
+import { emptyState, HINT_LOAD, WindowTable } from '../store/window-table.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 import { MERGED_PART_ROWS, PartialMerger } from './partial-merger.js';
 
@@ -236,6 +236,8 @@ export class PartitionEngine {
   private readonly chunkHashes = new Int32Array(CHUNK);
   private readonly chunkAscii = new Uint8Array(CHUNK);
   private readonly chunkIds = new Int32Array(CHUNK);
+  /** Per field, the state drainPart fills for each row it emits. */
+  private readonly drainStates: FieldState[];
   /** Folds the prefetch loads' values, so the compiler keeps the loads. */
   private prefetched = 0;
 
@@ -245,6 +247,7 @@ export class PartitionEngine {
     this.partition = opts.partition;
     this.account = opts.memory ?? unlimitedAccount(opts.pipeline.name);
     this.layout = compileLayout(opts.pipeline.aggregates);
+    this.drainStates = this.layout.map(() => emptyState());
     this.sizes = [...opts.pipeline.windows].sort((a, b) => a - b);
     this.lateness = opts.pipeline.allowedLatenessMs;
     this.keyFields = [...opts.pipeline.keyFields];
@@ -659,6 +662,8 @@ export class PartitionEngine {
   /** Emits the rows of `tb` in slots [from, to) (one part) into `results` and zeroes their slots. */
   private drainPart(tb: WindowTable, from: number, to: number, results: WindowResult[]): void {
     const nFields = this.layout.length;
+    // One state per field for every row: result() consumes them at once (finished, encoded).
+    const states = this.drainStates;
     const part = Math.floor(from / PART_SLOTS);
     const ids = this.chunkIds;
     for (let at = from; at < to; at += CHUNK) {
@@ -675,8 +680,7 @@ export class PartitionEngine {
         const id = tb.idAt(slot);
         if (id < 0) continue;
         const seriesKey = this.dict.key(id);
-        const states: FieldState[] = new Array(nFields);
-        for (let k = 0; k < nFields; k++) states[k] = tb.fieldState(slot, k);
+        for (let k = 0; k < nFields; k++) tb.fieldState(slot, k, states[k]);
         const kv =
           this.keyFields.length === 1
             ? { [this.keyFields[0]!]: unescapeSingle(seriesKey) }

@@ -430,23 +430,25 @@ export class WindowTable {
     return grown;
   }
 
-  /** The mergeable state of field `k` at `slot` (sketches shared, not copied). */
-  fieldState(slot: number, k: number): FieldState {
+  /**
+   * The mergeable state of field `k` at `slot` (sketches shared, not copied), written into `into`
+   * when given (a caller that consumes it at once reuses one object for every row).
+   */
+  fieldState(slot: number, k: number, into?: FieldState): FieldState {
     const f = this.fields[k]!;
     const d = this.data;
     const base = slot * this.stride;
-    // One object literal of a fixed shape per row (this runs once per emitted row and field).
-    return {
-      count: f.count >= 0 ? d[base + f.count]! : 0,
-      sum: f.sum >= 0 ? d[base + f.sum]! : 0,
-      min: f.min >= 0 ? d[base + f.min]! : Number.POSITIVE_INFINITY,
-      max: f.max >= 0 ? d[base + f.max]! : Number.NEGATIVE_INFINITY,
-      lastValue: f.last >= 0 ? d[base + f.last]! : Number.NaN,
-      lastTimeMs: f.last >= 0 ? d[base + f.last + 1]! : Number.NEGATIVE_INFINITY,
-      lastOffset: f.last >= 0 ? d[base + f.last + 2]! : -1,
-      sketch: f.sketches ? (f.sketches[slot] ?? null) : null,
-      hll: f.hlls ? (f.hlls[slot] ?? null) : null,
-    };
+    const s = into ?? emptyState();
+    s.count = f.count >= 0 ? d[base + f.count]! : 0;
+    s.sum = f.sum >= 0 ? d[base + f.sum]! : 0;
+    s.min = f.min >= 0 ? d[base + f.min]! : Number.POSITIVE_INFINITY;
+    s.max = f.max >= 0 ? d[base + f.max]! : Number.NEGATIVE_INFINITY;
+    s.lastValue = f.last >= 0 ? d[base + f.last]! : Number.NaN;
+    s.lastTimeMs = f.last >= 0 ? d[base + f.last + 1]! : Number.NEGATIVE_INFINITY;
+    s.lastOffset = f.last >= 0 ? d[base + f.last + 2]! : -1;
+    s.sketch = f.sketches ? (f.sketches[slot] ?? null) : null;
+    s.hll = f.hlls ? (f.hlls[slot] ?? null) : null;
+    return s;
   }
 
   /** The exact slot layout (empty slots included), so a restored table emits in the same order. */
@@ -520,6 +522,21 @@ export class WindowTable {
     }
     return t;
   }
+}
+
+/** A field state of the one shape every row's state has (filled by fieldState). */
+export function emptyState(): FieldState {
+  return {
+    count: 0,
+    sum: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    lastValue: Number.NaN,
+    lastTimeMs: Number.NEGATIVE_INFINITY,
+    lastOffset: -1,
+    sketch: null,
+    hll: null,
+  };
 }
 
 const NO_KEYS = new Int32Array(0);
