@@ -12,8 +12,7 @@ import {
   type WindowPartial,
 } from '../aggregates/partial-codec.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
-import { CorruptStateError } from '../codec/byte-io.js';
-import { seriesKeyOf } from '../decode/series-key.js';
+import { seriesKeyOf, splitSeriesKey } from '../decode/series-key.js';
 import type { PipelineConfig } from '../pipeline/pipeline-schema.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 import { PartialArena } from './partial-arena.js';
@@ -27,8 +26,13 @@ import { PartialArena } from './partial-arena.js';
 const PER_PARTIAL_OVERHEAD = 16;
 /** An arena is compacted when this much of it (and at least half) is replaced copies. */
 const COMPACT_GARBAGE_BYTES = 1 << 16;
-/** Estimated heap bytes per level-2 row beyond its key: its Map entry, object, key values, partials Map. */
-const PER_ROW_OVERHEAD = 320;
+/**
+ * Estimated heap bytes per level-2 row beyond its key: its Map entry and object. Measured with the
+ * others: bench emit --source merged (stateHeldBytes), 396 bytes per series with one partial each.
+ */
+const PER_ROW_OVERHEAD = 64;
+/** Estimated heap bytes of a row's Map of partials (made when a second origin's partial arrives). */
+const PER_MORE_OVERHEAD = 160;
 
 /**
  * Rows of a closed level-2 window per emitted part: a window of a million coarser series is
@@ -39,10 +43,15 @@ export const MERGED_PART_ROWS = 8_192;
 /** Estimated bytes per live series for its entry in the row counts (a Map entry; the key is shared). */
 const PER_SERIES_OVERHEAD = 48;
 
-/** One level-2 (series, window): the latest partial of each origin, by identity (its offset in the window's arena). */
+/**
+ * One level-2 (series, window): the latest partial of each origin, by identity (its offset in the
+ * window's arena). Most rows hold one origin's partial: it sits in the row itself, and a Map is
+ * made only for the others. The key values are the series key's, recovered when merged.
+ */
 interface MergeRow {
-  keyValues: Record<string, string>;
-  partials: Map<string, number>;
+  id: string;
+  at: number;
+  more: Map<string, number> | null;
 }
 
 /** The rows of one level-2 window, in arrival order of their series, and how many were handed out. */
@@ -137,8 +146,7 @@ export class PartialMerger {
         detail: `partial of window ${new Date(t).toISOString()} arrived after watermark ${new Date(watermarkMs).toISOString()} closed its window`,
       };
     }
-    const values = this.pipeline.keyFields.map((f) => p.keyValues[f]!);
-    const seriesKey = seriesKeyOf(values);
+    const seriesKey = seriesKeyOf(this.pipeline.keyFields.map((f) => p.keyValues[f]!));
     const identity = partialIdentity(p);
     this.sizes.forEach((size, i) => {
       const start = windowStart(t, size);
@@ -149,24 +157,28 @@ export class PartialMerger {
         byStart.set(start, window);
       }
       const rows = window.rows;
-      let row = rows.get(seriesKey);
-      if (!row) {
-        row = {
-          keyValues: Object.fromEntries(this.pipeline.keyFields.map((f, k) => [f, values[k]!])),
-          partials: new Map(),
-        };
-        rows.set(seriesKey, row);
-        this.addRow(seriesKey);
-      }
       const arena = window.arena;
-      const previous = row.partials.get(identity);
-      if (previous === undefined) {
-        row.partials.set(identity, arena.add(bytes));
+      const row = rows.get(seriesKey);
+      if (!row) {
+        rows.set(seriesKey, { id: identity, at: arena.add(bytes), more: null });
+        this.addRow(seriesKey);
         this.heldBytes += PER_PARTIAL_OVERHEAD + identity.length * 2;
-      } else {
-        row.partials.set(identity, arena.replace(previous, bytes));
-        if (arena.garbage >= COMPACT_GARBAGE_BYTES && arena.garbage * 2 >= arena.capacity) compact(window);
+        return;
       }
+      const previous = row.id === identity ? row.at : row.more?.get(identity);
+      if (previous === undefined) {
+        if (!row.more) {
+          row.more = new Map();
+          this.heldBytes += PER_MORE_OVERHEAD;
+        }
+        row.more.set(identity, arena.add(bytes));
+        this.heldBytes += PER_PARTIAL_OVERHEAD + identity.length * 2;
+        return;
+      }
+      const at = arena.replace(previous, bytes);
+      if (row.id === identity) row.at = at;
+      else row.more!.set(identity, at);
+      if (arena.garbage >= COMPACT_GARBAGE_BYTES && arena.garbage * 2 >= arena.capacity) compact(window);
     });
     return { ok: true, timeMs: t };
   }
@@ -227,24 +239,36 @@ export class PartialMerger {
       if (k++ === n) break;
       out.push({
         seriesKey,
-        keyValues: row.keyValues,
+        keyValues: this.keyValuesOf(seriesKey),
         windowSizeMs: size,
         windowStartMs: start,
         fields: this.merge(row, window.arena),
         part,
       });
-      for (const id of row.partials.keys()) this.heldBytes -= PER_PARTIAL_OVERHEAD + id.length * 2;
+      for (const [id] of partialsOf(row)) this.heldBytes -= PER_PARTIAL_OVERHEAD + id.length * 2;
+      if (row.more) this.heldBytes -= PER_MORE_OVERHEAD;
       this.removeRow(seriesKey);
       window.rows.delete(seriesKey);
     }
     window.taken += n;
   }
 
+  /** Key field → value, from the series key (the inverse of how accept made it). */
+  private keyValuesOf(seriesKey: string): Record<string, string> {
+    const values = splitSeriesKey(seriesKey);
+    const out: Record<string, string> = {};
+    this.pipeline.keyFields.forEach((f, k) => {
+      out[f] = values[k]!;
+    });
+    return out;
+  }
+
   private merge(row: MergeRow, arena: PartialArena): FieldState[] {
     const states = this.layout.map((l) => emptyFieldState({ ...l, quantiles: null, distinct: null }));
-    const ids = [...row.partials.keys()].sort();
-    for (const id of ids) {
-      const fields = decodePartialFields(arena.get(row.partials.get(id)!));
+    // In identity order: the merge (floating-point sums too) does not depend on arrival order.
+    const held = partialsOf(row).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [, at] of held) {
+      const fields = decodePartialFields(arena.get(at));
       this.layout.forEach((l, k) => {
         mergeFieldState(states[k]!, fields[l.name]!);
       });
@@ -280,8 +304,11 @@ export class PartialMerger {
       for (const [start, window] of byStart) {
         w.f64(start).u32(window.taken).u32(window.rows.size);
         for (const [seriesKey, row] of window.rows) {
-          w.str(seriesKey).str(JSON.stringify(row.keyValues)).u32(row.partials.size);
-          for (const [id, at] of row.partials) w.str(id).bytes(window.arena.get(at));
+          const held = partialsOf(row);
+          w.str(seriesKey)
+            .str(JSON.stringify(this.keyValuesOf(seriesKey)))
+            .u32(held.length);
+          for (const [id, at] of held) w.str(id).bytes(window.arena.get(at));
         }
       }
     });
@@ -303,21 +330,30 @@ export class PartialMerger {
         const nRows = r.u32();
         for (let k = 0; k < nRows; k++) {
           const seriesKey = r.str();
-          let keyValues: Record<string, string>;
-          try {
-            keyValues = JSON.parse(r.str()) as Record<string, string>;
-          } catch {
-            throw new CorruptStateError('engine snapshot', 'level-2 key values are not JSON');
-          }
-          const partials = new Map<string, number>();
+          // The key values are the series key's (written for readers of older versions).
+          const keyValues = r.str();
+          r.expect(
+            keyValues === JSON.stringify(this.keyValuesOf(seriesKey)),
+            `level-2 key values ${keyValues} are not those of series ${JSON.stringify(seriesKey)}`,
+          );
           const nP = r.u32();
+          r.expect(nP > 0, `level-2 row of series ${JSON.stringify(seriesKey)} holds no partial`);
           this.addRow(seriesKey);
+          let row: MergeRow | null = null;
           for (let j = 0; j < nP; j++) {
             const id = r.str();
-            partials.set(id, arena.add(r.bytes()));
+            const at = arena.add(r.bytes());
             this.heldBytes += PER_PARTIAL_OVERHEAD + id.length * 2;
+            if (!row) row = { id, at, more: null };
+            else {
+              if (!row.more) {
+                row.more = new Map();
+                this.heldBytes += PER_MORE_OVERHEAD;
+              }
+              row.more.set(id, at);
+            }
           }
-          rows.set(seriesKey, { keyValues, partials });
+          rows.set(seriesKey, row!);
         }
         byStart.set(start, window);
       }
@@ -329,18 +365,26 @@ function emptyWindow(taken: number): MergeWindow {
   return { rows: new Map<string, MergeRow>(), arena: new PartialArena(), taken };
 }
 
+/** A row's partials as (identity, arena offset): its own first, then the others in arrival order. */
+function partialsOf(row: MergeRow): [string, number][] {
+  const out: [string, number][] = [[row.id, row.at]];
+  if (row.more) for (const entry of row.more) out.push(entry);
+  return out;
+}
+
 /** Rewrites a window's arena with only the copies its rows still hold. */
 function compact(window: MergeWindow): void {
-  const owners: [Map<string, number>, string][] = [];
+  const owners: [MergeRow, string][] = [];
   const offsets: number[] = [];
   for (const row of window.rows.values()) {
-    for (const [id, at] of row.partials) {
-      owners.push([row.partials, id]);
+    for (const [id, at] of partialsOf(row)) {
+      owners.push([row, id]);
       offsets.push(at);
     }
   }
   window.arena.compact(offsets, (i, to) => {
-    const [partials, id] = owners[i]!;
-    partials.set(id, to);
+    const [row, id] = owners[i]!;
+    if (row.id === id) row.at = to;
+    else row.more!.set(id, to);
   });
 }

@@ -4,8 +4,9 @@ import {
   decodePartialFields,
   encodePartial,
 } from '../../../../aggregator/aggregates/partial-codec.js';
+import { CorruptStateError } from '../../../../aggregator/codec/byte-io.js';
 import { PartitionEngine, type WindowResult } from '../../../../aggregator/engine/partition-engine.js';
-import { rng } from './engine-fixtures.js';
+import { generate, pipeline, rng } from './engine-fixtures.js';
 import { level1, level1Partials, level2 } from './level-two-fixtures.js';
 
 function runLevel2(partials: Uint8Array[]): WindowResult[] {
@@ -153,5 +154,61 @@ describe('level-2 merge of level-1 partials', () => {
       x.windowStartMs - y.windowStartMs ||
       (x.seriesKey < y.seriesKey ? -1 : 1);
     expect(out.sort(sort)).toEqual(runLevel2(partials));
+  });
+});
+
+describe('level-2 rows keyed by several fields, values with separators and escapes', () => {
+  const byDevice = pipeline({
+    windows: ['1m'],
+    allowedLatenessMs: 30_000,
+    aggregates: [{ field: 'temp', kinds: ['count', 'sum'] }],
+    sink: { type: 'cassandra', table: 'l1' },
+    nextLevel: { topic: 'by-device', keyFields: ['site', 'device'] },
+  });
+  const level2Devices = pipeline({
+    name: 'devices',
+    source: { topics: ['by-device'], format: 'partial' },
+    keyFields: ['site', 'device'],
+    windows: ['5m'],
+    allowedLatenessMs: 120_000,
+    aggregates: byDevice.aggregates,
+    sink: { type: 'cassandra', table: 'l2' },
+  });
+  const opts = { pipeline: level2Devices, topic: 'by-device', partition: 0 };
+  const input = generate({ n: 1500, keys: 40, minutes: 12, jitterMs: 2_000, partitions: 1, seed: 9 });
+  const l1 = new PartitionEngine({ pipeline: byDevice, topic: 'in', partition: 0 });
+  const partials: Uint8Array[] = [];
+  input.forEach((g, i) => {
+    l1.process(g.record, i);
+    for (const r of l1.drainClosed().results) partials.push(r.partial!);
+  });
+  for (const r of l1.flush().results) partials.push(r.partial!);
+  const keyValuesOf = new Map(partials.map((p) => decodePartial(p)).map((p) => [p.seriesKey, p.keyValues]));
+
+  it('hand out the key values of their partials, through a snapshot and restore', () => {
+    expect([...keyValuesOf.keys()].some((k) => k.includes('\\|'))).toBe(true);
+    let e = new PartitionEngine(opts);
+    const out: WindowResult[] = [];
+    partials.forEach((p, i) => {
+      if (i === Math.floor(partials.length / 2)) e = PartitionEngine.restore(opts, e.snapshot());
+      expect(e.processPartial(p, i)).toEqual({ ok: true });
+      out.push(...e.drainClosed().results);
+    });
+    out.push(...e.flush().results);
+    expect(new Set(out.map((r) => r.seriesKey))).toEqual(new Set(keyValuesOf.keys()));
+    for (const r of out) expect(r.keyValues).toEqual(keyValuesOf.get(r.seriesKey));
+  });
+
+  it('a snapshot whose key values do not match its series key is refused as corrupt', () => {
+    const e = new PartitionEngine(opts);
+    partials.slice(0, 20).forEach((p, i) => e.processPartial(p, i));
+    const snap = Buffer.from(e.snapshot());
+    const at = snap.indexOf('{"site":"s');
+    expect(at).toBeGreaterThan(0);
+    snap[at + 10] = snap[at + 10] === 0x39 ? 0x38 : 0x39; // s0 → s9 (or s9 → s8)
+    expect(() => PartitionEngine.restore(opts, snap)).toThrow(CorruptStateError);
+    expect(() => PartitionEngine.restore(opts, snap)).toThrow(
+      /level-2 key values .* are not those of series/,
+    );
   });
 });
