@@ -64,6 +64,14 @@ export interface FieldState {
 }
 
 export function emptyFieldState(layout: FieldLayout): FieldState {
+  const s = blankFieldState();
+  if (layout.quantiles) s.sketch = new DDSketch(layout.quantiles.relativeAccuracy);
+  if (layout.distinct !== null) s.hll = new HyperLogLog(layout.distinct);
+  return s;
+}
+
+/** An empty state without sketches (every state has this one shape). */
+export function blankFieldState(): FieldState {
   return {
     count: 0,
     sum: 0,
@@ -72,8 +80,8 @@ export function emptyFieldState(layout: FieldLayout): FieldState {
     lastValue: Number.NaN,
     lastTimeMs: Number.NEGATIVE_INFINITY,
     lastOffset: -1,
-    sketch: layout.quantiles ? new DDSketch(layout.quantiles.relativeAccuracy) : null,
-    hll: layout.distinct !== null ? new HyperLogLog(layout.distinct) : null,
+    sketch: null,
+    hll: null,
   };
 }
 

@@ -1,4 +1,5 @@
 import {
+  blankFieldState,
   compileLayout,
   type FieldLayout,
   type FieldState,
@@ -17,7 +18,7 @@ import {
 import { type LogTarget, TransitionLog } from '../state-machine/transition-log.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
-import { emptyState, HINT_LOAD, WindowTable } from '../store/window-table.js';
+import { HINT_LOAD, WindowTable } from '../store/window-table.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 import { MERGED_PART_ROWS, PartialMerger } from './partial-merger.js';
 
@@ -247,7 +248,7 @@ export class PartitionEngine {
     this.partition = opts.partition;
     this.account = opts.memory ?? unlimitedAccount(opts.pipeline.name);
     this.layout = compileLayout(opts.pipeline.aggregates);
-    this.drainStates = this.layout.map(() => emptyState());
+    this.drainStates = this.layout.map(() => blankFieldState());
     this.sizes = [...opts.pipeline.windows].sort((a, b) => a - b);
     this.lateness = opts.pipeline.allowedLatenessMs;
     this.keyFields = [...opts.pipeline.keyFields];

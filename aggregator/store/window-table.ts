@@ -1,4 +1,9 @@
-import { type FieldLayout, type FieldState, laterThan } from '../aggregates/aggregate-layout.js';
+import {
+  blankFieldState,
+  type FieldLayout,
+  type FieldState,
+  laterThan,
+} from '../aggregates/aggregate-layout.js';
 import { DDSketch } from '../aggregates/dd-sketch.js';
 import { HyperLogLog } from '../aggregates/hyper-log-log.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
@@ -438,7 +443,7 @@ export class WindowTable {
     const f = this.fields[k]!;
     const d = this.data;
     const base = slot * this.stride;
-    const s = into ?? emptyState();
+    const s = into ?? blankFieldState();
     s.count = f.count >= 0 ? d[base + f.count]! : 0;
     s.sum = f.sum >= 0 ? d[base + f.sum]! : 0;
     s.min = f.min >= 0 ? d[base + f.min]! : Number.POSITIVE_INFINITY;
@@ -522,21 +527,6 @@ export class WindowTable {
     }
     return t;
   }
-}
-
-/** A field state of the one shape every row's state has (filled by fieldState). */
-export function emptyState(): FieldState {
-  return {
-    count: 0,
-    sum: 0,
-    min: Number.POSITIVE_INFINITY,
-    max: Number.NEGATIVE_INFINITY,
-    lastValue: Number.NaN,
-    lastTimeMs: Number.NEGATIVE_INFINITY,
-    lastOffset: -1,
-    sketch: null,
-    hll: null,
-  };
 }
 
 const NO_KEYS = new Int32Array(0);

@@ -1,7 +1,4 @@
-import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../../infra/aws/aws-clients.js';
-import { S3BlobStore } from '../../../infra/s3/s3-blob-store.js';
 import {
   diffResults,
   type ExpectedRow,
@@ -12,7 +9,7 @@ import {
   writeWorkerConfig,
 } from '../helpers/aggregation-scenario.js';
 import { eventually } from '../helpers/cli-process.js';
-import { awsConnection, kafkaClient } from '../helpers/stack-endpoints.js';
+import { kafkaClient, readJsonLines } from '../helpers/stack-endpoints.js';
 import { WorkerFleet, waitForCommitted } from '../helpers/worker-harness.js';
 
 const fleet = new WorkerFleet();
@@ -24,20 +21,10 @@ interface S3Row {
   metrics: Record<string, number>;
 }
 
-/** Every result line the worker wrote under `prefix`, with the objects' keys. */
+/** Every result line the worker wrote under `prefix` (end markers left out), with the objects' keys. */
 async function readS3Results(bucket: string, prefix: string): Promise<{ keys: string[]; rows: S3Row[] }> {
-  const blobs = new S3BlobStore(createS3Client(awsConnection), {
-    bucket,
-    multipartPartBytes: 8 * 1024 * 1024,
-    multipartConcurrency: 1,
-  });
-  const listed = await blobs.list(`${prefix}/`);
-  const rows: S3Row[] = [];
-  for (const o of listed) {
-    const body = await blobs.get(o.key);
-    for (const line of gunzipSync(body!).toString().trim().split('\n')) rows.push(JSON.parse(line) as S3Row);
-  }
-  return { keys: listed.map((o) => o.key), rows: rows.filter((r) => !r.seriesKey.startsWith('__end-')) };
+  const { keys, lines } = await readJsonLines<S3Row>(bucket, prefix);
+  return { keys, rows: lines.filter((r) => !r.seriesKey.startsWith('__end-')) };
 }
 
 describe('aggregator worker with the S3 sink (real Kafka and S3)', () => {

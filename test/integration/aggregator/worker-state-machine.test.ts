@@ -1,8 +1,5 @@
-import { gunzipSync } from 'node:zlib';
 import { Client } from 'cassandra-driver';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../../infra/aws/aws-clients.js';
-import { S3BlobStore } from '../../../infra/s3/s3-blob-store.js';
 import {
   newScenario,
   produceEvents,
@@ -13,7 +10,7 @@ import {
   writeWorkerConfig,
 } from '../helpers/aggregation-scenario.js';
 import { eventually } from '../helpers/cli-process.js';
-import { awsConnection, cassandraContactPoint, kafkaClient } from '../helpers/stack-endpoints.js';
+import { cassandraContactPoint, kafkaClient, readJsonLines } from '../helpers/stack-endpoints.js';
 import { applySchema, expectExactly, WorkerFleet, waitForCommitted } from '../helpers/worker-harness.js';
 
 const fleet = new WorkerFleet();
@@ -144,33 +141,26 @@ describe('aggregator worker with a state machine (real Kafka and Cassandra)', ()
   });
 });
 
-/** The transition objects the worker wrote under `prefix` (end markers' series left out). */
+interface S3Transition {
+  seriesKey: string;
+  atMs: number;
+  from: string;
+  to: string;
+  cause: string;
+}
+
+/** The transition objects the worker wrote under `prefix`, as `device|at|from|to|cause` (end markers' series left out). */
 async function readS3Transitions(
   bucket: string,
   prefix: string,
 ): Promise<{ keys: string[]; lines: string[] }> {
-  const blobs = new S3BlobStore(createS3Client(awsConnection), {
-    bucket,
-    multipartPartBytes: 8 * 1024 * 1024,
-    multipartConcurrency: 1,
-  });
-  const listed = await blobs.list(`${prefix}/`);
-  const lines: string[] = [];
-  for (const o of listed) {
-    const body = await blobs.get(o.key);
-    for (const line of gunzipSync(body!).toString().trim().split('\n')) {
-      const t = JSON.parse(line) as {
-        seriesKey: string;
-        atMs: number;
-        from: string;
-        to: string;
-        cause: string;
-      };
-      if (!t.seriesKey.startsWith('__end-'))
-        lines.push(`${t.seriesKey}|${t.atMs}|${t.from}|${t.to}|${t.cause}`);
-    }
-  }
-  return { keys: listed.map((o) => o.key), lines };
+  const { keys, lines } = await readJsonLines<S3Transition>(bucket, prefix);
+  return {
+    keys,
+    lines: lines
+      .filter((t) => !t.seriesKey.startsWith('__end-'))
+      .map((t) => `${t.seriesKey}|${t.atMs}|${t.from}|${t.to}|${t.cause}`),
+  };
 }
 
 describe('aggregator worker with a state machine and the S3 sink (real Kafka and S3)', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -9,8 +10,10 @@ import {
 import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
+import { createS3Client } from '../../../infra/aws/aws-clients.js';
 import { type AwsConnection, awsConnectionSchema } from '../../../infra/config/connections-schema.js';
 import { stackConfigSchema } from '../../../infra/local/stack-config.js';
+import { S3BlobStore } from '../../../infra/s3/s3-blob-store.js';
 
 /** The local stack as the integration tests see it (the default stack config; env overrides for other setups). */
 export const stackConfig = stackConfigSchema.parse({});
@@ -93,4 +96,23 @@ export async function createQueue(sqs: SQSClient, prefix = 'la-test'): Promise<s
 /** A free-ish TCP port for a per-test process (metadata mock scenarios): 20000–29999, varied per worker. */
 export function scenarioPort(offset = 0): number {
   return 20_000 + ((process.pid * 7 + offset * 101 + Math.floor(Math.random() * 500)) % 10_000);
+}
+
+/** Every gzipped JSON Lines object under `prefix` of a bucket on the stack: its keys and lines (parsed). */
+export async function readJsonLines<T>(
+  bucket: string,
+  prefix: string,
+): Promise<{ keys: string[]; lines: T[] }> {
+  const blobs = new S3BlobStore(createS3Client(awsConnection), {
+    bucket,
+    multipartPartBytes: 8 * 1024 * 1024,
+    multipartConcurrency: 1,
+  });
+  const listed = await blobs.list(`${prefix}/`);
+  const lines: T[] = [];
+  for (const o of listed) {
+    const body = await blobs.get(o.key);
+    for (const line of gunzipSync(body!).toString().trim().split('\n')) lines.push(JSON.parse(line) as T);
+  }
+  return { keys: listed.map((o) => o.key), lines };
 }

@@ -201,7 +201,7 @@ describe('level-2 rows keyed by several fields, values with separators and escap
 
   it('a snapshot whose key values do not match its series key is refused as corrupt', () => {
     const e = new PartitionEngine(opts);
-    partials.slice(0, 20).forEach((p, i) => e.processPartial(p, i));
+    for (const [i, p] of partials.slice(0, 20).entries()) e.processPartial(p, i);
     const snap = Buffer.from(e.snapshot());
     const at = snap.indexOf('{"site":"s');
     expect(at).toBeGreaterThan(0);
