@@ -449,7 +449,8 @@ export class PartitionEngine {
     // series every minute opens when only the last fifth is live.
     const ids = this.dict.idSpace();
     const hint = this.rowsHint[sizeIdx]!;
-    const byId = expected >= MIN_BY_ID_ROWS && hint >= HINT_LOAD * this.idsHint[sizeIdx]!;
+    const idsThen = this.idsHint[sizeIdx]!;
+    const byId = expected >= MIN_BY_ID_ROWS && idsThen > 0 && hint >= HINT_LOAD * idsThen;
     const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected, byId ? ids : 0);
     list.splice(at, 0, created);
     return created;
