@@ -54,6 +54,13 @@ export interface CoreBenchResult {
     seconds: number;
     resultsEmitted: number;
     /**
+     * CPU seconds of the timed part spent in `drainClosed` (closed rows turned into result
+     * objects), and their share of it: what emitting costs beside applying records (the merge of
+     * a closing window into larger ones and the results' garbage collection count elsewhere).
+     */
+    drainCpuSeconds: number;
+    drainShare: number;
+    /**
      * Records per CPU second with the input's own cost ({@link CoreBenchResult.input}, measured
      * alone in this run) taken out: what the engine's `process` + drains cost by themselves.
      */
@@ -344,21 +351,28 @@ export async function measureCore(
   let input = new InputStream(keys, perSeriesWindow, jitterMs, t0);
   log(`core: ${warmup} records of warm-up, then ${records} over ${keys} keys`);
   let emitted = 0;
+  let drainCpu = 0;
+  const drain = (e: PartitionEngine): void => {
+    const at = process.cpuUsage();
+    emitted += e.drainClosed().results.length;
+    drainCpu += cpuSecondsSince(at);
+  };
   const feed = (e: PartitionEngine, from: number, to: number): void => {
     for (let i = from; i < to; i += BATCH) {
       const n = Math.min(BATCH, to - i);
       e.processBatch(input.fillBatch(i, n), input.offsets, n);
-      if (drainDue(i, n, drainEvery)) emitted += e.drainClosed().results.length;
+      if (drainDue(i, n, drainEvery)) drain(e);
     }
   };
   let cpu = process.cpuUsage();
   feed(engine, 0, warmup);
   const coldCpu = cpuSecondsSince(cpu);
   emitted = 0;
+  drainCpu = 0;
   let start = performance.now();
   cpu = process.cpuUsage();
   feed(engine, warmup, warmup + records);
-  emitted += engine.drainClosed().results.length;
+  drain(engine);
   const coreSeconds = (performance.now() - start) / 1000;
   const coreCpu = cpuSecondsSince(cpu);
   const stats = engine.stats();
@@ -456,6 +470,8 @@ export async function measureCore(
       rowUpdatesPerSec: Math.round(coreRate * sizes.length),
       seconds: round(coreSeconds),
       resultsEmitted: emitted,
+      drainCpuSeconds: round(drainCpu),
+      drainShare: round(drainCpu / coreCpu),
       updatesPerSecExcludingInput: Math.round(records / Math.max(coreCpu - inputCpu, 1e-9)),
     },
     input: { cpuSeconds: round(inputCpu), recordsPerSec: Math.round(records / inputCpu) },
