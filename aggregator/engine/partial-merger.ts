@@ -159,25 +159,16 @@ export class PartialMerger {
       const rows = window.rows;
       const arena = window.arena;
       const row = rows.get(seriesKey);
-      if (!row) {
-        rows.set(seriesKey, { id: identity, at: arena.add(bytes), more: null });
-        this.addRow(seriesKey);
-        this.heldBytes += PER_PARTIAL_OVERHEAD + identity.length * 2;
-        return;
-      }
-      const previous = row.id === identity ? row.at : row.more?.get(identity);
+      const previous = row === undefined ? undefined : row.id === identity ? row.at : row.more?.get(identity);
       if (previous === undefined) {
-        if (!row.more) {
-          row.more = new Map();
-          this.heldBytes += PER_MORE_OVERHEAD;
+        const held = this.hold(row, identity, arena.add(bytes));
+        if (!row) {
+          rows.set(seriesKey, held);
+          this.addRow(seriesKey);
         }
-        row.more.set(identity, arena.add(bytes));
-        this.heldBytes += PER_PARTIAL_OVERHEAD + identity.length * 2;
         return;
       }
-      const at = arena.replace(previous, bytes);
-      if (row.id === identity) row.at = at;
-      else row.more!.set(identity, at);
+      placeAt(row!, identity, arena.replace(previous, bytes));
       if (arena.garbage >= COMPACT_GARBAGE_BYTES && arena.garbage * 2 >= arena.capacity) compact(window);
     });
     return { ok: true, timeMs: t };
@@ -276,6 +267,21 @@ export class PartialMerger {
     return states;
   }
 
+  /**
+   * Files a new origin's partial (`id`, at `at` in the window's arena) in `row`, or in a new row
+   * when there is none, and charges its overhead; returns the row.
+   */
+  private hold(row: MergeRow | undefined, id: string, at: number): MergeRow {
+    this.heldBytes += PER_PARTIAL_OVERHEAD + id.length * 2;
+    if (!row) return { id, at, more: null };
+    if (!row.more) {
+      row.more = new Map();
+      this.heldBytes += PER_MORE_OVERHEAD;
+    }
+    row.more.set(id, at);
+    return row;
+  }
+
   /** Counts a new row of `seriesKey` (and the series, on its first): its overhead is charged. */
   private addRow(seriesKey: string): void {
     const n = this.rowsOf.get(seriesKey) ?? 0;
@@ -339,19 +345,10 @@ export class PartialMerger {
           const nP = r.u32();
           r.expect(nP > 0, `level-2 row of series ${JSON.stringify(seriesKey)} holds no partial`);
           this.addRow(seriesKey);
-          let row: MergeRow | null = null;
+          let row: MergeRow | undefined;
           for (let j = 0; j < nP; j++) {
             const id = r.str();
-            const at = arena.add(r.bytes());
-            this.heldBytes += PER_PARTIAL_OVERHEAD + id.length * 2;
-            if (!row) row = { id, at, more: null };
-            else {
-              if (!row.more) {
-                row.more = new Map();
-                this.heldBytes += PER_MORE_OVERHEAD;
-              }
-              row.more.set(id, at);
-            }
+            row = this.hold(row, id, arena.add(r.bytes()));
           }
           rows.set(seriesKey, row!);
         }
@@ -384,7 +381,12 @@ function compact(window: MergeWindow): void {
   }
   window.arena.compact(offsets, (i, to) => {
     const [row, id] = owners[i]!;
-    if (row.id === id) row.at = to;
-    else row.more!.set(id, to);
+    placeAt(row, id, to);
   });
+}
+
+/** Records that `row`'s partial of origin `id` now sits at `at` in the window's arena. */
+function placeAt(row: MergeRow, id: string, at: number): void {
+  if (row.id === id) row.at = at;
+  else row.more!.set(id, at);
 }

@@ -18,7 +18,7 @@ import {
 import { type LogTarget, TransitionLog } from '../state-machine/transition-log.js';
 import { type MemoryAccount, unlimitedAccount } from '../store/memory-manager.js';
 import { SeriesDictionary } from '../store/series-dictionary.js';
-import { HINT_LOAD, WindowTable } from '../store/window-table.js';
+import { indexesById, WindowTable } from '../store/window-table.js';
 import { isClosed, windowStart } from '../window/tumbling-window.js';
 import { MERGED_PART_ROWS, PartialMerger } from './partial-merger.js';
 
@@ -150,8 +150,6 @@ const MAGIC_V4 = 0x4c414534; // "LAE4"
  * pending transitions the number taken so far and the seals (grouped transitions). Written.
  */
 const MAGIC = 0x4c414535; // "LAE5"
-/** A window of fewer rows than this stays a hashed table (its memory hardly matters). */
-const MIN_BY_ID_ROWS = 64;
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -443,15 +441,16 @@ export class PartitionEngine {
         break;
       }
     }
-    // Rows indexed by series id when the last window of this size had a row for nearly every id
-    // in use when it closed (no more memory than a hashed table at its starting load, and no
-    // probing). Ids in use now, not then, would mislead: a window of a different fifth of the
+    // Ids in use when the last window closed, not now: a window of a different fifth of the
     // series every minute opens when only the last fifth is live.
-    const ids = this.dict.idSpace();
-    const hint = this.rowsHint[sizeIdx]!;
-    const idsThen = this.idsHint[sizeIdx]!;
-    const byId = expected >= MIN_BY_ID_ROWS && idsThen > 0 && hint >= HINT_LOAD * idsThen;
-    const created = new WindowTable(this.sizes[sizeIdx]!, start, this.layout, expected, byId ? ids : 0);
+    const byId = indexesById(expected, this.rowsHint[sizeIdx]!, this.idsHint[sizeIdx]!);
+    const created = new WindowTable(
+      this.sizes[sizeIdx]!,
+      start,
+      this.layout,
+      expected,
+      byId ? this.dict.idSpace() : 0,
+    );
     list.splice(at, 0, created);
     return created;
   }

@@ -25,7 +25,9 @@ const MIN_SLOTS = 64;
 /** Grow when rows exceed this fraction of the slots. */
 const MAX_LOAD = 0.88;
 /** A table sized from the previous window's rows starts at this load (no regrowth, little slack). */
-export const HINT_LOAD = 0.82;
+const HINT_LOAD = 0.82;
+/** A window of fewer rows than this stays a hashed table (its memory hardly matters). */
+const MIN_BY_ID_ROWS = 64;
 /** Growth of a table indexed by series id when an id beyond its end arrives. */
 const BY_ID_GROWTH = 1.25;
 /**
@@ -48,17 +50,19 @@ const MIN_BY_ID_FILL = 0.6;
  * hands out the lowest free one). No probing, and one cache line per update instead of the key
  * slot's and the row's (a bit per slot says which have a row: 128 KiB for a million ids, which
  * stays in cache); memory is 4 × 8 bytes and a bit per id, less than the hashed table's
- * (36 / load per row) once 75 % of the ids have a row. The engine picks the kind per window from the last one; a
- * table indexed by id that would cover more than twice its rows becomes a hashed one.
+ * (36 / load per row) once 75 % of the ids have a row. The engine picks the kind per window from
+ * the last one ({@link indexesById}); a table indexed by id that would cover more than 1 / 0.6 of
+ * its rows becomes a hashed one.
  */
 export class WindowTable {
   rows = 0;
-  cap: number;
+  // Assigned by allocSlots (the constructor's last step, and every growth).
+  cap!: number;
   /** Hashed: series id + 1 per slot; 0 = empty (empty when indexed by id). */
-  private keys: Int32Array;
+  private keys!: Int32Array;
   /** Indexed by id: one bit per slot, set when the slot's series has a row (empty when hashed). */
-  private present: Uint8Array;
-  data: Float64Array;
+  private present!: Uint8Array;
+  data!: Float64Array;
   readonly stride: number;
   readonly fields: FieldColumns[];
   /** Some field keeps sketches (quantiles or distinct) in side arrays. */
@@ -97,17 +101,22 @@ export class WindowTable {
     });
     this.stride = stride;
     this.hasSide = this.fields.some((f) => f.layout.quantiles !== null || f.layout.distinct !== null);
-    this.cap = Math.max(MIN_SLOTS, Math.ceil(this.byId ? idSpace : expectedRows / HINT_LOAD));
-    this.scale = this.cap / 4294967296;
-    this.keys = this.byId ? NO_KEYS : new Int32Array(this.cap);
-    this.present = this.byId ? new Uint8Array(bitBytes(this.cap)) : NO_BITS;
-    this.data = new Float64Array(this.cap * stride);
+    this.allocSlots(Math.max(MIN_SLOTS, Math.ceil(this.byId ? idSpace : expectedRows / HINT_LOAD)));
+  }
+
+  /** Empty storage for `cap` slots of the kind `byId` says: key slots or a bitmap, the numbers, the sketches. */
+  private allocSlots(cap: number): void {
+    this.cap = cap;
+    this.scale = cap / 4294967296;
+    this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
+    this.present = this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS;
+    this.data = new Float64Array(cap * this.stride);
     this.allocSide();
   }
 
   /** The series id whose row is at `slot`, or -1 (empty). */
   idAt(slot: number): number {
-    if (this.byId) return (this.present[slot >> 3]! >> (slot & 7)) & 1 ? slot : -1;
+    if (this.byId) return bitAt(this.present, slot) ? slot : -1;
     return this.keys[slot]! - 1;
   }
 
@@ -161,9 +170,8 @@ export class WindowTable {
   /** cap / 2^32, kept with `cap` (see {@link home}). */
   private scale = 0;
 
-  /** The slot holding `seriesId`, or the empty slot where it would go (by id: its own, when in range). */
+  /** The slot holding `seriesId`, or the empty slot where it would go (a hashed table). */
   private probe(seriesId: number): number {
-    if (this.byId) return seriesId;
     const key = seriesId + 1;
     const keys = this.keys;
     const cap = this.cap;
@@ -292,15 +300,11 @@ export class WindowTable {
     const stride = this.stride;
     const oldSketches = this.hasSide ? this.fields.map((f) => f.sketches) : null;
     const oldHlls = this.hasSide ? this.fields.map((f) => f.hlls) : null;
-    this.setCap(cap);
-    this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
-    this.present = this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS;
-    this.data = new Float64Array(cap * stride);
-    this.allocSide();
+    this.allocSlots(cap);
     const keys = this.keys;
     const data = this.data;
     for (let s = 0; s < oldCap; s++) {
-      const id = wasById ? ((oldBits[s >> 3]! >> (s & 7)) & 1 ? s : -1) : oldKeys[s]! - 1;
+      const id = wasById ? (bitAt(oldBits, s) ? s : -1) : oldKeys[s]! - 1;
       if (id < 0) continue;
       let i: number;
       if (this.byId) {
@@ -322,11 +326,6 @@ export class WindowTable {
         }
       }
     }
-  }
-
-  private setCap(cap: number): void {
-    this.cap = cap;
-    this.scale = cap / 4294967296;
   }
 
   /**
@@ -488,12 +487,8 @@ export class WindowTable {
       `window table of ${rows} rows in ${cap} slots`,
     );
     const t = new WindowTable(sizeMs, startMs, layout, expectedRows, byId ? cap : 0);
-    t.setCap(cap);
+    if (t.cap !== cap) t.allocSlots(cap);
     t.rows = rows;
-    t.keys = byId ? NO_KEYS : new Int32Array(cap);
-    t.present = byId ? new Uint8Array(bitBytes(cap)) : NO_BITS;
-    t.data = new Float64Array(cap * t.stride);
-    t.allocSide();
     if (byId) {
       r.rawInto(t.present, bitBytes(cap));
       let n = 0;
@@ -529,8 +524,23 @@ export class WindowTable {
   }
 }
 
+/**
+ * Whether a new window is indexed by id: the last closed window of its size had a row for nearly
+ * every id in use when it closed (`rowsThen` of `idsThen`; 0: unknown, e.g. restored from an old
+ * snapshot), so this one will be about as full — no more memory than a hashed table at its
+ * starting load, and no probing — and it expects enough rows to matter.
+ */
+export function indexesById(expectedRows: number, rowsThen: number, idsThen: number): boolean {
+  return expectedRows >= MIN_BY_ID_ROWS && idsThen > 0 && rowsThen >= HINT_LOAD * idsThen;
+}
+
 const NO_KEYS = new Int32Array(0);
 const NO_BITS = new Uint8Array(0);
+
+/** Bit `i` of a bitmap (1 or 0). */
+function bitAt(bits: Uint8Array, i: number): number {
+  return (bits[i >> 3]! >> (i & 7)) & 1;
+}
 
 /** Bytes of a bitmap of `n` bits. */
 function bitBytes(n: number): number {

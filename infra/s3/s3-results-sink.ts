@@ -37,9 +37,7 @@ export class S3ResultsSink implements Sink {
     for (const r of results) {
       const part = String(r.part ?? 0).padStart(5, '0');
       const key = `${this.prefix}/${encodeURIComponent(r.pipeline)}/size=${r.windowSizeMs}/start=${new Date(r.windowStartMs).toISOString()}/${source}-part-${part}.jsonl.gz`;
-      const g = groups.get(key) ?? [];
-      g.push(r);
-      groups.set(key, g);
+      addTo(groups, key, r);
     }
     const puts: (() => Promise<void>)[] = [];
     for (const [key, rows] of groups) puts.push(() => this.putRows(key, rows));
@@ -47,10 +45,11 @@ export class S3ResultsSink implements Sink {
     const parts = new Map<string, Transition[]>();
     for (const t of transitions) {
       if (t.part) {
-        const key = `${this.prefix}/${pipeline}/transitions/${source}/seq-${seqDigits(t.part.from)}-${seqDigits(t.part.to)}.jsonl.gz`;
-        const g = parts.get(key) ?? [];
-        g.push(t);
-        parts.set(key, g);
+        addTo(
+          parts,
+          `${this.prefix}/${pipeline}/transitions/${source}/seq-${seqDigits(t.part.from)}-${seqDigits(t.part.to)}.jsonl.gz`,
+          t,
+        );
         continue;
       }
       // Not grouped: one small object, keyed by what it is (a replay rewrites the same key).
@@ -103,6 +102,13 @@ export class S3ResultsSink implements Sink {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Adds `item` to the group of `key` (an object's lines). */
+function addTo<T>(groups: Map<string, T[]>, key: string, item: T): void {
+  const g = groups.get(key);
+  if (g) g.push(item);
+  else groups.set(key, [item]);
 }
 
 /** A transition number in a key: 12 digits, so keys sort in sequence order. */

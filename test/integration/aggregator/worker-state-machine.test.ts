@@ -1,4 +1,5 @@
 import { Client } from 'cassandra-driver';
+import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   newScenario,
@@ -79,6 +80,28 @@ function referenceTransitions(events: TempEvent[][]): Set<string> {
   return out;
 }
 
+/**
+ * A worker takes the first half of each partition's events and is killed (kill -9) once its
+ * offsets are committed; its successor restores the checkpoint, replays and takes the rest, then
+ * the end markers close every window.
+ */
+async function produceAcrossKill(
+  kafka: Kafka,
+  s: Scenario,
+  events: TempEvent[][],
+  file: string,
+  adminPort: number,
+  name: string,
+): Promise<void> {
+  const first = await fleet.start(file, adminPort, `${name}-1`);
+  const half = Math.floor(events[0]!.length / 2);
+  await produceEvents(kafka, s, events, { to: half });
+  await waitForCommitted(kafka, s);
+  await fleet.kill(first);
+  await fleet.start(file, adminPort, `${name}-2`);
+  await produceEvents(kafka, s, events, { from: half, closeWindows: true });
+}
+
 /** The transitions table's rows (end markers' series left out), as `device|at|from|to|cause`. */
 async function readTransitions(s: Scenario): Promise<string[]> {
   const client = new Client({ contactPoints: [cassandraContactPoint], localDataCenter: 'datacenter1' });
@@ -117,14 +140,7 @@ describe('aggregator worker with a state machine (real Kafka and Cassandra)', ()
     );
     await applySchema(file);
 
-    const first = await fleet.start(file, adminPort, 'sm-worker-1');
-    const half = Math.floor(events[0]!.length / 2);
-    await produceEvents(kafka, s, events, { to: half });
-    await waitForCommitted(kafka, s);
-    await fleet.kill(first);
-
-    await fleet.start(file, adminPort, 'sm-worker-2');
-    await produceEvents(kafka, s, events, { from: half, closeWindows: true });
+    await produceAcrossKill(kafka, s, events, file, adminPort, 'sm-worker');
 
     const got = await eventually(
       async () => {
@@ -177,14 +193,7 @@ describe('aggregator worker with a state machine and the S3 sink (real Kafka and
       { stateMachines: [presence], sink: { type: 's3', bucket: s.bucket, prefix: 'results' } },
     );
 
-    const first = await fleet.start(file, adminPort, 'sm-s3-worker-1');
-    const half = Math.floor(events[0]!.length / 2);
-    await produceEvents(kafka, s, events, { to: half });
-    await waitForCommitted(kafka, s);
-    await fleet.kill(first);
-
-    await fleet.start(file, adminPort, 'sm-s3-worker-2');
-    await produceEvents(kafka, s, events, { from: half, closeWindows: true });
+    await produceAcrossKill(kafka, s, events, file, adminPort, 'sm-s3-worker');
 
     const got = await eventually(
       async () => {
