@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
 import { checksumMatches, readCheckpointData } from './checkpoint-data-reader.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointExtra, CheckpointStore } from './checkpoint-store.js';
 import type {
   CheckpointManifest,
   LoadedCheckpoint,
@@ -54,6 +54,7 @@ export class BlobCheckpointStore implements CheckpointStore {
     snapshot: Uint8Array,
     nextOffset: string,
     stats: Record<string, number> = {},
+    extra: CheckpointExtra = {},
   ): Promise<CheckpointManifest> {
     const createdAtMs = this.opts.now();
     const id = `${String(createdAtMs).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
@@ -80,6 +81,9 @@ export class BlobCheckpointStore implements CheckpointStore {
       sha256: digest,
       compression,
       ...(chunks ? { chunks } : {}),
+      ...(extra.advanceWatermarkToMs !== undefined
+        ? { advanceWatermarkToMs: extra.advanceWatermarkToMs }
+        : {}),
       stats,
     };
     await this.blobs.put(
@@ -281,6 +285,7 @@ function parseManifest(bytes: Uint8Array): CheckpointManifest | undefined {
       (!Array.isArray(m.chunks) || !m.chunks.every((n) => Number.isInteger(n) && n > 0))
     )
       return undefined;
+    if (m.advanceWatermarkToMs !== undefined && !Number.isFinite(m.advanceWatermarkToMs)) return undefined;
     if (typeof m.nextOffset !== 'string' || !/^\d+$/.test(m.nextOffset) || typeof m.partition !== 'number')
       return undefined;
     return m as CheckpointManifest;

@@ -5,6 +5,12 @@ import type {
   SkippedCheckpoint,
 } from './checkpoint-types.js';
 
+/** What a checkpoint may carry beside the state and its offset. */
+export interface CheckpointExtra {
+  /** See {@link CheckpointManifest.advanceWatermarkToMs}. */
+  advanceWatermarkToMs?: number;
+}
+
 /**
  * Durable checkpoints of one partition's state plus the offsets it reflects.
  * Implemented once over a {@link BlobStore} (S3 or a local directory) by BlobCheckpointStore.
@@ -21,6 +27,7 @@ export interface CheckpointStore {
     snapshot: Uint8Array,
     nextOffset: string,
     stats?: Record<string, number>,
+    extra?: CheckpointExtra,
   ): Promise<CheckpointManifest>;
   /**
    * The newest checkpoint whose data is present and matches its checksum. Broken ones are

@@ -30,6 +30,12 @@ export interface CheckpointManifest {
   compression: 'snappy' | 'gzip' | 'none';
   /** Stored sizes of the consecutive compressed blocks (absent: one gzip stream), decompressed in parallel. */
   chunks?: number[];
+  /**
+   * An idle partition's watermark advance (epoch ms), applied right after restoring this state and
+   * before any record at `nextOffset`. The worker checkpoints the advance before it applies it, so
+   * the windows and timeouts it closes are the same in any replay (see the pipeline's `idleAfterMs`).
+   */
+  advanceWatermarkToMs?: number;
   /** Free-form facts for `checkpoint inspect` (series count, open windows...). */
   stats: Record<string, number>;
 }

@@ -127,6 +127,18 @@ export class PartialMerger {
     return this.rowsOf.size;
   }
 
+  /** The least watermark above `afterMs` that closes one of the windows held (+∞: none). */
+  nextCloseMs(afterMs: number): number {
+    let due = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.sizes.length; i++) {
+      for (const start of this.open[i]!.keys()) {
+        const at = start + this.sizes[i]! + this.pipeline.allowedLatenessMs;
+        if (at > afterMs && at < due) due = at;
+      }
+    }
+    return due;
+  }
+
   /** Validates and files one partial; `watermarkMs` is the partition watermark before it. */
   accept(bytes: Uint8Array, watermarkMs: number): AcceptOutcome {
     let p: WindowPartial;

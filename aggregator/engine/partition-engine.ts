@@ -707,6 +707,36 @@ export class PartitionEngine {
     return this.watermark;
   }
 
+  /**
+   * The least watermark at which something is due: the end + lateness of the oldest open window
+   * of any size (level 2: of any window being merged) or a state machine's next timer (a lower
+   * bound: a timer filed early is refiled when reached). +∞ when nothing is open or pending.
+   */
+  nextDueMs(): number {
+    let due = Number.POSITIVE_INFINITY;
+    for (const list of this.open) {
+      const tb = list[0];
+      if (tb !== undefined) due = Math.min(due, tb.startMs + tb.sizeMs + this.lateness);
+    }
+    if (this.merger) due = Math.min(due, this.merger.nextCloseMs(this.watermark));
+    for (const m of this.machines) due = Math.min(due, m.nextDueMs());
+    return due;
+  }
+
+  /**
+   * Moves the watermark to `t` without a record (an idle partition's event time moving on): closes
+   * the windows it passes and fires the timeouts due, exactly as a record at `t` would before
+   * being applied; a pipeline writing to S3 also seals the transitions logged so far, so those
+   * fired by silence are handed out without waiting for a window to close. Nothing happens when
+   * `t` is not past the watermark. Deterministic like every input: a replay that applies the same
+   * advance at the same point produces the same outputs (the worker checkpoints it first).
+   */
+  advanceWatermark(t: number): void {
+    if (!(t > this.watermark)) return;
+    this.advance(t);
+    if (this.groupTransitions) this.sealTransitions();
+  }
+
   snapshot(): Uint8Array {
     let sizeHint = this.dict.bytes() + (1 << 16);
     for (const list of this.open) for (const tb of list) sizeHint += tb.bytes();

@@ -97,6 +97,19 @@ export const pipelineSchema = z
     windows: z.array(durationSchema).min(1).max(8),
     /** How long after a window's end (in event time) it stays open for out-of-order records. */
     allowedLatenessMs: z.number().int().min(0).default(0),
+    /**
+     * Event time of a silent partition moves on: once a partition is caught up (nothing left in
+     * Kafka) and has had no record for this long (wall clock), its watermark advances as if event
+     * time had kept pace with the wall clock since its last record, less this delay — closing the
+     * windows and firing the state-machine timeouts that silence would otherwise hold forever. A
+     * record delayed by more than this may then be late. Absent: the watermark moves only with records.
+     */
+    idleAfterMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .optional(),
     aggregates: z.array(fieldAggregateSchema).min(1),
     /** Records larger than this go to the dead-letter topic as `oversized`. */
     maxRecordBytes: z.number().int().positive().default(65_536),

@@ -172,6 +172,22 @@ export class StateMachineTable implements TransitionSource {
   }
 
   /**
+   * The earliest due time: of a timeout, or of a resting key's eviction (a lower bound for those);
+   * +∞ when none. Entries at the top that were filed early (records moved their key's timeout
+   * later) are refiled under their real time first, as {@link onWatermark} would when reaching them.
+   */
+  nextDueMs(): number {
+    for (;;) {
+      const slot = this.heap.peek();
+      if (slot < 0) return Number.POSITIVE_INFINITY;
+      const filed = this.heapDue[slot] as number;
+      if ((this.timeoutAfter[this.stateIdx[slot] as number] as number) === 0) return filed;
+      if (this.dueOf(slot) === filed) return filed;
+      this.schedule(slot, true);
+    }
+  }
+
+  /**
    * Advances event time: fires every timeout due at or before `watermarkMs`, by due time then
    * series key. A lower watermark than seen before fires nothing new. Same output rules as onRecord.
    */

@@ -43,6 +43,7 @@ export class EngineProcessor implements PartitionProcessor {
     readonly ref: PartitionRef,
     private readonly engine: PartitionEngine,
     private readonly decoder: Decoder | undefined,
+    readonly idleAfterMs: number | undefined = undefined,
   ) {}
 
   applyBatch(records: readonly SourceRecord[], from: number, deadLetters: DeadLetter[]): number {
@@ -98,6 +99,18 @@ export class EngineProcessor implements PartitionProcessor {
 
   takeOutputs(maxRows?: number): ProcessorOutputs {
     return this.engine.drainClosed(maxRows);
+  }
+
+  watermarkMs(): number {
+    return this.engine.watermarkMs();
+  }
+
+  nextDueMs(): number {
+    return this.engine.nextDueMs();
+  }
+
+  advanceWatermark(t: number): void {
+    this.engine.advanceWatermark(t);
   }
 
   snapshot(): Uint8Array {
@@ -201,7 +214,7 @@ export class EngineProcessorFactory implements ProcessorFactory {
       pipeline.source.format === 'partial'
         ? undefined
         : this.decoders.create(pipeline.source.format, decoderSpecFor(pipeline));
-    return new EngineProcessor(ref, engine, decoder);
+    return new EngineProcessor(ref, engine, decoder, pipeline.idleAfterMs);
   }
 
   holdBytes(bytes: number): () => void {

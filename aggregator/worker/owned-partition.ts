@@ -10,6 +10,10 @@ export interface PipelineSlot {
   /** Offset covered by the newest durable checkpoint. */
   checkpointedOffset: bigint | undefined;
   lastCheckpoint: CheckpointManifest | undefined;
+  /** The processor's watermark after the last records applied (or the restore): where idle time counts from. */
+  inputWatermarkMs: number;
+  /** An idle advance to checkpoint with the state (applied once that checkpoint is durable). */
+  pendingAdvanceMs: number | undefined;
 }
 
 /** A Kafka partition this worker owns, and its pipelines' state. */
@@ -18,6 +22,10 @@ export interface OwnedPartition {
   slots: Map<string, PipelineSlot>;
   highWatermark: bigint;
   lastCheckpointMs: number;
+  /** Wall-clock ms of the last batch applied (or of the restore): the partition is silent since. */
+  lastInputMs: number;
+  /** Wall-clock ms of the last idle watermark advance (at most one per `idleAfterMs`). */
+  lastIdleAdvanceMs: number;
   /** Where the source was last asked to seek, so a gap in offsets does not loop forever. */
   seekedTo: bigint | undefined;
   /** Consecutive batches that started past {@link seekedTo} after seeking back to it. */

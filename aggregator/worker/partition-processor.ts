@@ -37,6 +37,20 @@ export interface PartitionProcessor {
    * PART_SLOTS), the rest left in the processor's typed state for the next calls (`more`).
    */
   takeOutputs(maxRows?: number): ProcessorOutputs;
+  /**
+   * The pipeline's `idleAfterMs`: how long its partition must be caught up and silent before the
+   * worker moves its watermark on without records (undefined: never).
+   */
+  readonly idleAfterMs: number | undefined;
+  /** The greatest event time applied (or advanced to); -∞ before the first record. */
+  watermarkMs(): number;
+  /** The least watermark at which a window closes or a timer fires (+∞: nothing pending). */
+  nextDueMs(): number;
+  /**
+   * Moves the watermark to `t` without a record (see the pipeline's `idleAfterMs`): the windows
+   * it passes close and the timers due fire, handed out by the next {@link takeOutputs}.
+   */
+  advanceWatermark(t: number): void;
   /** The state, for a checkpoint (restorable by the factory). */
   snapshot(): Uint8Array;
   /** Facts for metrics and `checkpoint inspect`. */

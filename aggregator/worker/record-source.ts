@@ -42,6 +42,11 @@ export interface RecordSource {
   /** Stops fetching from these partitions (backpressure) until resumed. */
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
+  /**
+   * The partitions' end offsets as the broker has them now (the offset the next record produced
+   * will get): a partition whose next offset reaches its end is caught up.
+   */
+  endOffsets(partitions: TopicPartition[]): Promise<(TopicPartition & { offset: string })[]>;
   /** Commits next offsets to the group. */
   commit(offsets: (TopicPartition & { offset: string })[]): Promise<void>;
   /** Stops fetching, waits for the in-flight batch, and leaves the group. Idempotent. */

@@ -37,6 +37,10 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     }
     const processor = deps.factory.create(ref, checkpoint?.snapshot);
     const nextOffset = checkpoint ? BigInt(checkpoint.manifest.nextOffset) : undefined;
+    // An idle advance checkpointed before it was applied: apply it here, as the previous owner did
+    // right after that checkpoint (its outputs are rewritten identically by the next flush).
+    const advanceTo = checkpoint?.manifest.advanceWatermarkToMs;
+    if (advanceTo !== undefined) processor.advanceWatermark(advanceTo);
     const seconds = (deps.now() - t0) / 1000;
     deps.metrics.restored(pipeline, checkpoint?.manifest.storedBytes ?? 0, seconds);
     deps.log.info(
@@ -45,6 +49,7 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
         checkpoint: checkpoint?.manifest.id ?? null,
         nextOffset: nextOffset?.toString() ?? 'earliest',
         stateBytes: checkpoint?.manifest.stateBytes ?? 0,
+        ...(advanceTo !== undefined ? { advancedWatermarkTo: new Date(advanceTo).toISOString() } : {}),
         seconds,
       },
       checkpoint
@@ -56,6 +61,8 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
       nextOffset,
       checkpointedOffset: nextOffset,
       lastCheckpoint: checkpoint?.manifest,
+      inputWatermarkMs: processor.watermarkMs(),
+      pendingAdvanceMs: undefined,
     });
   }
   return {
@@ -63,6 +70,8 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     slots,
     highWatermark: 0n,
     lastCheckpointMs: deps.now(),
+    lastInputMs: deps.now(),
+    lastIdleAdvanceMs: Number.NEGATIVE_INFINITY,
     seekedTo: undefined,
     seekAttempts: 0,
     replayed: 0,
@@ -131,6 +140,8 @@ export interface CapturedSnapshot {
   nextOffset: bigint;
   stats: { liveSeries: number; openWindows: number; stateBytes: number };
   capturedAtMs: number;
+  /** The slot's pending idle advance, stored in the manifest (applied once the checkpoint is durable). */
+  advanceWatermarkToMs: number | undefined;
   /** Returns the snapshot's bytes to the memory budget (they were charged when captured); idempotent. */
   release: () => void;
 }
@@ -160,6 +171,7 @@ export function captureSnapshots(
       nextOffset: slot.nextOffset,
       stats: { liveSeries: s.liveSeries, openWindows: s.openWindows, stateBytes: s.stateBytes },
       capturedAtMs: now,
+      advanceWatermarkToMs: slot.pendingAdvanceMs,
       release: factory.holdBytes(snapshot.byteLength),
     });
   }
@@ -179,7 +191,9 @@ export async function storeSnapshots(
   for (const c of captured) {
     const ref = { pipeline: c.pipeline, ...owned.tp };
     try {
-      const manifest = await deps.checkpoints.write(ref, c.snapshot, c.nextOffset.toString(), c.stats);
+      const extra =
+        c.advanceWatermarkToMs === undefined ? {} : { advanceWatermarkToMs: c.advanceWatermarkToMs };
+      const manifest = await deps.checkpoints.write(ref, c.snapshot, c.nextOffset.toString(), c.stats, extra);
       // Never move back: a later checkpoint of this slot may have been stored meanwhile.
       if (c.slot.checkpointedOffset === undefined || c.slot.checkpointedOffset < c.nextOffset) {
         c.slot.checkpointedOffset = c.nextOffset;

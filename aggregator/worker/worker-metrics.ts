@@ -25,6 +25,8 @@ export interface WorkerMetrics {
   /** Restore progress after an assignment: bytes loaded and records replayed. */
   restored(pipeline: string, bytes: number, seconds: number): void;
   replayed(pipeline: string, records: number): void;
+  /** A silent partition's watermark moved on without records (pipeline `idleAfterMs`), by `eventSeconds`. */
+  idleAdvanced(pipeline: string, eventSeconds: number): void;
   /** 1 while consumption is paused by memory backpressure or a sink outage. */
   paused(reason: 'memory' | 'sink', value: 0 | 1): void;
 }

@@ -1,7 +1,7 @@
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { DeadLetterSink, Sink } from '../ports/sink.js';
-import { type OwnedPartition, partitionNextOffset, tpKey } from './owned-partition.js';
+import { type OwnedPartition, type PipelineSlot, partitionNextOffset, tpKey } from './owned-partition.js';
 import type { ProcessorFactory, ProcessorOutputs } from './partition-processor.js';
 import type { BatchOutcome, RecordSource, SourceBatch, TopicPartition } from './record-source.js';
 import { SerialLock } from './serial-lock.js';
@@ -79,9 +79,7 @@ export class Worker {
       onBatch: (batch, heartbeat) => this.lock.run(() => this.handleBatch(batch, heartbeat)),
     });
     this.timer = setInterval(() => {
-      void this.lock
-        .run(() => this.tick())
-        .catch((err: unknown) => this.deps.log.error({ err }, 'worker tick failed'));
+      void this.tick().catch((err: unknown) => this.deps.log.error({ err }, 'worker tick failed'));
     }, this.deps.options.tickMs);
     this.timer.unref();
   }
@@ -272,6 +270,8 @@ export class Worker {
       if (replayed[k]! > 0) replayedBy.set(pipeline, replayed[k]!);
     }
     if (replayUntil !== null) noteReplay(owned, replayedBy, this.deps);
+    owned.lastInputMs = this.deps.now();
+    for (const [, slot] of slots) slot.inputWatermarkMs = slot.processor.watermarkMs();
     const { metrics } = this.deps;
     metrics.consumed(tp.topic, tp.partition, batch.records.length, bytes);
     for (const [pipeline, n] of appliedBy) metrics.aggregated(pipeline, n);
@@ -418,6 +418,62 @@ export class Worker {
     }
   }
 
+  /**
+   * Moves the watermark of a silent partition on, for the pipelines that declare `idleAfterMs`
+   * (see {@link idleAdvanceTarget}), once the broker confirms nothing is left to consume (a
+   * backlog held up by a slow sink or a rebalance is not silence). The advance is an input like a
+   * record, so it is made durable first: the state is checkpointed with the advance in its
+   * manifest, then applied, and its outputs written. A worker that dies in between leaves a
+   * checkpoint whose restore applies the same advance at the same point: the same windows close
+   * with the same rows, the same timeouts fire, and a record arriving later is late in both runs.
+   */
+  private async advanceIdle(p: OwnedPartition, now: number): Promise<void> {
+    const due: { pipeline: string; slot: PipelineSlot; to: number }[] = [];
+    for (const [pipeline, slot] of p.slots) {
+      const to = idleAdvanceTarget(p, slot, now);
+      if (to !== undefined) due.push({ pipeline, slot, to });
+    }
+    if (due.length === 0) return;
+    const next = partitionNextOffset(p);
+    if (next === undefined) return;
+    const { log, metrics } = this.deps;
+    let end: bigint | undefined;
+    try {
+      const [e] = await this.deps.source.endOffsets([p.tp]);
+      end = e === undefined ? undefined : BigInt(e.offset);
+    } catch (err) {
+      log.warn({ ...p.tp, err: (err as Error).message }, 'end offsets unavailable; idle advance postponed');
+      return;
+    }
+    if (end === undefined || end > next) return;
+    for (const d of due) d.slot.pendingAdvanceMs = d.to;
+    let written: CheckpointSummary[];
+    try {
+      written = await this.checkpoint(p, true);
+    } finally {
+      for (const d of due) d.slot.pendingAdvanceMs = undefined;
+    }
+    p.lastIdleAdvanceMs = now;
+    for (const { pipeline, slot, to } of due) {
+      // Not durable: not applied (the next tick tries again).
+      if (!written.some((w) => w.pipeline === pipeline)) continue;
+      const from = slot.processor.watermarkMs();
+      slot.processor.advanceWatermark(to);
+      metrics.idleAdvanced(pipeline, (to - from) / 1000);
+      log.info(
+        {
+          pipeline,
+          ...p.tp,
+          silentSeconds: (now - p.lastInputMs) / 1000,
+          fromWatermark: new Date(from).toISOString(),
+          toWatermark: new Date(to).toISOString(),
+          nextOffset: next.toString(),
+        },
+        'partition silent: watermark advanced without records (checkpointed first)',
+      );
+    }
+  }
+
   private applyBackpressure(): void {
     const mem = this.deps.factory.memory();
     this.deps.metrics.memory(mem.usedBytes, mem.limitBytes, mem.liveSeries, mem.byPipeline);
@@ -438,11 +494,22 @@ export class Worker {
     }
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * The periodic duties (the timer runs them every `tickMs`; tests call this): backpressure,
+   * idle partitions' watermark advances, outputs not yet taken (a restore that applied a
+   * checkpointed advance), checkpoint ages and due checkpoints.
+   */
+  tick(): Promise<void> {
+    return this.lock.run(() => this.runTick());
+  }
+
+  private async runTick(): Promise<void> {
     if (this.stopFetching) return;
     this.applyBackpressure();
     const now = this.deps.now();
     for (const p of this.partitions.values()) {
+      if (!this.pausedForMemory) await this.advanceIdle(p, now);
+      await this.flushOutputs(p, p.heartbeat, false);
       this.deps.metrics.checkpointAge(
         p.slots.keys().next().value ?? '',
         p.tp.topic,
@@ -453,6 +520,22 @@ export class Worker {
         await this.checkpointInBackground(p);
     }
   }
+}
+
+/**
+ * The watermark an idle pipeline moves to at `now` (see the pipeline's `idleAfterMs`): event time
+ * kept pace with the wall clock since the partition's last records, less `idleAfterMs`. Undefined
+ * when the pipeline does not declare it, the partition is not silent long enough (or advanced less
+ * than `idleAfterMs` ago), or nothing would close or fire.
+ */
+export function idleAdvanceTarget(p: OwnedPartition, slot: PipelineSlot, now: number): number | undefined {
+  const after = slot.processor.idleAfterMs;
+  const silentMs = now - p.lastInputMs;
+  if (after === undefined || silentMs < after || now - p.lastIdleAdvanceMs < after) return undefined;
+  if (!Number.isFinite(slot.inputWatermarkMs)) return undefined;
+  const to = slot.inputWatermarkMs + silentMs - after;
+  if (to <= slot.processor.watermarkMs() || to < slot.processor.nextDueMs()) return undefined;
+  return to;
 }
 
 /** Waits for the oldest queued sink writes until at most `limit` are queued, heartbeating between them when given. */

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type {
   RecordSource,
   SourceBatch,
@@ -25,6 +25,8 @@ export class KafkaRecordSource implements RecordSource {
   private owned = new Set<string>();
   private assignmentChain: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** Connected on first use (end offsets of idle partitions), disconnected by {@link stop}. */
+  private admin: Promise<Admin> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -99,6 +101,28 @@ export class KafkaRecordSource implements RecordSource {
     this.consumer?.resume(group(partitions));
   }
 
+  async endOffsets(partitions: TopicPartition[]): Promise<(TopicPartition & { offset: string })[]> {
+    if (this.stopping) throw new Error('the record source is stopped');
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.admin = undefined;
+      throw err;
+    });
+    const admin = await this.admin;
+    const out: (TopicPartition & { offset: string })[] = [];
+    for (const { topic, partitions: wanted } of group(partitions)) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const p of wanted) {
+        const end = ends.find((e) => e.partition === p);
+        if (end) out.push({ topic, partition: p, offset: end.high });
+      }
+    }
+    return out;
+  }
+
   async commit(offsets: (TopicPartition & { offset: string })[]): Promise<void> {
     if (!this.consumer || offsets.length === 0) return;
     await this.consumer.commitOffsets(
@@ -108,6 +132,9 @@ export class KafkaRecordSource implements RecordSource {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      const admin = this.admin;
+      this.admin = undefined;
+      if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
       const consumer = this.consumer;
       if (!consumer) return;
       // disconnect() stops the fetch loop, waits for the running batch, and leaves the group.

@@ -73,6 +73,16 @@ export class PromWorkerMetrics implements WorkerMetrics {
     'Records replayed after a restore',
     ['pipeline'],
   );
+  private readonly idleAdvances = this.counter(
+    'la_idle_watermark_advances_total',
+    'Watermark advances of silent partitions (pipeline idleAfterMs)',
+    ['pipeline'],
+  );
+  private readonly idleEventSeconds = this.counter(
+    'la_idle_watermark_advance_seconds_total',
+    'Event time a silent partition moved on by, seconds',
+    ['pipeline'],
+  );
   private readonly pausedGauge = this.gauge('la_consumer_paused', 'Consumption paused (1) by reason', [
     'reason',
   ]);
@@ -133,6 +143,10 @@ export class PromWorkerMetrics implements WorkerMetrics {
   }
   replayed(pipeline: string, records: number): void {
     this.replayRecords.inc({ pipeline }, records);
+  }
+  idleAdvanced(pipeline: string, eventSeconds: number): void {
+    this.idleAdvances.inc({ pipeline });
+    this.idleEventSeconds.inc({ pipeline }, eventSeconds);
   }
   paused(reason: 'memory' | 'sink', value: 0 | 1): void {
     this.pausedGauge.set({ reason }, value);

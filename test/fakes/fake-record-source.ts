@@ -28,6 +28,14 @@ export class FakeRecordSource implements RecordSource {
   resume(partitions: TopicPartition[]): void {
     for (const tp of partitions) this.paused.delete(`${tp.topic}:${tp.partition}`);
   }
+  /** End offsets by `topic:partition`: the high watermark of the last batch delivered, or set by the test. */
+  readonly ends = new Map<string, number>();
+  async endOffsets(partitions: TopicPartition[]): Promise<(TopicPartition & { offset: string })[]> {
+    return partitions.map((tp) => ({
+      ...tp,
+      offset: String(this.ends.get(`${tp.topic}:${tp.partition}`) ?? 0),
+    }));
+  }
   async commit(offsets: (TopicPartition & { offset: string })[]): Promise<void> {
     if (this.failCommits) throw new Error('commit failed');
     this.commits.push(...offsets);
@@ -50,6 +58,8 @@ export class FakeRecordSource implements RecordSource {
     values: (string | null)[],
     highWatermark?: number,
   ): Promise<BatchOutcome> {
+    const end = highWatermark ?? firstOffset + values.length;
+    this.ends.set(`${topic}:${partition}`, Math.max(end, this.ends.get(`${topic}:${partition}`) ?? 0));
     const batch: SourceBatch = {
       topic,
       partition,

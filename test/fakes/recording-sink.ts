@@ -16,12 +16,18 @@ export class RecordingSink implements Sink {
   /** When set, every write waits for it before storing. */
   gate: (() => Promise<void>) | undefined;
   constructor(private readonly log: string[] = []) {}
-  async write(results: WindowResult[], _transitions: Transition[], _origin?: PartitionRef): Promise<void> {
+  /** Transitions by machine, series, time and target state (a replay rewrites the same ones). */
+  readonly transitions = new Map<string, Transition>();
+  /** Every write's results and transitions, in order (rewrites included). */
+  readonly history: { results: WindowResult[]; transitions: Transition[] }[] = [];
+  async write(results: WindowResult[], transitions: Transition[], _origin?: PartitionRef): Promise<void> {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await this.gate?.();
       this.store(results);
+      this.history.push({ results, transitions });
+      for (const t of transitions) this.transitions.set(`${t.machine}|${t.seriesKey}|${t.atMs}|${t.to}`, t);
     } finally {
       this.inFlight -= 1;
     }
@@ -33,7 +39,8 @@ export class RecordingSink implements Sink {
       throw new Error('sink down');
     }
     this.writes += 1;
-    for (const r of results) this.rows.set(`${r.pipeline}|${r.seriesKey}|${r.windowStartMs}`, r);
+    for (const r of results)
+      this.rows.set(`${r.pipeline}|${r.seriesKey}|${r.windowSizeMs}|${r.windowStartMs}`, r);
     this.log.push(`sink ${results.length}`);
   }
   async close(): Promise<void> {}

@@ -74,6 +74,17 @@ export class SummingProcessor implements PartitionProcessor {
   pendingResults(): number {
     return this.pending.length;
   }
+  /** No event time here: the worker never moves it on (`idleAfterMs` undefined). */
+  readonly idleAfterMs = undefined;
+  watermarkMs(): number {
+    return Number.NEGATIVE_INFINITY;
+  }
+  nextDueMs(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+  advanceWatermark(): void {
+    throw new Error('SummingProcessor has no event time to advance');
+  }
   snapshot(): Uint8Array {
     return Buffer.from(JSON.stringify(this.sums));
   }
