@@ -48,6 +48,26 @@ export function describeCheckpointStoreContract(
       }
     });
 
+    it("keeps an idle advance in the manifest: the newest of one offset's checkpoints is the one restored", async () => {
+      const { store } = await make();
+      clock += 1000;
+      const plain = await store.write(ref, bytes(100, 1), '50');
+      expect(plain.advanceWatermarkToMs).toBeUndefined();
+      clock += 1000;
+      // Same offset, the state before an idle advance and the advance: restored with it.
+      const advanced = await store.write(
+        ref,
+        bytes(100, 2),
+        '50',
+        {},
+        { advanceWatermarkToMs: 1_795_000_000_123 },
+      );
+      const { checkpoint } = await store.latestValid(ref);
+      expect(checkpoint?.manifest.id).toBe(advanced.id);
+      expect(checkpoint?.manifest.advanceWatermarkToMs).toBe(1_795_000_000_123);
+      expect((await store.list(ref))[0]?.advanceWatermarkToMs).toBe(1_795_000_000_123);
+    });
+
     it('returns the highest-offset valid checkpoint and lists newest first', async () => {
       const { store } = await make();
       clock += 1000;

@@ -1,4 +1,3 @@
-import { Client } from 'cassandra-driver';
 import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +10,8 @@ import {
   writeWorkerConfig,
 } from '../helpers/aggregation-scenario.js';
 import { eventually } from '../helpers/cli-process.js';
-import { cassandraContactPoint, kafkaClient, readJsonLines } from '../helpers/stack-endpoints.js';
+import { presenceMachine, readTransitions, referenceTransitions } from '../helpers/presence-reference.js';
+import { kafkaClient, readJsonLines } from '../helpers/stack-endpoints.js';
 import { applySchema, expectExactly, WorkerFleet, waitForCommitted } from '../helpers/worker-harness.js';
 
 const fleet = new WorkerFleet();
@@ -19,14 +19,7 @@ afterEach(() => fleet.killAll());
 
 const SILENCE_MS = 300_000;
 
-/** A device goes online on any report and offline after 5 minutes of event-time silence. */
-const presence = {
-  name: 'presence',
-  states: ['offline', 'online'],
-  initial: 'offline',
-  transitions: [{ from: 'offline', to: 'online' }],
-  timeouts: [{ state: 'online', afterMs: SILENCE_MS, to: 'offline' }],
-};
+const presence = presenceMachine(SILENCE_MS);
 
 /**
  * Devices reporting about once a minute with silences of 6–12 minutes now and then, each pinned
@@ -52,35 +45,6 @@ function presenceEvents(s: Scenario, devices: number, reports: number): TempEven
 }
 
 /**
- * The transitions, computed straight from each device's reports: offline → online on a report
- * while offline; online → offline at the last report + 5 min when the next report comes later
- * than that, or when nothing follows (the end marker moves event time past every device's silence).
- */
-function referenceTransitions(events: TempEvent[][]): Set<string> {
-  const byDevice = new Map<string, number[]>();
-  for (const e of events.flat()) byDevice.set(e.device, [...(byDevice.get(e.device) ?? []), e.ts]);
-  const out = new Set<string>();
-  for (const [device, times] of byDevice) {
-    times.sort((a, b) => a - b);
-    let online = false;
-    let last = 0;
-    for (const t of times) {
-      if (online && t >= last + SILENCE_MS) {
-        out.add(`${device}|${last + SILENCE_MS}|online|offline|timeout`);
-        online = false;
-      }
-      if (!online) {
-        out.add(`${device}|${t}|offline|online|record`);
-        online = true;
-      }
-      last = t;
-    }
-    out.add(`${device}|${last + SILENCE_MS}|online|offline|timeout`);
-  }
-  return out;
-}
-
-/**
  * A worker takes the first half of each partition's events and is killed (kill -9) once its
  * offsets are committed; its successor restores the checkpoint, replays and takes the rest, then
  * the end markers close every window.
@@ -102,32 +66,12 @@ async function produceAcrossKill(
   await produceEvents(kafka, s, events, { from: half, closeWindows: true });
 }
 
-/** The transitions table's rows (end markers' series left out), as `device|at|from|to|cause`. */
-async function readTransitions(s: Scenario): Promise<string[]> {
-  const client = new Client({ contactPoints: [cassandraContactPoint], localDataCenter: 'datacenter1' });
-  try {
-    const rs = await client.execute(
-      `SELECT machine, series_key, at, from_state, to_state, cause FROM ${s.keyspace}.results_transitions`,
-      [],
-      { fetchSize: 100_000 },
-    );
-    return rs.rows
-      .filter((r) => !(r['series_key'] as string).startsWith('__end-'))
-      .map((r) => {
-        expect(r['machine']).toBe('presence');
-        return `${r['series_key']}|${(r['at'] as Date).getTime()}|${r['from_state']}|${r['to_state']}|${r['cause']}`;
-      });
-  } finally {
-    await client.shutdown();
-  }
-}
-
 describe('aggregator worker with a state machine (real Kafka and Cassandra)', () => {
   it('writes exactly the reference transitions, timeouts in event time, 5 per write, across a kill -9 and a replay', async () => {
     const kafka = kafkaClient();
     const s = await newScenario(kafka, 2);
     const events = presenceEvents(s, 24, 40);
-    const expected = referenceTransitions(events);
+    const expected = referenceTransitions(events, SILENCE_MS);
     expect([...expected].filter((t) => t.endsWith('|timeout')).length).toBeGreaterThan(24);
     // Transitions go to the sink 5 per write: the end marker times every device out in one
     // watermark step, handed over in parts.
@@ -184,7 +128,7 @@ describe('aggregator worker with a state machine and the S3 sink (real Kafka and
     const kafka = kafkaClient();
     const s = await newScenario(kafka, 2);
     const events = presenceEvents(s, 24, 40);
-    const expected = referenceTransitions(events);
+    const expected = referenceTransitions(events, SILENCE_MS);
     const { file, adminPort } = await writeWorkerConfig(
       s,
       undefined,

@@ -27,6 +27,8 @@ describe('pipeline schema', () => {
       maxRecordBytes: 65_536,
       stateMachines: [],
     });
+    expect(p.idleAfterMs).toBeUndefined();
+    expect(pipelineSchema.parse({ ...base, idleAfterMs: 60_000 }).idleAfterMs).toBe(60_000);
     expect(p.source.format).toBe('json');
     expect(p.aggregates[0]).toMatchObject({
       quantiles: [0.5, 0.9, 0.99],
@@ -61,6 +63,8 @@ describe('pipeline schema', () => {
     [{ sink: { type: 'redis' } }, 'pipelines.0.sink.type'],
     [{ name: '9 lives' }, 'pipelines.0.name: "9 lives" must be letters'],
     [{ extra: 1 }, 'pipelines.0'],
+    [{ idleAfterMs: 500 }, 'pipelines.0.idleAfterMs'],
+    [{ idleAfterMs: '1m' }, 'pipelines.0.idleAfterMs'],
   ])('%j is refused naming the field', (patch, expected) => {
     const out = problems({ ...base, ...patch });
     expect(out.join('\n')).toContain(expected);
