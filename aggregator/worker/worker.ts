@@ -105,7 +105,19 @@ export class Worker {
           nextOffset: next?.toString() ?? null,
           lag: next === undefined ? null : Number(p.highWatermark > next ? p.highWatermark - next : 0n),
           checkpointAgeSeconds: (now - p.lastCheckpointMs) / 1000,
-          pipelines: [...p.slots.entries()].map(([name, s]) => ({ name, ...s.processor.stats() })),
+          /** Since the last records (or the restore): what idle advances count from. */
+          silentSeconds: (now - p.lastInputMs) / 1000,
+          pipelines: [...p.slots.entries()].map(([name, s]) => {
+            const watermark = s.processor.watermarkMs();
+            const due = s.processor.nextDueMs();
+            return {
+              name,
+              ...s.processor.stats(),
+              watermark: Number.isFinite(watermark) ? new Date(watermark).toISOString() : null,
+              nextDue: Number.isFinite(due) ? new Date(due).toISOString() : null,
+              idleAfterMs: s.processor.idleAfterMs ?? null,
+            };
+          }),
         };
       }),
     };

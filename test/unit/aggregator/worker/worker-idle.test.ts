@@ -161,8 +161,17 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     s.clock.now += 10 * MIN;
     await s.worker.tick();
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(3);
-    const status = s.worker.status() as { partitions: { pipelines: { liveSeries: number }[] }[] };
-    expect(status.partitions[0]!.pipelines[0]!.liveSeries).toBe(0);
+    const status = s.worker.status() as {
+      partitions: { silentSeconds: number; pipelines: Record<string, unknown>[] }[];
+    };
+    const silentMs = IDLE - 1 + 36_001 + IDLE - 1 + 60_000 + 10 * MIN;
+    expect(status.partitions[0]!.silentSeconds).toBe(silentMs / 1000);
+    expect(status.partitions[0]!.pipelines[0]).toMatchObject({
+      liveSeries: 0,
+      nextDue: null,
+      idleAfterMs: IDLE,
+      watermark: new Date(lastTs + silentMs - IDLE).toISOString(),
+    });
     s.clock.now += 10 * MIN;
     await s.worker.tick();
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(3);
