@@ -11,6 +11,7 @@ import { registerForecastCommand } from './commands/forecast-command.js';
 import { registerSchemaCommand } from './commands/schema-command.js';
 import { registerSimulateCommand } from './commands/simulate-command.js';
 import { registerStackCommand } from './commands/stack-command.js';
+import { registerStatusCommand } from './commands/status-command.js';
 import { registerWorkerCommand } from './commands/worker-command.js';
 
 /** Builds the `liveagg` program. Each command module registers itself; this file only lists them. */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerSchemaCommand(program);
   registerWorkerCommand(program);
+  registerStatusCommand(program);
   registerStackCommand(program);
   registerForecastCommand(program);
   registerDeployCommand(program);

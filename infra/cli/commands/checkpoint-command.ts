@@ -116,6 +116,9 @@ function describe(m: CheckpointManifest, now: number) {
     stateBytes: m.stateBytes,
     liveSeries: m.stats['liveSeries'],
     openWindows: m.stats['openWindows'],
+    /** An idle partition's watermark advance, applied on restore (see the pipeline's idleAfterMs). */
+    advanceWatermarkTo:
+      m.advanceWatermarkToMs === undefined ? null : new Date(m.advanceWatermarkToMs).toISOString(),
     dataKey: m.dataKey,
   };
 }

@@ -7,7 +7,7 @@ import {
   type TempEvent,
   writeWorkerConfig,
 } from '../helpers/aggregation-scenario.js';
-import { eventually } from '../helpers/cli-process.js';
+import { eventually, startCli } from '../helpers/cli-process.js';
 import { presenceMachine, readTransitions, referenceTransitions } from '../helpers/presence-reference.js';
 import { kafkaClient } from '../helpers/stack-endpoints.js';
 import { applySchema, expectExactly, WorkerFleet } from '../helpers/worker-harness.js';
@@ -95,5 +95,27 @@ describe('aggregator worker on silent partitions (real Kafka, Cassandra and S3)'
     expect(got).toHaveLength(expected.size);
     expect(new Set(got)).toEqual(expected);
     expect(await idleAdvances(adminPort)).toBeGreaterThan(0);
+
+    // `liveagg status` shows what the silence did: both partitions caught up and silent, their
+    // watermarks moved past the last records by the advances, nothing left due.
+    const status = startCli(['status', '--config', file, '--json'], { name: 'idle-status' });
+    expect(await status.exited).toBe(0);
+    const doc = JSON.parse(status.stdout()) as {
+      workers: {
+        status: {
+          partitions: { lag: number; silentSeconds: number; pipelines: Record<string, unknown>[] }[];
+        };
+      }[];
+    };
+    const partitions = doc.workers[0]!.status.partitions;
+    expect(partitions).toHaveLength(2);
+    const lastTs = Math.max(...all.flat().map((e) => e.ts));
+    for (const p of partitions) {
+      expect(p.lag).toBe(0);
+      expect(p.silentSeconds).toBeGreaterThan(1);
+      const [pipeline] = p.pipelines;
+      expect(pipeline).toMatchObject({ name: 'temps', idleAfterMs: 1_000 });
+      expect(Date.parse(pipeline!['watermark'] as string)).toBeGreaterThan(lastTs + SILENCE_MS);
+    }
   });
 });
