@@ -44,7 +44,8 @@ export interface RecordSource {
   resume(partitions: TopicPartition[]): void;
   /**
    * The partitions' end offsets as the broker has them now (the offset the next record produced
-   * will get): a partition whose next offset reaches its end is caught up.
+   * will get), less the offsets at the end the source knows hold no data (transaction markers):
+   * a partition whose next offset reaches its end is caught up.
    */
   endOffsets(partitions: TopicPartition[]): Promise<(TopicPartition & { offset: string })[]>;
   /** Commits next offsets to the group. */

@@ -27,6 +27,11 @@ export class KafkaRecordSource implements RecordSource {
   private stopping: Promise<void> | undefined;
   /** Connected on first use (end offsets of idle partitions), disconnected by {@link stop}. */
   private admin: Promise<Admin> | undefined;
+  /**
+   * Per partition, the latest run of offsets [from, to) seen to hold no data: transaction markers
+   * (and aborted records) after the last records handed out, which kafkajs filters and skips.
+   */
+  private readonly noData = new Map<string, { from: bigint; to: bigint }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -53,11 +58,18 @@ export class KafkaRecordSource implements RecordSource {
       const assigned = [...now].filter((k) => !this.owned.has(k)).map(parseTp);
       const revoked = [...this.owned].filter((k) => !now.has(k)).map(parseTp);
       this.owned = now;
+      for (const k of [...this.noData.keys()]) if (!now.has(k)) this.noData.delete(k);
       this.log.info(
         { assigned, revoked, generation: event.payload.memberId },
         'partition assignment changed',
       );
       this.assignmentChain = this.assignmentChain.then(() => handlers.onAssignment(assigned, revoked));
+    });
+    // Batches of transaction markers or aborted records only never reach eachBatch: kafkajs
+    // resolves them itself and says so here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.firstOffset !== null)
+        this.noteNoData(payload, BigInt(payload.firstOffset), BigInt(payload.lastOffset) + 1n);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
@@ -91,6 +103,17 @@ export class KafkaRecordSource implements RecordSource {
     }
     const next = BigInt(outcome.nextOffset);
     if (next > 0n) resolveOffset((next - 1n).toString());
+    // A batch ending in a transaction marker: the marker holds no data.
+    this.noteNoData(batch, next, BigInt(batch.lastOffset()) + 1n);
+  }
+
+  private noteNoData(tp: TopicPartition, from: bigint, to: bigint): void {
+    if (to <= from) return;
+    const k = tpKey(tp);
+    const prev = this.noData.get(k);
+    if (prev && prev.from <= from && from <= prev.to)
+      this.noData.set(k, { from: prev.from, to: to > prev.to ? to : prev.to });
+    else this.noData.set(k, { from, to });
   }
 
   pause(partitions: TopicPartition[]): void {
@@ -117,7 +140,13 @@ export class KafkaRecordSource implements RecordSource {
       const ends = await admin.fetchTopicOffsets(topic);
       for (const p of wanted) {
         const end = ends.find((e) => e.partition === p);
-        if (end) out.push({ topic, partition: p, offset: end.high });
+        if (!end) continue;
+        // Offsets at the end known to hold no data (a transactional producer's last commit
+        // marker) are not records left to consume.
+        const high = BigInt(end.high);
+        const tail = this.noData.get(tpKey({ topic, partition: p }));
+        const dataEnd = tail && tail.to >= high && tail.from < high ? tail.from : high;
+        out.push({ topic, partition: p, offset: dataEnd.toString() });
       }
     }
     return out;
