@@ -8,6 +8,7 @@ import {
 import {
   decodePartial,
   decodePartialFields,
+  encodePartial,
   partialIdentity,
   type WindowPartial,
 } from '../aggregates/partial-codec.js';
@@ -61,7 +62,20 @@ interface MergeWindow {
   arena: PartialArena;
   /** Rows already merged and handed out (whole parts of MERGED_PART_ROWS; kept by snapshots). */
   taken: number;
+  /**
+   * A window larger than the smallest size made of panes: each row holds one state (under
+   * {@link PANE_ID}), the merge of the closed smallest windows' rows inside it, instead of every
+   * origin's partial of each of them. False for the smallest size, and for a larger window
+   * restored from a snapshot that held origins' partials in it (it keeps receiving them).
+   */
+  panes: boolean;
 }
+
+/**
+ * Identity of a pane row's state in a larger window: not a partial identity (those start with
+ * the level-1 pipeline's name, a letter), so it can never be replaced by a partial.
+ */
+const PANE_ID = '\u0000pane';
 
 /** A closed level-2 window of one series, merged. */
 export interface MergedRow {
@@ -91,6 +105,11 @@ export type AcceptOutcome =
  * window). A replayed partial replaces the one held under its identity instead of adding to it,
  * so a level-1 replay cannot double count. Merges run at close, in identity order, so even
  * floating-point sums do not depend on arrival order.
+ *
+ * Only the smallest size holds origins' partials. A partial is late once its smallest window has
+ * closed, so nothing can replace a closed smallest window's partials any more: its merged rows go
+ * into the larger windows containing it then (panes, as at level 1), each larger row one state.
+ * A 1h window over 1m partials holds one state per series, not sixty partials per origin.
  */
 export class PartialMerger {
   readonly layout: FieldLayout[];
@@ -164,8 +183,10 @@ export class PartialMerger {
       const start = windowStart(t, size);
       const byStart = this.open[i]!;
       let window = byStart.get(start);
+      // A larger window made of panes receives the smallest windows' merged rows when they close.
+      if (i > 0 && (window === undefined || window.panes)) return;
       if (!window) {
-        window = emptyWindow(0);
+        window = emptyWindow(0, false);
         byStart.set(start, window);
       }
       const rows = window.rows;
@@ -226,7 +247,9 @@ export class PartialMerger {
         while (window.rows.size > 0) {
           const partRows = Math.min(MERGED_PART_ROWS - (window.taken % MERGED_PART_ROWS), window.rows.size);
           if (out.length > 0 && out.length + partRows > maxRows) return { rows: out, more: true };
+          const from = out.length;
           this.takePart(window, size, start, partRows, out);
+          if (i === 0) for (let k = from; k < out.length; k++) this.addToPanes(out[k]!);
         }
         byStart.delete(start);
       }
@@ -254,6 +277,54 @@ export class PartialMerger {
       window.rows.delete(seriesKey);
     }
     window.taken += n;
+  }
+
+  /**
+   * Merges a closed smallest window's merged row into the row of its series in each larger window
+   * made of panes (creating the window or the row): decoded, merged, encoded again in place.
+   */
+  private addToPanes(row: MergedRow): void {
+    for (let i = 1; i < this.sizes.length; i++) {
+      const size = this.sizes[i]!;
+      const start = windowStart(row.windowStartMs, size);
+      const byStart = this.open[i]!;
+      let window = byStart.get(start);
+      if (!window) {
+        window = emptyWindow(0, true);
+        byStart.set(start, window);
+      }
+      if (!window.panes) continue; // restored holding origins' partials: they arrive there directly
+      const fields: Record<string, FieldState> = {};
+      const held = window.rows.get(row.seriesKey);
+      if (held === undefined) {
+        this.layout.forEach((l, k) => {
+          fields[l.name] = row.fields[k]!;
+        });
+      } else {
+        const sofar = decodePartialFields(window.arena.get(held.at));
+        this.layout.forEach((l, k) => {
+          const state = sofar[l.name]!;
+          mergeFieldState(state, row.fields[k]!);
+          fields[l.name] = state;
+        });
+      }
+      const bytes = encodePartial({
+        origin: PANE_ORIGIN,
+        seriesKey: '',
+        keyValues: {},
+        windowSizeMs: size,
+        windowStartMs: start,
+        fields,
+      });
+      if (held === undefined) {
+        window.rows.set(row.seriesKey, this.hold(undefined, PANE_ID, window.arena.add(bytes)));
+        this.addRow(row.seriesKey);
+      } else {
+        held.at = window.arena.replace(held.at, bytes);
+        const arena = window.arena;
+        if (arena.garbage >= COMPACT_GARBAGE_BYTES && arena.garbage * 2 >= arena.capacity) compact(window);
+      }
+    }
   }
 
   /** Key field → value, from the series key (the inverse of how accept made it). */
@@ -343,7 +414,8 @@ export class PartialMerger {
       const nStarts = r.u32();
       for (let s = 0; s < nStarts; s++) {
         const start = r.f64();
-        const window = emptyWindow(withTaken ? r.u32() : 0);
+        // Made of panes unless a row holds an origin's partial (written before panes): see below.
+        const window = emptyWindow(withTaken ? r.u32() : 0, i > 0);
         const { rows, arena } = window;
         const nRows = r.u32();
         for (let k = 0; k < nRows; k++) {
@@ -360,6 +432,7 @@ export class PartialMerger {
           let row: MergeRow | undefined;
           for (let j = 0; j < nP; j++) {
             const id = r.str();
+            if (id !== PANE_ID) window.panes = false;
             row = this.hold(row, id, arena.add(r.bytes()));
           }
           rows.set(seriesKey, row!);
@@ -370,9 +443,12 @@ export class PartialMerger {
   }
 }
 
-function emptyWindow(taken: number): MergeWindow {
-  return { rows: new Map<string, MergeRow>(), arena: new PartialArena(), taken };
+function emptyWindow(taken: number, panes: boolean): MergeWindow {
+  return { rows: new Map<string, MergeRow>(), arena: new PartialArena(), taken, panes };
 }
+
+/** The origin written in a pane's state (never read: a pane is known by its identity). */
+const PANE_ORIGIN = { pipeline: '', topic: '', partition: 0 };
 
 /** A row's partials as (identity, arena offset): its own first, then the others in arrival order. */
 function partialsOf(row: MergeRow): [string, number][] {
