@@ -74,8 +74,11 @@ export function readFieldState(r: ByteReader): FieldState {
   return s;
 }
 
+/** Reused by {@link encodePartial} (one partial at a time; each result is a copy). */
+const partialWriter = new ByteWriter(4096);
+
 export function encodePartial(p: WindowPartial): Uint8Array {
-  const w = new ByteWriter(256);
+  const w = partialWriter.reset();
   w.u32(MAGIC).str(p.origin.pipeline).str(p.origin.topic).i32(p.origin.partition);
   w.str(p.seriesKey);
   const kv = Object.entries(p.keyValues);
@@ -88,7 +91,7 @@ export function encodePartial(p: WindowPartial): Uint8Array {
     w.str(name);
     writeFieldState(w, s);
   }
-  return w.finish();
+  return w.copy();
 }
 
 /**

@@ -90,14 +90,48 @@ export class ByteWriter {
     return this;
   }
 
-  /** Length-prefixed UTF-8 string. */
+  /**
+   * Length-prefixed UTF-8 string. ASCII (series keys, names) is written char by char: no
+   * intermediate array per string; anything else is encoded in place.
+   */
   str(s: string): this {
-    return this.bytes(encoder.encode(s));
+    const n = s.length;
+    this.ensure(4 + n);
+    const buf = this.buf;
+    const at = this.pos;
+    let p = at + 4;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return this.strUtf8(s);
+      buf[p++] = c;
+    }
+    this.view.setUint32(at, n, true);
+    this.pos = p;
+    return this;
+  }
+
+  private strUtf8(s: string): this {
+    this.ensure(4 + s.length * 3);
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos + 4));
+    this.view.setUint32(this.pos, written, true);
+    this.pos += 4 + written;
+    return this;
+  }
+
+  /** Forgets what was written (the buffer is kept): a writer reused for many small values. */
+  reset(): this {
+    this.pos = 0;
+    return this;
   }
 
   /** The bytes written; a view (no copy) when the buffer is nearly full, else a right-sized copy. */
   finish(): Uint8Array {
     return this.pos * 8 >= this.buf.length * 7 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
+  }
+
+  /** A right-sized copy of the bytes written (the writer may be reset and reused). */
+  copy(): Uint8Array {
+    return this.buf.slice(0, this.pos);
   }
 }
 
