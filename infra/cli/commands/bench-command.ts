@@ -6,6 +6,7 @@ import { decodeBench } from '../../../test/bench/decode-bench.js';
 import { emitBench } from '../../../test/bench/emit-bench.js';
 import { forecastBench } from '../../../test/bench/forecast-bench.js';
 import { multilevelBench } from '../../../test/bench/multilevel-bench.js';
+import { rollupBench } from '../../../test/bench/rollup-bench.js';
 import { simulateBench } from '../../../test/bench/simulate-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
 import { printJson, progress } from '../output.js';
@@ -35,6 +36,7 @@ const benches: BenchDefinition[] = [
   emitBench,
   simulateBench,
   multilevelBench,
+  rollupBench,
 ];
 
 export function registerBenchCommand(program: Command, extra: BenchDefinition[] = []): void {
