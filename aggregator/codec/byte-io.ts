@@ -135,6 +135,13 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Where readers assemble a number that straddles two parts: one for all of them (a reader per
+ * partial decoded made an ArrayBuffer and a DataView each, for a case that is rare).
+ */
+const STRADDLE = new Uint8Array(8);
+const STRADDLE_VIEW = new DataView(STRADDLE.buffer);
+
 /** What a handed-over part is replaced with once read past (see ByteReader `release`). */
 const RELEASED = new Uint8Array(0);
 
@@ -173,9 +180,9 @@ export class ByteReader {
   private base = 0;
   /** Bytes in all parts. */
   readonly length: number;
-  /** Assembles a number that straddles two parts. */
-  private readonly scratch = new Uint8Array(8);
-  private readonly scratchView = new DataView(this.scratch.buffer);
+  /** Assembles a number that straddles two parts (shared: used within one read call only). */
+  private readonly scratch = STRADDLE;
+  private readonly scratchView = STRADDLE_VIEW;
 
   /**
    * @param opts.release the parts are handed over: once the reader has read past one, it replaces
