@@ -467,7 +467,7 @@ export class Worker {
     }
     p.lastIdleAdvanceMs = now;
     for (const { pipeline, slot, to } of due) {
-      // Not durable: not applied (the next tick tries again).
+      // Not durable: not applied (tried again once idleAfterMs has passed).
       if (!written.some((w) => w.pipeline === pipeline)) continue;
       const from = slot.processor.watermarkMs();
       slot.processor.advanceWatermark(to);

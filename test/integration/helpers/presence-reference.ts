@@ -3,16 +3,7 @@ import { expect } from 'vitest';
 import type { Scenario, TempEvent } from './aggregation-scenario.js';
 import { cassandraContactPoint } from './stack-endpoints.js';
 
-/** A device goes online on any report and offline after `silenceMs` of event-time silence. */
-export function presenceMachine(silenceMs: number) {
-  return {
-    name: 'presence',
-    states: ['offline', 'online'],
-    initial: 'offline',
-    transitions: [{ from: 'offline', to: 'online' }],
-    timeouts: [{ state: 'online', afterMs: silenceMs, to: 'offline' }],
-  };
-}
+export { presenceMachine } from '../../unit/aggregator/engine/engine-fixtures.js';
 
 /**
  * The transitions, computed straight from each device's reports, as `device|at|from|to|cause`:

@@ -9,6 +9,17 @@ import { type PipelineInput, pipelineSchema } from '../../../../aggregator/pipel
 
 export const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 
+/** A device goes online on any report and offline after `silenceMs` of event-time silence. */
+export function presenceMachine(silenceMs: number) {
+  return {
+    name: 'presence',
+    states: ['offline', 'online'],
+    initial: 'offline',
+    transitions: [{ from: 'offline', to: 'online' }],
+    timeouts: [{ state: 'online', afterMs: silenceMs, to: 'offline' }],
+  };
+}
+
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

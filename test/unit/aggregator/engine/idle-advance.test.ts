@@ -8,6 +8,7 @@ import {
   type PartitionEngineOptions,
 } from '../../../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
+import { presenceMachine } from './engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -25,15 +26,7 @@ function options(sink: 's3' | 'cassandra' = 'cassandra'): PartitionEngineOptions
     idleAfterMs: 30_000,
     aggregates: [{ field: 'v', kinds: ['count', 'sum'] }],
     sink: sink === 's3' ? { type: 's3', bucket: 'results' } : { type: 'cassandra', table: 't' },
-    stateMachines: [
-      {
-        name: 'presence',
-        states: ['offline', 'online'],
-        initial: 'offline',
-        transitions: [{ from: 'offline', to: 'online' }],
-        timeouts: [{ state: 'online', afterMs: 2 * MIN, to: 'offline' }],
-      },
-    ],
+    stateMachines: [presenceMachine(2 * MIN)],
   });
   return { pipeline, topic: 'in', partition: 0 };
 }

@@ -8,7 +8,7 @@ import {
 } from '../../../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
 import type { Transition } from '../../../../aggregator/state-machine/state-machine-table.js';
-import { drainBy, rng } from './engine-fixtures.js';
+import { drainBy, presenceMachine, rng } from './engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const DEVICES = 12_000;
@@ -24,15 +24,7 @@ function options(sink: 's3' | 'cassandra'): PartitionEngineOptions {
     allowedLatenessMs: 5_000,
     aggregates: [{ field: 'v', kinds: ['count'] }],
     sink: sink === 's3' ? { type: 's3', bucket: 'results' } : { type: 'cassandra', table: 't' },
-    stateMachines: [
-      {
-        name: 'presence',
-        states: ['offline', 'online'],
-        initial: 'offline',
-        transitions: [{ from: 'offline', to: 'online' }],
-        timeouts: [{ state: 'online', afterMs: 120_000, to: 'offline' }],
-      },
-    ],
+    stateMachines: [presenceMachine(120_000)],
   });
   return { pipeline, topic: 'in', partition: 1 };
 }

@@ -6,7 +6,7 @@ import {
   type PartitionEngineOptions,
 } from '../../../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
-import { drainBy } from './engine-fixtures.js';
+import { drainBy, presenceMachine } from './engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -23,13 +23,7 @@ const opts: PartitionEngineOptions = {
     aggregates: [{ field: 'temp', kinds: ['count'] }],
     sink: { type: 'cassandra', table: 'results' },
     stateMachines: [
-      {
-        name: 'presence',
-        states: ['offline', 'online'],
-        initial: 'offline',
-        transitions: [{ from: 'offline', to: 'online' }],
-        timeouts: [{ state: 'online', afterMs: 5 * MIN, to: 'offline' }],
-      },
+      presenceMachine(5 * MIN),
       { name: 'seen', states: ['new', 'known'], initial: 'new', transitions: [{ from: 'new', to: 'known' }] },
     ],
   }),

@@ -8,6 +8,7 @@ import { PromWorkerMetrics } from '../../../../infra/metrics/prom-worker-metrics
 import { FakeRecordSource } from '../../../fakes/fake-record-source.js';
 import { MemoryBlobStore } from '../../../fakes/memory-blob-store.js';
 import { RecordingDeadLetters, RecordingSink } from '../../../fakes/recording-sink.js';
+import { presenceMachine } from '../engine/engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -25,15 +26,7 @@ const pipeline = pipelineSchema.parse({
   idleAfterMs: IDLE,
   aggregates: [{ field: 'v', kinds: ['count', 'sum'] }],
   sink: { type: 'cassandra', table: 't' },
-  stateMachines: [
-    {
-      name: 'presence',
-      states: ['offline', 'online'],
-      initial: 'offline',
-      transitions: [{ from: 'offline', to: 'online' }],
-      timeouts: [{ state: 'online', afterMs: 2 * MIN, to: 'offline' }],
-    },
-  ],
+  stateMachines: [presenceMachine(2 * MIN)],
 });
 
 /** 20 devices report during the first 90 s of event time. */
