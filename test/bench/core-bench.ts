@@ -192,6 +192,9 @@ export class InputStream {
   }
 }
 
+/** Rows per part a drain takes, as the worker's default `worker.sink.maxRowsPerWrite`. */
+const ROWS_PER_WRITE = 16_384;
+
 /** Records per batch handed to the engine, as the worker does with a fetch's records. */
 export const BATCH = 256;
 /** Room per key in a batch's key buffer (`dev-` and up to 10 digits). */
@@ -354,7 +357,13 @@ export async function measureCore(
   let drainCpu = 0;
   const drain = (e: PartitionEngine): void => {
     const at = process.cpuUsage();
-    emitted += e.drainClosed().results.length;
+    // As the worker takes outputs: parts of at most maxRowsPerWrite rows, each dropped (written)
+    // before the next (a closed window is never a million result objects at once).
+    for (;;) {
+      const out = e.drainClosed(ROWS_PER_WRITE);
+      emitted += out.results.length;
+      if (!out.more) break;
+    }
     drainCpu += cpuSecondsSince(at);
   };
   const feed = (e: PartitionEngine, from: number, to: number): void => {
