@@ -12,8 +12,6 @@ export interface PipelineSlot {
   lastCheckpoint: CheckpointManifest | undefined;
   /** The processor's watermark after the last records applied (or the restore): where idle time counts from. */
   inputWatermarkMs: number;
-  /** An idle advance to checkpoint with the state (applied once that checkpoint is durable). */
-  pendingAdvanceMs: number | undefined;
 }
 
 /** A Kafka partition this worker owns, and its pipelines' state. */

@@ -62,7 +62,6 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
       checkpointedOffset: nextOffset,
       lastCheckpoint: checkpoint?.manifest,
       inputWatermarkMs: processor.watermarkMs(),
-      pendingAdvanceMs: undefined,
     });
   }
   return {
@@ -140,7 +139,7 @@ export interface CapturedSnapshot {
   nextOffset: bigint;
   stats: { liveSeries: number; openWindows: number; stateBytes: number };
   capturedAtMs: number;
-  /** The slot's pending idle advance, stored in the manifest (applied once the checkpoint is durable). */
+  /** An idle advance stored in the manifest (applied by the caller once the checkpoint is durable). */
   advanceWatermarkToMs: number | undefined;
   /** Returns the snapshot's bytes to the memory budget (they were charged when captured); idempotent. */
   release: () => void;
@@ -157,6 +156,7 @@ export function captureSnapshots(
   force: boolean,
   now: number,
   factory: Pick<ProcessorFactory, 'holdBytes'>,
+  advances?: ReadonlyMap<string, number>,
 ): CapturedSnapshot[] {
   const out: CapturedSnapshot[] = [];
   for (const [pipeline, slot] of owned.slots) {
@@ -171,7 +171,7 @@ export function captureSnapshots(
       nextOffset: slot.nextOffset,
       stats: { liveSeries: s.liveSeries, openWindows: s.openWindows, stateBytes: s.stateBytes },
       capturedAtMs: now,
-      advanceWatermarkToMs: slot.pendingAdvanceMs,
+      advanceWatermarkToMs: advances?.get(pipeline),
       release: factory.holdBytes(snapshot.byteLength),
     });
   }
@@ -243,13 +243,16 @@ export async function storeSnapshots(
  * Checkpoints each pipeline of a partition whose state moved since its last checkpoint (all of
  * them when forced), then commits the offset every pipeline's durable state covers. Outputs
  * must already be written. A failed write leaves the previous checkpoint and commit in place.
+ * `advances`: per pipeline, an idle watermark advance written in its manifest (see
+ * CheckpointManifest.advanceWatermarkToMs).
  */
 export async function checkpointPartition(
   owned: OwnedPartition,
   force: boolean,
   deps: CheckpointDeps,
+  advances?: ReadonlyMap<string, number>,
 ): Promise<CheckpointSummary[]> {
-  const captured = captureSnapshots(owned, force, deps.now(), deps.factory);
+  const captured = captureSnapshots(owned, force, deps.now(), deps.factory, advances);
   const written = await storeSnapshots(owned, captured, deps);
   owned.lastCheckpointMs = deps.now();
   return written;

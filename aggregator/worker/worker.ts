@@ -204,7 +204,11 @@ export class Worker {
     }
     for (const tp of assigned) {
       if (this.stopFetching || this.partitions.has(tpKey(tp))) continue;
-      this.partitions.set(tpKey(tp), await restorePartition(tp, this.deps));
+      const owned = await restorePartition(tp, this.deps);
+      this.partitions.set(tpKey(tp), owned);
+      // A restore that re-applied a checkpointed idle advance has outputs to write, and a silent
+      // partition brings no batch that would take them.
+      await this.flushOutputs(owned, owned.heartbeat, false);
     }
   }
 
@@ -376,7 +380,11 @@ export class Worker {
     metrics.transitionsEmitted(pipeline, transitions.length);
   }
 
-  private async checkpoint(owned: OwnedPartition, force: boolean): Promise<CheckpointSummary[]> {
+  private async checkpoint(
+    owned: OwnedPartition,
+    force: boolean,
+    advances?: ReadonlyMap<string, number>,
+  ): Promise<CheckpointSummary[]> {
     // Storage that is slow or silent (retried with timeouts) holds the lock meanwhile: keep
     // heartbeating so the group does not evict a worker that is alive and will recover.
     const beat = setInterval(() => void owned.heartbeat().catch(() => undefined), heartbeatSliceMs);
@@ -385,7 +393,7 @@ export class Worker {
       await owned.checkpointing;
       // A checkpoint must never cover results that are not yet in the sink.
       await this.flushOutputs(owned, owned.heartbeat, true);
-      return await checkpointPartition(owned, force, this.deps);
+      return await checkpointPartition(owned, force, this.deps, advances);
     } finally {
       clearInterval(beat);
     }
@@ -440,12 +448,12 @@ export class Worker {
    * with the same rows, the same timeouts fire, and a record arriving later is late in both runs.
    */
   private async advanceIdle(p: OwnedPartition, now: number): Promise<void> {
-    const due: { pipeline: string; slot: PipelineSlot; to: number }[] = [];
+    const due = new Map<string, number>();
     for (const [pipeline, slot] of p.slots) {
       const to = idleAdvanceTarget(p, slot, now);
-      if (to !== undefined) due.push({ pipeline, slot, to });
+      if (to !== undefined) due.set(pipeline, to);
     }
-    if (due.length === 0) return;
+    if (due.size === 0) return;
     const next = partitionNextOffset(p);
     if (next === undefined) return;
     const { log, metrics } = this.deps;
@@ -458,17 +466,12 @@ export class Worker {
       return;
     }
     if (end === undefined || end > next) return;
-    for (const d of due) d.slot.pendingAdvanceMs = d.to;
-    let written: CheckpointSummary[];
-    try {
-      written = await this.checkpoint(p, true);
-    } finally {
-      for (const d of due) d.slot.pendingAdvanceMs = undefined;
-    }
+    const written = await this.checkpoint(p, true, due);
     p.lastIdleAdvanceMs = now;
-    for (const { pipeline, slot, to } of due) {
+    for (const [pipeline, to] of due) {
       // Not durable: not applied (tried again once idleAfterMs has passed).
       if (!written.some((w) => w.pipeline === pipeline)) continue;
+      const slot = p.slots.get(pipeline)!;
       const from = slot.processor.watermarkMs();
       slot.processor.advanceWatermark(to);
       metrics.idleAdvanced(pipeline, (to - from) / 1000);
@@ -484,6 +487,7 @@ export class Worker {
         'partition silent: watermark advanced without records (checkpointed first)',
       );
     }
+    await this.flushOutputs(p, p.heartbeat, false);
   }
 
   private applyBackpressure(): void {
@@ -508,8 +512,7 @@ export class Worker {
 
   /**
    * The periodic duties (the timer runs them every `tickMs`; tests call this): backpressure,
-   * idle partitions' watermark advances, outputs not yet taken (a restore that applied a
-   * checkpointed advance), checkpoint ages and due checkpoints.
+   * idle partitions' watermark advances, checkpoint ages and due checkpoints.
    */
   tick(): Promise<void> {
     return this.lock.run(() => this.runTick());
@@ -521,7 +524,6 @@ export class Worker {
     const now = this.deps.now();
     for (const p of this.partitions.values()) {
       if (!this.pausedForMemory) await this.advanceIdle(p, now);
-      await this.flushOutputs(p, p.heartbeat, false);
       this.deps.metrics.checkpointAge(
         p.slots.keys().next().value ?? '',
         p.tp.topic,
@@ -540,7 +542,7 @@ export class Worker {
  * when the pipeline does not declare it, the partition is not silent long enough (or advanced less
  * than `idleAfterMs` ago), or nothing would close or fire.
  */
-export function idleAdvanceTarget(p: OwnedPartition, slot: PipelineSlot, now: number): number | undefined {
+function idleAdvanceTarget(p: OwnedPartition, slot: PipelineSlot, now: number): number | undefined {
   const after = slot.processor.idleAfterMs;
   const silentMs = now - p.lastInputMs;
   if (after === undefined || silentMs < after || now - p.lastIdleAdvanceMs < after) return undefined;
