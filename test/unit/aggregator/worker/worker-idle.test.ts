@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BlobCheckpointStore } from '../../../../aggregator/checkpoint/blob-checkpoint-store.js';
-import type { CheckpointStore } from '../../../../aggregator/checkpoint/checkpoint-store.js';
 import { pipelineSchema } from '../../../../aggregator/pipeline/pipeline-schema.js';
 import { EngineProcessorFactory } from '../../../../aggregator/worker/engine-processor.js';
 import { Worker } from '../../../../aggregator/worker/worker.js';
 import { PromWorkerMetrics } from '../../../../infra/metrics/prom-worker-metrics.js';
 import { FakeRecordSource } from '../../../fakes/fake-record-source.js';
 import { MemoryBlobStore } from '../../../fakes/memory-blob-store.js';
+import { observedCheckpointStore } from '../../../fakes/observed-checkpoint-store.js';
 import { RecordingDeadLetters, RecordingSink } from '../../../fakes/recording-sink.js';
 import { presenceMachine } from '../engine/engine-fixtures.js';
 
@@ -46,18 +46,10 @@ function setup(blobs?: MemoryBlobStore, clock = { now: 5_000_000 }) {
     compression: 'snappy',
     now: () => clock.now,
   });
-  const checkpoints: CheckpointStore = {
-    location: inner.location,
-    write: async (...a) => {
-      const m = await inner.write(...a);
-      log.push(`checkpoint @${a[2]}${a[4]?.advanceWatermarkToMs === undefined ? '' : ' +advance'}`);
-      return m;
-    },
-    latestValid: (r) => inner.latestValid(r),
-    list: (r) => inner.list(r),
-    load: (r, id) => inner.load(r, id),
-    applyRetention: (r) => inner.applyRetention(r),
-  };
+  const checkpoints = observedCheckpointStore(inner, {
+    afterWrite: (_ref, _snapshot, nextOffset, _stats, extra) =>
+      log.push(`checkpoint @${nextOffset}${extra?.advanceWatermarkToMs === undefined ? '' : ' +advance'}`),
+  });
   const source = new FakeRecordSource(log);
   const sink = new RecordingSink(log);
   const dead = new RecordingDeadLetters();

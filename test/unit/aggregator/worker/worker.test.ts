@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BlobCheckpointStore } from '../../../../aggregator/checkpoint/blob-checkpoint-store.js';
-import type { CheckpointStore } from '../../../../aggregator/checkpoint/checkpoint-store.js';
 import { Worker } from '../../../../aggregator/worker/worker.js';
 import { PromWorkerMetrics } from '../../../../infra/metrics/prom-worker-metrics.js';
 import { FakeRecordSource } from '../../../fakes/fake-record-source.js';
 import { MemoryBlobStore } from '../../../fakes/memory-blob-store.js';
+import { observedCheckpointStore } from '../../../fakes/observed-checkpoint-store.js';
 import { RecordingDeadLetters, RecordingSink } from '../../../fakes/recording-sink.js';
 import { SummingFactory } from '../../../fakes/summing-processor.js';
 
@@ -34,19 +34,11 @@ function setup(
     compression: 'snappy',
     now: () => now,
   });
-  const checkpoints: CheckpointStore = {
-    location: inner.location,
-    write: async (...a) => {
-      await opts.writeGate?.();
-      const m = await inner.write(...a);
-      log.push(`checkpoint ${a[0].topic}:${a[0].partition}@${a[2]}`);
-      return m;
-    },
-    latestValid: (r) => inner.latestValid(r),
-    list: (r) => inner.list(r),
-    load: (r, id) => inner.load(r, id),
-    applyRetention: (r) => inner.applyRetention(r),
-  };
+  const checkpoints = observedCheckpointStore(inner, {
+    ...(opts.writeGate ? { beforeWrite: opts.writeGate } : {}),
+    afterWrite: (ref, _snapshot, nextOffset) =>
+      log.push(`checkpoint ${ref.topic}:${ref.partition}@${nextOffset}`),
+  });
   const source = new FakeRecordSource(log);
   const factory = new SummingFactory();
   const sink = new RecordingSink(log);
