@@ -88,7 +88,11 @@ export class KafkaRecordSource implements RecordSource {
     const sourceBatch: SourceBatch = {
       topic: batch.topic,
       partition: batch.partition,
-      highWatermark: batch.highWatermark,
+      highWatermark: dataHighWatermark(
+        batch.highWatermark,
+        batch.lastOffset(),
+        batch.messages[batch.messages.length - 1]!.offset,
+      ),
       records: batch.messages.map((m) => ({
         offset: m.offset,
         key: m.key ?? null,
@@ -171,6 +175,23 @@ export class KafkaRecordSource implements RecordSource {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The partition's high watermark less the offsets at the end of a batch that hold no data (a
+ * transactional producer's commit marker, aborted records: `lastOffset` counts them, the last
+ * record does not), so that a consumer caught up with a transactional partition shows no lag.
+ */
+export function dataHighWatermark(
+  highWatermark: string,
+  lastOffset: string,
+  lastRecordOffset: string,
+): string {
+  const high = BigInt(highWatermark);
+  const trailing = BigInt(lastOffset) - BigInt(lastRecordOffset);
+  const floor = BigInt(lastRecordOffset) + 1n;
+  const data = trailing > 0n ? high - trailing : high;
+  return (data > floor ? data : floor > high ? high : floor).toString();
 }
 
 function tpKey(tp: TopicPartition): string {
