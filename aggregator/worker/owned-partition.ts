@@ -43,8 +43,16 @@ export interface OwnedPartition {
   heartbeat: () => Promise<void>;
   /** Sink writes in flight, oldest first; all must finish before a checkpoint. */
   pendingWrites: Promise<void>[];
-  /** A periodic checkpoint finishing in the background (its writes, upload and commit), if any. */
+  /**
+   * A checkpoint finishing in the background (its writes, upload and commit), if any: a periodic
+   * one, or an idle advance's (which then applies the advance and takes its outputs).
+   */
   checkpointing: Promise<void> | undefined;
+  /**
+   * An idle advance is captured and not yet applied: the partition's records wait (it is paused,
+   * and a batch fetched before the pause is sent back) so that none lands between the two.
+   */
+  advancing: boolean;
 }
 
 /** The offset the partition must be read from: the least advanced pipeline's. */

@@ -81,6 +81,7 @@ export async function restorePartition(tp: TopicPartition, deps: CheckpointDeps)
     heartbeat: async () => {},
     pendingWrites: [],
     checkpointing: undefined,
+    advancing: false,
   };
 }
 

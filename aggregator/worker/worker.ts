@@ -221,6 +221,8 @@ export class Worker {
       owned = await restorePartition(tp, this.deps);
       this.partitions.set(tpKey(tp), owned);
     }
+    // Its idle advance is being checkpointed: these records come after it (fetched again once it is applied).
+    if (owned.advancing) return { kind: 'seek', offset: first.toString() };
     owned.heartbeat = heartbeat;
     const start = partitionNextOffset(owned);
     // The fetch position is past what the state reflects (the group's committed offset is ahead of the checkpoint
@@ -442,12 +444,15 @@ export class Worker {
    * Moves the watermark of a silent partition on, for the pipelines that declare `idleAfterMs`
    * (see {@link idleAdvanceTarget}), once the broker confirms nothing is left to consume (a
    * backlog held up by a slow sink or a rebalance is not silence). The advance is an input like a
-   * record, so it is made durable first: the state is checkpointed with the advance in its
-   * manifest, then applied, and its outputs written. A worker that dies in between leaves a
-   * checkpoint whose restore applies the same advance at the same point: the same windows close
-   * with the same rows, the same timeouts fire, and a record arriving later is late in both runs.
+   * record, so it is made durable first: the state is captured with the advance in its manifest,
+   * stored, then the advance is applied and its outputs written. A worker that dies in between
+   * leaves a checkpoint whose restore applies the same advance at the same point: the same windows
+   * close with the same rows, the same timeouts fire, and a record arriving later is late in both
+   * runs. The upload happens in the background, as a periodic checkpoint's: the other partitions'
+   * batches go on meanwhile; this partition's wait (paused) until the advance is applied.
    */
   private async advanceIdle(p: OwnedPartition, now: number): Promise<void> {
+    if (p.checkpointing !== undefined) return;
     const due = new Map<string, number>();
     for (const [pipeline, slot] of p.slots) {
       const to = idleAdvanceTarget(p, slot, now);
@@ -456,38 +461,59 @@ export class Worker {
     if (due.size === 0) return;
     const next = partitionNextOffset(p);
     if (next === undefined) return;
-    const { log, metrics } = this.deps;
+    const { log, metrics, source } = this.deps;
     let end: bigint | undefined;
     try {
-      const [e] = await this.deps.source.endOffsets([p.tp]);
+      const [e] = await source.endOffsets([p.tp]);
       end = e === undefined ? undefined : BigInt(e.offset);
     } catch (err) {
       log.warn({ ...p.tp, err: (err as Error).message }, 'end offsets unavailable; idle advance postponed');
       return;
     }
     if (end === undefined || end > next) return;
-    const written = await this.checkpoint(p, true, due);
-    p.lastIdleAdvanceMs = now;
-    for (const [pipeline, to] of due) {
-      // Not durable: not applied (tried again once idleAfterMs has passed).
-      if (!written.some((w) => w.pipeline === pipeline)) continue;
-      const slot = p.slots.get(pipeline)!;
-      const from = slot.processor.watermarkMs();
-      slot.processor.advanceWatermark(to);
-      metrics.idleAdvanced(pipeline, (to - from) / 1000);
-      log.info(
-        {
-          pipeline,
-          ...p.tp,
-          silentSeconds: (now - p.lastInputMs) / 1000,
-          fromWatermark: new Date(from).toISOString(),
-          toWatermark: new Date(to).toISOString(),
-          nextOffset: next.toString(),
-        },
-        'partition silent: watermark advanced without records (checkpointed first)',
-      );
-    }
+    // A checkpoint must never cover results that are not yet in the sink: the writes queued so far
+    // finish before the upload (as for a periodic checkpoint).
     await this.flushOutputs(p, p.heartbeat, false);
+    const writes = p.pendingWrites.slice();
+    const captured = captureSnapshots(p, true, now, this.deps.factory, due);
+    p.lastCheckpointMs = now;
+    p.lastIdleAdvanceMs = now;
+    p.advancing = true;
+    source.pause([p.tp]);
+    p.checkpointing = (async () => {
+      try {
+        await Promise.all(writes);
+        const written = await storeSnapshots(p, captured, this.deps);
+        for (const [pipeline, to] of due) {
+          // Not durable: not applied (tried again once idleAfterMs has passed).
+          if (!written.some((w) => w.pipeline === pipeline)) continue;
+          const slot = p.slots.get(pipeline)!;
+          const from = slot.processor.watermarkMs();
+          slot.processor.advanceWatermark(to);
+          metrics.idleAdvanced(pipeline, (to - from) / 1000);
+          log.info(
+            {
+              pipeline,
+              ...p.tp,
+              silentSeconds: (now - p.lastInputMs) / 1000,
+              fromWatermark: new Date(from).toISOString(),
+              toWatermark: new Date(to).toISOString(),
+              nextOffset: next.toString(),
+            },
+            'partition silent: watermark advanced without records (checkpointed first)',
+          );
+        }
+        // Its outputs are taken before any later record's.
+        await this.flushOutputs(p, p.heartbeat, false);
+      } catch (err) {
+        log.warn({ ...p.tp, err: (err as Error).message }, 'idle advance failed; tried again later');
+      } finally {
+        for (const c of captured) c.release();
+        p.advancing = false;
+        p.checkpointing = undefined;
+        if (!this.stopFetching && !this.pausedForMemory) source.resume([p.tp]);
+      }
+    })();
   }
 
   private applyBackpressure(): void {
@@ -504,7 +530,8 @@ export class Worker {
       );
     } else if (mem.pressure === 'ok' && this.pausedForMemory && !this.stopFetching) {
       this.pausedForMemory = false;
-      this.deps.source.resume(owned);
+      // A partition whose idle advance is being checkpointed stays paused until it is applied.
+      this.deps.source.resume([...this.partitions.values()].filter((p) => !p.advancing).map((p) => p.tp));
       this.deps.metrics.paused('memory', 0);
       this.deps.log.info({ usedBytes: mem.usedBytes }, 'memory below low-water mark: fetching resumed');
     }

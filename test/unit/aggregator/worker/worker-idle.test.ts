@@ -36,6 +36,8 @@ const burst = Array.from({ length: 200 }, (_, i) =>
 
 function setup(blobs?: MemoryBlobStore, clock = { now: 5_000_000 }) {
   const log: string[] = [];
+  /** Set by a test to hold checkpoint writes back (a slow store). */
+  const hold: { write?: () => Promise<void> } = {};
   const logged: [string, Record<string, unknown>][] = [];
   const store = blobs ?? new MemoryBlobStore(() => clock.now);
   const inner = new BlobCheckpointStore(store, {
@@ -47,6 +49,7 @@ function setup(blobs?: MemoryBlobStore, clock = { now: 5_000_000 }) {
     now: () => clock.now,
   });
   const checkpoints = observedCheckpointStore(inner, {
+    beforeWrite: async () => hold.write?.(),
     afterWrite: (_ref, _snapshot, nextOffset, _stats, extra) =>
       log.push(`checkpoint @${nextOffset}${extra?.advanceWatermarkToMs === undefined ? '' : ' +advance'}`),
   });
@@ -84,7 +87,7 @@ function setup(blobs?: MemoryBlobStore, clock = { now: 5_000_000 }) {
       tickMs: 3_600_000,
     },
   });
-  return { worker, source, sink, dead, log, logged, blobs: store, clock, inner, metrics };
+  return { worker, source, sink, dead, log, logged, blobs: store, clock, inner, metrics, hold };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -96,6 +99,12 @@ async function started(blobs?: MemoryBlobStore, clock?: { now: number }): Promis
   return s;
 }
 
+/** A tick, and the idle advance it started (checkpoint, apply, outputs taken) finished. */
+async function settledTick(s: Setup): Promise<void> {
+  await s.worker.tick();
+  await s.worker.checkpointsSettled();
+}
+
 const sinkOf = (s: Setup) => ({
   rows: [...s.sink.rows.entries()].sort(([a], [b]) => a.localeCompare(b)),
   transitions: [...s.sink.transitions.entries()].sort(([a], [b]) => a.localeCompare(b)),
@@ -105,20 +114,20 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
   it('closes windows and fires timeouts of a silent, caught-up partition, checkpointing each advance first', async () => {
     const s = await started();
     await s.source.deliver('in', 0, 0, burst);
-    await s.worker.tick();
+    await settledTick(s);
     // The records closed the first 1m window; the second waits for event time to pass 2m05s.
     expect(new Set([...s.sink.rows.values()].map((r) => r.windowStartMs))).toEqual(new Set([T0]));
     expect(s.sink.transitions.size).toBe(20);
 
     s.clock.now += IDLE - 1; // not silent long enough
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toEqual([]);
 
     // Silent for 66 s: event time moves to the last record's + 36 s = 1m29.55s + 36 s = 2m05.55s,
     // past the second window's close (2m + 5 s of lateness).
     s.clock.now += 36_001;
     const before = s.log.length;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.slice(before)).toEqual(['checkpoint @200 +advance', 'commit in:0@200', 'sink 20']);
     const lastTs = T0 + Math.floor((199 / 200) * 90_000);
     const [manifest] = await s.inner.list({ pipeline: 'presence', ...tp });
@@ -135,16 +144,16 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
 
     // At most one advance per idleAfterMs; then the timeouts (2 minutes after each device's last report).
     s.clock.now += IDLE - 1;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(1);
     s.clock.now += 60_000;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(2);
     expect([...s.sink.transitions.values()].filter((t) => t.to === 'offline')).toHaveLength(20);
     // Devices back in the initial state are evicted a window (and its lateness) later: one more
     // advance gives their memory back; then nothing is due, and silence goes on without checkpoints.
     s.clock.now += 10 * MIN;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(3);
     const status = s.worker.status() as {
       partitions: { silentSeconds: number; pipelines: Record<string, unknown>[] }[];
@@ -158,7 +167,7 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
       watermark: new Date(lastTs + silentMs - IDLE).toISOString(),
     });
     s.clock.now += 10 * MIN;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(3);
   });
 
@@ -167,11 +176,11 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     await s.source.deliver('in', 0, 0, burst);
     s.source.ends.set('in:0', 250); // 50 more records produced, not fetched yet
     s.clock.now += 10 * MIN;
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toEqual([]);
     expect(new Set([...s.sink.rows.values()].map((r) => r.windowStartMs))).toEqual(new Set([T0]));
     s.source.ends.set('in:0', 200);
-    await s.worker.tick();
+    await settledTick(s);
     expect(s.log.filter((l) => l.includes('+advance'))).toHaveLength(1);
   });
 
@@ -185,7 +194,7 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     const a = await started();
     await a.source.deliver('in', 0, 0, burst);
     a.clock.now += 66_001;
-    await a.worker.tick();
+    await settledTick(a);
     a.clock.now += 1_000;
     await a.source.deliver('in', 0, 200, later);
     await a.worker.checkpointNow();
@@ -193,10 +202,10 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     // The same, but the sink hangs from the advance on and the worker dies.
     const b = await started();
     await b.source.deliver('in', 0, 0, burst);
-    await b.worker.tick();
+    await settledTick(b);
     b.sink.gate = () => new Promise<void>(() => {}); // writes from now on never finish
     b.clock.now += 66_001;
-    const writing = b.worker.tick(); // checkpoints the advance, then waits for its writes forever
+    const writing = b.worker.tick(); // checkpoints the advance, then its writes hang forever
     await new Promise((r) => setTimeout(r, 20));
     expect(b.log).toContain('checkpoint @200 +advance');
     expect(b.sink.rows.size).toBe(20);
@@ -206,7 +215,7 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     expect(c.logged.find(([m]) => m === 'restored partition from checkpoint')?.[1]).toMatchObject({
       advancedWatermarkTo: new Date(T0 + Math.floor((199 / 200) * 90_000) + 36_001).toISOString(),
     });
-    await c.worker.tick();
+    await settledTick(c);
     await c.source.deliver('in', 0, 200, later);
     await c.worker.checkpointNow();
     // b's first window and transitions, then c's: together exactly the fault-free run's outputs.
@@ -215,5 +224,40 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     expect(sinkOf(c)).toEqual(sinkOf(a));
     expect(c.dead.letters.map((d) => [d.offset, d.reason])).toEqual([['200', 'late']]);
     expect(a.dead.letters.map((d) => [d.offset, d.reason])).toEqual([['200', 'late']]);
+  });
+
+  it('uploads an advance in the background: other partitions go on, the silent one waits for it', async () => {
+    const s = await started();
+    const other = { topic: 'in', partition: 1 };
+    await s.source.assign([other]);
+    await s.source.deliver('in', 0, 0, burst);
+    s.clock.now += 66_001;
+    // Partition 1 is busy; partition 0 has been silent for 66 s.
+    const busy = (from: number) =>
+      Array.from({ length: 5 }, (_, i) =>
+        JSON.stringify({ device: `p1-${i}`, ts: T0 + 30 * MIN + from + i, v: i }),
+      );
+    await s.source.deliver('in', 1, 0, busy(0));
+    let release = () => {};
+    s.hold.write = () => new Promise<void>((r) => (release = r));
+
+    // The tick captures the advance and returns while its checkpoint is uploading.
+    await s.worker.tick();
+    expect(s.source.paused).toEqual(new Set(['in:0']));
+    expect(await s.source.deliver('in', 1, 5, busy(5))).toEqual({ kind: 'consumed', nextOffset: '10' });
+    // Partition 0's records come after the advance: sent back until it is applied.
+    const late = JSON.stringify({ device: 'dev-3', ts: T0 + MIN + 30_000, v: 1000 });
+    expect(await s.source.deliver('in', 0, 200, [late])).toEqual({ kind: 'seek', offset: '200' });
+    expect(s.log.filter((l) => l.includes('+advance'))).toEqual([]);
+    expect([...s.sink.rows.values()].filter((r) => r.windowStartMs === T0 + MIN)).toEqual([]);
+
+    release();
+    await s.worker.checkpointsSettled();
+    expect(s.log.filter((l) => l.includes('+advance'))).toEqual(['checkpoint @200 +advance']);
+    expect(s.source.paused).toEqual(new Set());
+    expect([...s.sink.rows.values()].filter((r) => r.windowStartMs === T0 + MIN)).toHaveLength(20);
+    // Fetched again, the record is late: its window was closed by the advance.
+    expect(await s.source.deliver('in', 0, 200, [late])).toEqual({ kind: 'consumed', nextOffset: '201' });
+    expect(s.dead.letters.map((d) => [d.offset, d.reason])).toEqual([['200', 'late']]);
   });
 });
