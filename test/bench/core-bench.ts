@@ -7,6 +7,7 @@ import { type PipelineConfig, pipelineSchema } from '../../aggregator/pipeline/p
 import { MemoryManager } from '../../aggregator/store/memory-manager.js';
 import { windowStart } from '../../aggregator/window/tumbling-window.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
+import { CoreFloor } from './core-floor.js';
 
 export interface CoreBenchOptions {
   /** Distinct series keys (default 1M). */
@@ -29,6 +30,8 @@ export interface CoreBenchOptions {
 }
 
 export interface CoreBenchResult {
+  /** NODE_OPTIONS of the measuring process (`liveagg bench core` runs under the worker's V8 flags). */
+  nodeOptions: string;
   keys: number;
   records: number;
   windows: string[];
@@ -74,6 +77,21 @@ export interface CoreBenchResult {
   input: { cpuSeconds: number; recordsPerSec: number };
   /** Memory-manager bytes per live (series, window) row with every key live in both window sizes. */
   bytesPerSeries: number;
+  /**
+   * The least work any JavaScript core does per record at this key count, measured in the same
+   * run on the same input ({@link CoreFloor}): a verified hash lookup and one row update per record,
+   * reads overlapped as the core's are — no windows, watermark, drains or accounting. A target
+   * above `floor.updatesPerSec` is out of reach of a core in JavaScript on this machine.
+   */
+  floor: {
+    description: string;
+    updatesPerSec: number;
+    cpuSeconds: number;
+    /** Records per CPU second with the input's own cost taken out, as the core's. */
+    updatesPerSecExcludingInput: number;
+  };
+  /** core / floor updates per second: the share of the floor's rate the full core keeps. */
+  ofFloor: number;
   /** The same bytes per live series key (both window sizes together). */
   bytesPerKey: number;
   stateBytes: number;
@@ -429,6 +447,24 @@ export async function measureCore(
     `core: ${(records / coreCpu / 1e6).toFixed(2)}M records per CPU second, ${fullStats.stateBytes} bytes for ${fullStats.openWindows} rows`,
   );
 
+  // --- the floor: the least a JS core does per record (the same input, the same warm-up) ---
+  gc();
+  let floor: CoreFloor | null = new CoreFloor(keys);
+  input = new InputStream(keys, perSeriesWindow, jitterMs, t0);
+  const feedFloor = (f: CoreFloor, from: number, to: number): void => {
+    for (let i = from; i < to; i += BATCH) {
+      const n = Math.min(BATCH, to - i);
+      f.processBatch(input.fillBatch(i, n), n);
+    }
+  };
+  log('floor: a verified hash lookup and one row update per record');
+  feedFloor(floor, 0, warmup);
+  cpu = process.cpuUsage();
+  feedFloor(floor, warmup, warmup + records);
+  const floorCpu = cpuSecondsSince(cpu);
+  if (floor.loadsSink() === 0.5) log('(unreachable)');
+  floor = null;
+
   // --- baseline (the same warm-up, untimed) ---
   gc();
   const baseline = new MapBaseline(sizes, latenessMs);
@@ -466,6 +502,7 @@ export async function measureCore(
   const baseRate = records / baseCpu;
   const bytesPerSeries = fullStats.stateBytes / fullStats.openWindows;
   return {
+    nodeOptions: process.env['NODE_OPTIONS'] ?? '',
     keys,
     records,
     windows: WINDOWS,
@@ -484,6 +521,14 @@ export async function measureCore(
       updatesPerSecExcludingInput: Math.round(records / Math.max(coreCpu - inputCpu, 1e-9)),
     },
     input: { cpuSeconds: round(inputCpu), recordsPerSec: Math.round(records / inputCpu) },
+    floor: {
+      description:
+        'per record: FNV-1a of the key, an open-addressing lookup verified against its bytes, one count/sum/min/max row; reads overlapped 64 records at a time; no windows',
+      updatesPerSec: Math.round(records / floorCpu),
+      cpuSeconds: round(floorCpu),
+      updatesPerSecExcludingInput: Math.round(records / Math.max(floorCpu - inputCpu, 1e-9)),
+    },
+    ofFloor: round(records / coreCpu / (records / floorCpu)),
     bytesPerSeries: round(bytesPerSeries),
     bytesPerKey: round(fullStats.stateBytes / fullStats.liveSeries),
     stateBytes: fullStats.stateBytes,
@@ -531,6 +576,8 @@ export function intOption(v: unknown, fallback: number, flag?: string): number {
 
 export const coreBench: BenchDefinition = {
   name: 'core',
+  // The core runs in a worker, with its young generation: the results a drain makes die young there.
+  workerFlags: true,
   description:
     'Aggregation core alone at 1M keys (count/sum/min/max/mean over 1m and 10m): updates/s and bytes per series, vs a Map baseline',
   options: (cmd) =>

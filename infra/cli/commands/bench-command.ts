@@ -10,6 +10,7 @@ import { rollupBench } from '../../../test/bench/rollup-bench.js';
 import { simulateBench } from '../../../test/bench/simulate-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
 import { printJson, progress } from '../output.js';
+import { benchArgs, hasWorkerFlags, runWithWorkerFlags } from '../worker-flags-child.js';
 
 /**
  * One benchmark: `liveagg bench <name> [options] --json`. Benchmarks print a JSON document
@@ -21,6 +22,11 @@ export interface BenchDefinition {
   description: string;
   /** Adds the benchmark's own options to its subcommand. */
   options?: (cmd: Command) => Command;
+  /**
+   * Measures code that runs inside a worker: it runs under the worker's V8 flags (WORKER_V8_FLAGS,
+   * e.g. its young-generation size), re-executed in a child process when this one lacks them.
+   */
+  workerFlags?: boolean;
   /** Runs the benchmark and returns the JSON document. */
   run: (opts: Record<string, unknown>, log: (line: string) => void) => Promise<unknown>;
 }
@@ -50,7 +56,11 @@ export function registerBenchCommand(program: Command, extra: BenchDefinition[] 
       .option('--json', 'print only the JSON document on stdout');
     if (def.options) sub = def.options(sub);
     sub.action(async (opts: Record<string, unknown>) => {
-      const result = await def.run(opts, progress);
+      let result: unknown;
+      if (def.workerFlags && !hasWorkerFlags()) {
+        progress(`bench ${def.name}: running under the worker's V8 flags, in a child process`);
+        result = await runWithWorkerFlags(benchArgs(def.name, opts));
+      } else result = await def.run(opts, progress);
       if (opts['json']) printJson(result);
       else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
