@@ -232,6 +232,8 @@ interface Round {
 
 export const checkpointBench: BenchDefinition = {
   name: 'checkpoint',
+  // Code that runs in a worker: measured under the worker's V8 flags.
+  workerFlags: true,
   description:
     'Checkpoint and restore of S series to S3 vs raw upload/download of the same bytes; drain seconds',
   options: (cmd) =>

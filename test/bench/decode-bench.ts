@@ -129,6 +129,8 @@ export function measureDecode(options: DecodeBenchOptions = {}): DecodeBenchResu
 /** `liveagg bench decode --json`. */
 export const decodeBench: BenchDefinition = {
   name: 'decode',
+  // Code that runs in a worker: measured under the worker's V8 flags.
+  workerFlags: true,
   description:
     'JSON decoder throughput (decodes/s), with and without state machines, against plain JSON.parse in the same run.',
   options: (cmd) =>

@@ -227,6 +227,8 @@ export function measureEmit(
 
 export const emitBench: BenchDefinition = {
   name: 'emit',
+  // Code that runs in a worker: measured under the worker's V8 flags.
+  workerFlags: true,
   description:
     'Emitting 1M rows (a closing window, a mass state-machine timeout, a closing level-2 window): result objects alive and longest pause, all at once vs in parts through a bounded sink queue',
   options: (cmd) =>

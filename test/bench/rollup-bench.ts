@@ -214,6 +214,8 @@ const positive = (name: string, v: unknown): number => {
 
 export const rollupBench: BenchDefinition = {
   name: 'rollup',
+  // Code that runs in a worker: measured under the worker's V8 flags.
+  workerFlags: true,
   description:
     'Level-2 roll-up (1m, 10m, 1h) of an hour of 1m partials: memory (memory manager, heap) and CPU, vs holding every partial in each window size',
   options: (cmd) =>

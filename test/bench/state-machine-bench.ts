@@ -231,6 +231,8 @@ function measureHeapPerKey(def: StateMachineDefinition, keys: number, gc: () => 
 /** `liveagg bench state-machine --json`. */
 export const stateMachineBench: BenchDefinition = {
   name: 'state-machine',
+  // Code that runs in a worker: measured under the worker's V8 flags.
+  workerFlags: true,
   description: 'Per-key state machine records/s against a plain Map update, bytes per key, snapshot cost.',
   options: (cmd) =>
     cmd
