@@ -309,6 +309,8 @@ const int = (v: unknown, d: number) => (typeof v === 'string' ? Number.parseInt(
 
 export const aggregateBench: BenchDefinition = {
   name: 'aggregate',
+  // The raw consume ceiling and the core are measured as the worker runs: under its V8 flags.
+  workerFlags: true,
   description:
     'Kafka → worker → Cassandra end to end vs the raw consume ceiling, plus the core alone (updates/s, bytes per series)',
   options: (cmd) =>
