@@ -78,12 +78,7 @@ export class SeriesDictionary {
       h ^= bytes[i]!;
       h = Math.imul(h, 0x01000193);
     }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h | 0;
+    return mixHash(h);
   }
 
   /** Home slot of a hash: ⌊h · cap / 2^32⌋ (any capacity, no power of two needed). */
@@ -109,12 +104,7 @@ export class SeriesDictionary {
       h = Math.imul(h ^ c, 0x01000193);
     }
     this.scratchLength = -1;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h | 0;
+    return mixHash(h);
   }
 
   /** Byte length of the key last hashed when it was not ASCII; -1 for ASCII. */
@@ -601,6 +591,17 @@ export class SeriesDictionary {
       this.slots[i] = id;
     }
   }
+}
+
+/** The final avalanche of a key's FNV-1a hash, so multiply-shift sees well-mixed high bits. */
+export function mixHash(fnv: number): number {
+  let h = fnv;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
 }
 
 function corrupt(detail: string): never {

@@ -1,4 +1,5 @@
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
+import { mixHash } from '../../aggregator/store/series-dictionary.js';
 
 /** Records whose reads are overlapped, as PartitionEngine.processBatch does. */
 const CHUNK = 64;
@@ -119,14 +120,9 @@ export class CoreFloor {
   }
 }
 
-/** FNV-1a over the key's char codes, then an avalanche (as the series dictionary hashes ASCII keys). */
-function hashOf(key: string): number {
+/** FNV-1a over an ASCII key's char codes, then the series dictionary's avalanche (as it hashes ASCII keys). */
+export function hashOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return mixHash(h);
 }

@@ -13,6 +13,7 @@
  */
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
 import { BATCH, InputStream } from './core-bench.js';
+import { hashOf } from './core-floor.js';
 
 type Layout = 'A' | 'B' | 'C' | 'D';
 const WORDS: Record<Layout, number> = { A: 2, B: 4, C: 8, D: 16 };
@@ -148,17 +149,6 @@ class LayoutTable {
     for (let q = 0; q < len; q++) if (bytes[off + q] !== key.charCodeAt(q)) return false;
     return true;
   }
-}
-
-function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
 }
 
 function measure(layout: Layout, keys: number, records: number): Record<string, unknown> {
