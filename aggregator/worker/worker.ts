@@ -107,6 +107,8 @@ export class Worker {
           checkpointAgeSeconds: (now - p.lastCheckpointMs) / 1000,
           /** Since the last records (or the restore): what idle advances count from. */
           silentSeconds: (now - p.lastInputMs) / 1000,
+          /** An idle advance is being checkpointed: the partition is paused until it is applied. */
+          idleAdvancing: p.advancing,
           pipelines: [...p.slots.entries()].map(([name, s]) => {
             const watermark = s.processor.watermarkMs();
             const due = s.processor.nextDueMs();
@@ -496,6 +498,8 @@ export class Worker {
               pipeline,
               ...p.tp,
               silentSeconds: (now - p.lastInputMs) / 1000,
+              /** An idle advance is being checkpointed: the partition is paused until it is applied. */
+              idleAdvancing: p.advancing,
               fromWatermark: new Date(from).toISOString(),
               toWatermark: new Date(to).toISOString(),
               nextOffset: next.toString(),

@@ -19,6 +19,7 @@ const statusSchema = z
           lag: z.number().nullable(),
           checkpointAgeSeconds: z.number(),
           silentSeconds: z.number().optional(),
+          idleAdvancing: z.boolean().optional(),
           pipelines: z.array(
             z
               .object({
@@ -82,7 +83,7 @@ export function statusRows(s: WorkerStatusBody): (string | number)[][] {
       `${p.topic}[${p.partition}]`,
       pl.name,
       p.lag ?? '-',
-      seconds(p.silentSeconds),
+      p.idleAdvancing ? `${seconds(p.silentSeconds)} (advancing)` : seconds(p.silentSeconds),
       time(pl.watermark),
       time(pl.nextDue),
       pl.idleAfterMs ? seconds(pl.idleAfterMs / 1000) : 'off',

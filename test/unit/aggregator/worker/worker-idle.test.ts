@@ -244,6 +244,12 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     // The tick captures the advance and returns while its checkpoint is uploading.
     await s.worker.tick();
     expect(s.source.paused).toEqual(new Set(['in:0']));
+    const advancing = (s.worker.status() as { partitions: { partition: number; idleAdvancing: boolean }[] })
+      .partitions;
+    expect(advancing.map((p) => [p.partition, p.idleAdvancing])).toEqual([
+      [0, true],
+      [1, false],
+    ]);
     expect(await s.source.deliver('in', 1, 5, busy(5))).toEqual({ kind: 'consumed', nextOffset: '10' });
     // Partition 0's records come after the advance: sent back until it is applied.
     const late = JSON.stringify({ device: 'dev-3', ts: T0 + MIN + 30_000, v: 1000 });
@@ -255,6 +261,9 @@ describe('Worker: idle partitions (pipeline idleAfterMs)', () => {
     await s.worker.checkpointsSettled();
     expect(s.log.filter((l) => l.includes('+advance'))).toEqual(['checkpoint @200 +advance']);
     expect(s.source.paused).toEqual(new Set());
+    expect(
+      (s.worker.status() as { partitions: { idleAdvancing: boolean }[] }).partitions[0]!.idleAdvancing,
+    ).toBe(false);
     expect([...s.sink.rows.values()].filter((r) => r.windowStartMs === T0 + MIN)).toHaveLength(20);
     // Fetched again, the record is late: its window was closed by the advance.
     expect(await s.source.deliver('in', 0, 200, [late])).toEqual({ kind: 'consumed', nextOffset: '201' });

@@ -92,6 +92,15 @@ describe('liveagg status', () => {
     ]);
   });
 
+  it('says when a silent partition is paused for its idle advance', async () => {
+    const advancing = { ...status, partitions: [{ ...status.partitions[0]!, idleAdvancing: true }] };
+    const a = await fakeAdmin(advancing);
+    servers.push(a.server);
+    const { out } = await run(['status', '--admin', a.url]);
+    const row = out.split('\n').find((l) => l.startsWith('readings[3]'))!;
+    expect(row.split(/\s{2,}/)[3]).toBe('95s (advancing)');
+  });
+
   it('--json carries every worker, and a worker that refuses makes the command fail', async () => {
     const a = await fakeAdmin(status);
     const b = await fakeAdmin(status, 'other-token-0123456789');
