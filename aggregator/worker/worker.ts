@@ -498,8 +498,6 @@ export class Worker {
               pipeline,
               ...p.tp,
               silentSeconds: (now - p.lastInputMs) / 1000,
-              /** An idle advance is being checkpointed: the partition is paused until it is applied. */
-              idleAdvancing: p.advancing,
               fromWatermark: new Date(from).toISOString(),
               toWatermark: new Date(to).toISOString(),
               nextOffset: next.toString(),
