@@ -11,18 +11,52 @@
  * prints one JSON line per variant: records per CPU second (input included, and its own cost),
  * and a check that every record was counted once.
  */
+import { pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 import { writeKey } from './core-bench.js';
 
-const KEYS = 1_000_000;
-const RECORDS = 12_000_000;
-const WARMUP = 3 * KEYS;
 const BATCH = 256;
 const CHUNK = 64;
-const CAP = 1 << 21;
-const MASK = CAP - 1;
 /** Room per key in the input (`dev-` and up to 10 digits). */
 const KEY_ROOM = 16;
+
+/** Distinct keys, and records timed after a warm-up of 3 × keys. */
+export interface FloorSizes {
+  keys: number;
+  records: number;
+}
+
+/** Table capacity (a power of two, at most half full) and the module's byte addresses for `keys`. */
+function geometry(keys: number) {
+  let cap = 1024;
+  while (cap < keys * 2) cap *= 2;
+  const IN_KEYS = 0;
+  const IN_LENGTHS = IN_KEYS + BATCH * KEY_ROOM;
+  const IN_VALUES = IN_LENGTHS + BATCH * 4;
+  const HASHES = IN_VALUES + BATCH * 8;
+  const IDS = HASHES + CHUNK * 4;
+  const SLOTS = 1 << 16;
+  const META = SLOTS + cap * 8;
+  const ARENA = META + keys * 8;
+  const ROWS = ARENA + keys * KEY_ROOM;
+  const END = ROWS + keys * 32;
+  return {
+    keys,
+    cap,
+    mask: cap - 1,
+    IN_KEYS,
+    IN_LENGTHS,
+    IN_VALUES,
+    HASHES,
+    IDS,
+    SLOTS,
+    META,
+    ARENA,
+    ROWS,
+    END,
+  };
+}
+type Geometry = ReturnType<typeof geometry>;
 
 interface Floor {
   /** Where the input goes: key bytes at j × KEY_ROOM, lengths and values at j. */
@@ -36,7 +70,8 @@ interface Floor {
 }
 
 /** The floor in JavaScript over the input's bytes (no strings). */
-function jsBytesFloor(): Floor {
+function jsBytesFloor(g: Geometry): Floor {
+  const { cap: CAP, mask: MASK, keys: KEYS } = g;
   const keys = new Uint8Array(BATCH * KEY_ROOM);
   const lengths = new Int32Array(BATCH);
   const values = new Float64Array(BATCH);
@@ -115,20 +150,9 @@ function jsBytesFloor(): Floor {
   };
 }
 
-/** Byte addresses in the module's memory. */
-const IN_KEYS = 0;
-const IN_LENGTHS = IN_KEYS + BATCH * KEY_ROOM;
-const IN_VALUES = IN_LENGTHS + BATCH * 4;
-const HASHES = IN_VALUES + BATCH * 8;
-const IDS = HASHES + CHUNK * 4;
-const SLOTS = 1 << 16;
-const META = SLOTS + CAP * 8;
-const ARENA = META + KEYS * 8;
-const ROWS = ARENA + KEYS * KEY_ROOM;
-const END = ROWS + KEYS * 32;
-
 /** The same floor as WebAssembly text: `process(n)` over the input in memory, `keys()` distinct keys. */
-function floorWat(): string {
+function floorWat(g: Geometry): string {
+  const { mask: MASK, IN_KEYS, IN_LENGTHS, IN_VALUES, HASHES, IDS, SLOTS, META, ARENA, ROWS, END } = g;
   const at = (base: number, index: string, shift: number): string =>
     `(i32.add (i32.const ${base}) (i32.shl ${index} (i32.const ${shift})))`;
   return `(module
@@ -221,9 +245,10 @@ const webAssembly = (
   }
 ).WebAssembly;
 
-async function wasmFloor(): Promise<Floor> {
+async function wasmFloor(g: Geometry): Promise<Floor> {
+  const { cap: CAP, keys: KEYS, SLOTS, ROWS, IN_KEYS, IN_LENGTHS, IN_VALUES } = g;
   const tools = await wabt();
-  const parsed = tools.parseWat('core-floor.wat', floorWat(), { bulk_memory: true });
+  const parsed = tools.parseWat('core-floor.wat', floorWat(g), { bulk_memory: true });
   const { buffer } = parsed.toBinary({});
   parsed.destroy();
   const { instance } = await webAssembly.instantiate(buffer);
@@ -254,7 +279,7 @@ async function wasmFloor(): Promise<Floor> {
 }
 
 /** Bench core's input without strings: xorshift keys and values, key bytes written where the floor reads them. */
-function inputFor(floor: Floor): () => void {
+function inputFor(floor: Floor, keys: number): () => void {
   let s = 0x2545f491;
   const text = Buffer.from(floor.keys.buffer, floor.keys.byteOffset, floor.keys.byteLength);
   return () => {
@@ -265,7 +290,7 @@ function inputFor(floor: Floor): () => void {
       x ^= x << 5;
       s = x;
       const r = x >>> 0;
-      floor.lengths[j] = writeKey(text, j * KEY_ROOM, r % KEYS) - j * KEY_ROOM;
+      floor.lengths[j] = writeKey(text, j * KEY_ROOM, r % keys) - j * KEY_ROOM;
       floor.values[j] = ((r >>> 8) % 100_000) / 100;
     }
   };
@@ -276,9 +301,25 @@ function cpuSeconds(from: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-async function measure(variant: 'js-bytes' | 'wasm'): Promise<Record<string, unknown>> {
-  const floor = variant === 'wasm' ? await wasmFloor() : jsBytesFloor();
-  const fill = inputFor(floor);
+export async function measureFloor(
+  variant: 'js-bytes' | 'wasm',
+  sizes: FloorSizes = { keys: 1_000_000, records: 12_000_000 },
+): Promise<{
+  variant: string;
+  keys: number;
+  records: number;
+  recordsPerSec: number;
+  inputNsPerRecord: number;
+  recordsPerSecExcludingInput: number;
+  everyRecordCountedOnce: boolean;
+  loads: number;
+}> {
+  const g = geometry(sizes.keys);
+  const floor = variant === 'wasm' ? await wasmFloor(g) : jsBytesFloor(g);
+  const fill = inputFor(floor, sizes.keys);
+  // Whole batches: the records applied are these exactly.
+  const RECORDS = Math.ceil(sizes.records / BATCH) * BATCH;
+  const WARMUP = Math.ceil((3 * sizes.keys) / BATCH) * BATCH;
   for (let i = 0; i < WARMUP; i += BATCH) {
     fill();
     floor.process(BATCH);
@@ -300,13 +341,16 @@ async function measure(variant: 'js-bytes' | 'wasm'): Promise<Record<string, unk
     recordsPerSec: Math.round(RECORDS / cpu),
     inputNsPerRecord: Math.round((inputCpu / RECORDS) * 1e9),
     recordsPerSecExcludingInput: Math.round(RECORDS / (cpu - inputCpu)),
-    everyRecordCountedOnce: counted === Math.ceil(WARMUP / BATCH) * BATCH + RECORDS,
+    everyRecordCountedOnce: counted === WARMUP + RECORDS,
     loads: sink & 1,
   };
 }
 
-const variants = process.argv
-  .slice(2)
-  .filter((a): a is 'js-bytes' | 'wasm' => a === 'js-bytes' || a === 'wasm');
-for (const v of variants.length > 0 ? variants : (['js-bytes', 'wasm'] as const))
-  process.stdout.write(`${JSON.stringify(await measure(v))}\n`);
+// Run as a script (not when a test imports it).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const variants = process.argv
+    .slice(2)
+    .filter((a): a is 'js-bytes' | 'wasm' => a === 'js-bytes' || a === 'wasm');
+  for (const v of variants.length > 0 ? variants : (['js-bytes', 'wasm'] as const))
+    process.stdout.write(`${JSON.stringify(await measureFloor(v))}\n`);
+}
