@@ -30,7 +30,10 @@ export interface CoreBenchOptions {
 }
 
 export interface CoreBenchResult {
-  /** NODE_OPTIONS of the measuring process (`liveagg bench core` runs under the worker's V8 flags). */
+  /**
+   * Node options of the measuring process: NODE_OPTIONS, then its command-line flags (`liveagg
+   * bench core` runs under the worker's V8 flags).
+   */
   nodeOptions: string;
   keys: number;
   records: number;
@@ -502,7 +505,7 @@ export async function measureCore(
   const baseRate = records / baseCpu;
   const bytesPerSeries = fullStats.stateBytes / fullStats.openWindows;
   return {
-    nodeOptions: process.env['NODE_OPTIONS'] ?? '',
+    nodeOptions: [process.env['NODE_OPTIONS'] ?? '', ...process.execArgv].join(' ').trim(),
     keys,
     records,
     windows: WINDOWS,
