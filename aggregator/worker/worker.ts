@@ -408,25 +408,42 @@ export class Worker {
    * far join the sink queue, the state is serialized now with the offset it reflects, and waiting for those writes,
    * the upload and the commit happen in the background while batches keep flowing. At most one per partition is in
    * flight; a checkpoint that must be durable when it returns (drain, admin) waits for it first.
+   * With `advance`, an idle advance's (see {@link advanceIdle}): every pipeline is captured with its advance in the
+   * manifest, the partition's records wait (it is paused) until the stored advances are applied and their outputs
+   * taken.
    */
-  private async checkpointInBackground(owned: OwnedPartition): Promise<void> {
+  private async checkpointInBackground(owned: OwnedPartition, advance?: IdleAdvance): Promise<void> {
     if (owned.checkpointing !== undefined) return;
     await this.flushOutputs(owned, owned.heartbeat, false);
     const writes = owned.pendingWrites.slice();
-    const captured = captureSnapshots(owned, false, this.deps.now(), this.deps.factory);
-    owned.lastCheckpointMs = this.deps.now();
+    const now = this.deps.now();
+    const captured = captureSnapshots(owned, advance !== undefined, now, this.deps.factory, advance?.due);
+    owned.lastCheckpointMs = now;
     if (captured.length === 0) return;
-    const { log } = this.deps;
+    const { log, source } = this.deps;
+    if (advance) {
+      owned.lastIdleAdvanceMs = now;
+      owned.advancing = true;
+      source.pause([owned.tp]);
+    }
     owned.checkpointing = (async () => {
       try {
         // A checkpoint must never cover results that are not yet in the sink.
         await Promise.all(writes);
-        await storeSnapshots(owned, captured, this.deps);
+        const written = await storeSnapshots(owned, captured, this.deps);
+        if (advance) await this.applyIdleAdvance(owned, advance, written);
       } catch (err) {
-        log.warn({ ...owned.tp, err: (err as Error).message }, 'background checkpoint failed');
+        log.warn(
+          { ...owned.tp, err: (err as Error).message },
+          advance ? 'idle advance failed; tried again later' : 'background checkpoint failed',
+        );
       } finally {
         for (const c of captured) c.release();
         owned.checkpointing = undefined;
+        if (advance) {
+          owned.advancing = false;
+          if (!this.stopFetching && !this.pausedForMemory) source.resume([owned.tp]);
+        }
       }
     })();
   }
@@ -463,7 +480,7 @@ export class Worker {
     if (due.size === 0) return;
     const next = partitionNextOffset(p);
     if (next === undefined) return;
-    const { log, metrics, source } = this.deps;
+    const { log, source } = this.deps;
     let end: bigint | undefined;
     try {
       const [e] = await source.endOffsets([p.tp]);
@@ -473,49 +490,40 @@ export class Worker {
       return;
     }
     if (end === undefined || end > next) return;
-    // A checkpoint must never cover results that are not yet in the sink: the writes queued so far
-    // finish before the upload (as for a periodic checkpoint).
+    await this.checkpointInBackground(p, { due, silentSeconds: (now - p.lastInputMs) / 1000, next });
+  }
+
+  /**
+   * Applies the advances of `advance` whose checkpoint was stored (the others are tried again
+   * later), then takes their outputs.
+   */
+  private async applyIdleAdvance(
+    p: OwnedPartition,
+    advance: IdleAdvance,
+    written: readonly CheckpointSummary[],
+  ): Promise<void> {
+    const { log, metrics } = this.deps;
+    for (const [pipeline, to] of advance.due) {
+      // Not durable: not applied (tried again once idleAfterMs has passed).
+      if (!written.some((w) => w.pipeline === pipeline)) continue;
+      const slot = p.slots.get(pipeline)!;
+      const from = slot.processor.watermarkMs();
+      slot.processor.advanceWatermark(to);
+      metrics.idleAdvanced(pipeline, (to - from) / 1000);
+      log.info(
+        {
+          pipeline,
+          ...p.tp,
+          silentSeconds: advance.silentSeconds,
+          fromWatermark: new Date(from).toISOString(),
+          toWatermark: new Date(to).toISOString(),
+          nextOffset: advance.next.toString(),
+        },
+        'partition silent: watermark advanced without records (checkpointed first)',
+      );
+    }
+    // Its outputs are taken before any later record's.
     await this.flushOutputs(p, p.heartbeat, false);
-    const writes = p.pendingWrites.slice();
-    const captured = captureSnapshots(p, true, now, this.deps.factory, due);
-    p.lastCheckpointMs = now;
-    p.lastIdleAdvanceMs = now;
-    p.advancing = true;
-    source.pause([p.tp]);
-    p.checkpointing = (async () => {
-      try {
-        await Promise.all(writes);
-        const written = await storeSnapshots(p, captured, this.deps);
-        for (const [pipeline, to] of due) {
-          // Not durable: not applied (tried again once idleAfterMs has passed).
-          if (!written.some((w) => w.pipeline === pipeline)) continue;
-          const slot = p.slots.get(pipeline)!;
-          const from = slot.processor.watermarkMs();
-          slot.processor.advanceWatermark(to);
-          metrics.idleAdvanced(pipeline, (to - from) / 1000);
-          log.info(
-            {
-              pipeline,
-              ...p.tp,
-              silentSeconds: (now - p.lastInputMs) / 1000,
-              fromWatermark: new Date(from).toISOString(),
-              toWatermark: new Date(to).toISOString(),
-              nextOffset: next.toString(),
-            },
-            'partition silent: watermark advanced without records (checkpointed first)',
-          );
-        }
-        // Its outputs are taken before any later record's.
-        await this.flushOutputs(p, p.heartbeat, false);
-      } catch (err) {
-        log.warn({ ...p.tp, err: (err as Error).message }, 'idle advance failed; tried again later');
-      } finally {
-        for (const c of captured) c.release();
-        p.advancing = false;
-        p.checkpointing = undefined;
-        if (!this.stopFetching && !this.pausedForMemory) source.resume([p.tp]);
-      }
-    })();
   }
 
   private applyBackpressure(): void {
@@ -563,6 +571,14 @@ export class Worker {
         await this.checkpointInBackground(p);
     }
   }
+}
+
+/** An idle advance decided for a partition: per pipeline the watermark to move to, and what its log line says. */
+interface IdleAdvance {
+  due: ReadonlyMap<string, number>;
+  silentSeconds: number;
+  /** The partition's next offset (it is caught up to here). */
+  next: bigint;
 }
 
 /**
