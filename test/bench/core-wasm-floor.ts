@@ -13,6 +13,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import wabt from 'wabt';
+import { mixHash } from '../../aggregator/store/series-dictionary.js';
 import { writeKey } from './core-bench.js';
 
 const BATCH = 256;
@@ -88,11 +89,7 @@ function jsBytesFloor(g: Geometry): Floor {
   const hash = (p: number, n: number): number => {
     let h = 0x811c9dc5;
     for (let k = 0; k < n; k++) h = Math.imul(h ^ keys[p + k]!, 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return (h ^ (h >>> 16)) | 0;
+    return mixHash(h);
   };
   const same = (id: number, p: number, n: number): boolean => {
     if (meta[id * 2 + 1] !== n) return false;
