@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Engines look keys up in WebAssembly, as in a worker (tests of the JavaScript lookup ask for it).
+          setupFiles: ['test/unit/load-key-lookup.ts'],
           // The machine is shared (2 cores): a few tests work through 40k records; 5 s is too tight under load.
           testTimeout: 30_000,
         },

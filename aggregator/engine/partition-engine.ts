@@ -268,7 +268,7 @@ export class PartitionEngine {
   }
 
   process(record: DecodedRecord, offset: number): ProcessOutcome {
-    return this.apply(record, offset, 0, 0);
+    return this.apply(record, offset, 0, 0, -1);
   }
 
   /**
@@ -287,11 +287,17 @@ export class PartitionEngine {
   ): void {
     for (let from = 0; from < n; from += CHUNK) {
       const to = Math.min(n, from + CHUNK);
+      const removals = this.dict.removals;
       this.prefetch(records, from, to);
       const hashes = this.chunkHashes;
       const ascii = this.chunkAscii;
+      const ids = this.chunkIds;
+      // Exact ids (looked up in WebAssembly) hold while no id is freed; absent keys (-1) may have
+      // been added by an earlier record of the chunk, which intern finds.
+      const exact = this.dict.exactPrefetch;
       for (let j = from; j < to; j++) {
-        const out = this.apply(records[j]!, offsets[j]!, hashes[j - from]!, ascii[j - from]!);
+        const known = exact && this.dict.removals === removals ? ids[j - from]! : -1;
+        const out = this.apply(records[j]!, offsets[j]!, hashes[j - from]!, ascii[j - from]!, known);
         if (!out.ok && onRefused) onRefused(j, out);
       }
     }
@@ -319,8 +325,17 @@ export class PartitionEngine {
     this.prefetched ^= sink;
   }
 
-  /** {@link process}, with the key's hash when {@link prefetch} computed it (`ascii` 1). */
-  private apply(record: DecodedRecord, offset: number, hash: number, ascii: number): ProcessOutcome {
+  /**
+   * {@link process}, with the key's hash when {@link prefetch} computed it (`ascii` 1), and its id
+   * when that lookup was exact and found it (`known` ≥ 0).
+   */
+  private apply(
+    record: DecodedRecord,
+    offset: number,
+    hash: number,
+    ascii: number,
+    known: number,
+  ): ProcessOutcome {
     const t = record.eventTimeMs;
     const cur = this.current;
     const curStart = this.currentStart;
@@ -333,7 +348,11 @@ export class PartitionEngine {
     }
     if (t > this.watermark) this.advance(t);
     const id =
-      ascii === 1 ? this.dict.internHashed(record.seriesKey, hash) : this.dict.intern(record.seriesKey);
+      ascii !== 1
+        ? this.dict.intern(record.seriesKey)
+        : known >= 0
+          ? known
+          : this.dict.internHashed(record.seriesKey, hash);
     const numbers = record.numbers;
     const strings = record.strings;
     const curEnd = this.currentEnd;

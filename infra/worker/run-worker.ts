@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { loadKeyLookupKernel } from '../../aggregator/store/key-lookup-kernel.js';
 import { EngineProcessorFactory } from '../../aggregator/worker/engine-processor.js';
 import { NoticeWatcher } from '../../aggregator/worker/notice-watcher.js';
 import { type DrainReport, Worker } from '../../aggregator/worker/worker.js';
@@ -38,6 +39,8 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   const wlog = log.child({ worker: id });
   const metrics = new PromWorkerMetrics();
   const kafka = createKafka(cfg.kafka, wlog, `-${id}`);
+  // Series dictionaries look keys up in WebAssembly once the kernel is compiled (~0.2 s, once).
+  await loadKeyLookupKernel();
   const factory = new EngineProcessorFactory(cfg.pipelines, w.memory);
 
   await assertTopicsExist(kafka, factory.topics());

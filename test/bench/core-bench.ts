@@ -4,6 +4,7 @@ import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
 import type { SliceableBuffer } from '../../aggregator/decode/json-field-scanner.js';
 import { PartitionEngine } from '../../aggregator/engine/partition-engine.js';
 import { type PipelineConfig, pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
+import { loadKeyLookupKernel } from '../../aggregator/store/key-lookup-kernel.js';
 import { MemoryManager } from '../../aggregator/store/memory-manager.js';
 import { windowStart } from '../../aggregator/window/tumbling-window.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
@@ -358,6 +359,8 @@ export async function measureCore(
   const drainEvery = opts.drainEvery ?? 100_000;
   const jitterMs = opts.jitterMs ?? 2_000;
   const latenessMs = 2 * jitterMs;
+  // The worker's dictionaries look keys up in WebAssembly once the kernel is loaded (as `liveagg worker` does).
+  await loadKeyLookupKernel();
   const gc = collectGarbage();
   const t0 = Date.UTC(2026, 0, 1);
   const pipeline = benchPipeline(latenessMs);

@@ -13,6 +13,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import wabt from 'wabt';
+import { KEY_HASH_WAT } from '../../aggregator/store/key-lookup-kernel.js';
 import { mixHash } from '../../aggregator/store/series-dictionary.js';
 import { writeKey } from './core-bench.js';
 
@@ -156,14 +157,7 @@ function floorWat(g: Geometry): string {
  (memory (export "memory") ${Math.ceil(END / 65536) + 1})
  (global $next (mut i32) (i32.const 0))
  (global $used (mut i32) (i32.const 0))
- (func $hash (param $p i32) (param $n i32) (result i32) (local $h i32) (local $k i32)
-  (local.set $h (i32.const 0x811c9dc5))
-  (block $end (loop $byte (br_if $end (i32.ge_u (local.get $k) (local.get $n)))
-   (local.set $h (i32.mul (i32.xor (local.get $h) (i32.load8_u (i32.add (local.get $p) (local.get $k)))) (i32.const 0x01000193)))
-   (local.set $k (i32.add (local.get $k) (i32.const 1))) (br $byte)))
-  (local.set $h (i32.mul (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))) (i32.const 0x85ebca6b)))
-  (local.set $h (i32.mul (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))) (i32.const 0xc2b2ae35)))
-  (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+ ${KEY_HASH_WAT}
  (func $same (param $id i32) (param $p i32) (param $n i32) (result i32) (local $off i32) (local $k i32)
   (if (i32.ne (i32.load offset=4 ${at(META, '(local.get $id)', 3)}) (local.get $n)) (then (return (i32.const 0))))
   (local.set $off (i32.add (i32.const ${ARENA}) (i32.load ${at(META, '(local.get $id)', 3)})))

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadKeyLookupKernel } from '../../../aggregator/store/key-lookup-kernel.js';
 import { aggregateBench } from '../../../test/bench/aggregate-bench.js';
 import { checkpointBench } from '../../../test/bench/checkpoint-bench.js';
 import { coreBench } from '../../../test/bench/core-bench.js';
@@ -24,7 +25,8 @@ export interface BenchDefinition {
   options?: (cmd: Command) => Command;
   /**
    * Measures code that runs inside a worker: it runs under the worker's V8 flags (WORKER_V8_FLAGS,
-   * e.g. its young-generation size), re-executed in a child process when this one lacks them.
+   * e.g. its young-generation size), re-executed in a child process when this one lacks them, and
+   * with the worker's WebAssembly key lookup loaded.
    */
   workerFlags?: boolean;
   /** Runs the benchmark and returns the JSON document. */
@@ -60,7 +62,11 @@ export function registerBenchCommand(program: Command, extra: BenchDefinition[] 
       if (def.workerFlags && !hasWorkerFlags()) {
         progress(`bench ${def.name}: running under the worker's V8 flags, in a child process`);
         result = await runWithWorkerFlags(benchArgs(def.name, opts));
-      } else result = await def.run(opts, progress);
+      } else {
+        // Worker code is measured as a worker runs it: with its WebAssembly key lookup too.
+        if (def.workerFlags) await loadKeyLookupKernel();
+        result = await def.run(opts, progress);
+      }
       if (opts['json']) printJson(result);
       else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });

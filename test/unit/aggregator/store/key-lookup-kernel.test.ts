@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter } from '../../../../aggregator/codec/byte-io.js';
+import { keyLookupKernel, LOOKUP_CHUNK } from '../../../../aggregator/store/key-lookup-kernel.js';
+import { mixHash, SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
+import { rng } from '../engine/engine-fixtures.js';
+
+/** The dictionary's key hash (FNV-1a of the UTF-8 bytes, then its avalanche), computed here independently. */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(key)) h = Math.imul(h ^ b, 0x01000193);
+  return mixHash(h);
+}
+
+/** Looks `keys` up through {@link SeriesDictionary.prefetch} and interns them as the engine does. */
+function internBatch(d: SeriesDictionary, keys: string[]): { ids: number[]; looked: number[] } {
+  const hashes = new Int32Array(LOOKUP_CHUNK);
+  const ascii = new Uint8Array(LOOKUP_CHUNK);
+  const found = new Int32Array(LOOKUP_CHUNK);
+  d.prefetch(keys, keys.length, hashes, ascii, found);
+  const ids: number[] = [];
+  const looked: number[] = [];
+  keys.forEach((key, j) => {
+    if (ascii[j] === 1) expect(hashes[j]).toBe(keyHash(key));
+    looked.push(ascii[j] === 1 ? found[j]! : -2);
+    ids.push(ascii[j] !== 1 ? d.intern(key) : found[j]! >= 0 ? found[j]! : d.internHashed(key, hashes[j]!));
+  });
+  return { ids, looked };
+}
+
+function raw(d: SeriesDictionary): Uint8Array {
+  const w = new ByteWriter();
+  d.writeRaw(w);
+  return w.finish();
+}
+
+describe('the WebAssembly key lookup', () => {
+  it('is what dictionaries use once loaded (the unit setup loads it, as a worker does)', () => {
+    expect(keyLookupKernel()).not.toBeNull();
+    expect(new SeriesDictionary().exactPrefetch).toBe(true);
+    expect(new SeriesDictionary(null).exactPrefetch).toBe(false);
+  });
+
+  it('finds each key’s own id, and the same ids, hashes and snapshot as the JavaScript dictionary under random interns and releases', () => {
+    const wasm = new SeriesDictionary();
+    const js = new SeriesDictionary(null);
+    const refs = new Map<number, number>();
+    const r = rng(11);
+    const keyOf = (): string => {
+      const n = Math.floor(r() * 4000);
+      // Some non-ASCII keys (left to the JavaScript intern) and some long ones.
+      if (n % 41 === 0) return `gerät-${n}`;
+      return `dev-${n}${n % 97 === 0 ? 'x'.repeat(300) : ''}`;
+    };
+    for (let round = 0; round < 600; round++) {
+      const keys = Array.from({ length: LOOKUP_CHUNK }, keyOf);
+      // What the lookup said before the batch changed anything: the key's id, or -1 when absent.
+      const before = keys.map((k) => js.find(k));
+      const { ids, looked } = internBatch(wasm, keys);
+      keys.forEach((key, j) => {
+        if (looked[j] !== -2) expect(looked[j]).toBe(before[j]);
+        expect(ids[j]).toBe(js.intern(key));
+        expect(wasm.key(ids[j]!)).toBe(key);
+        if (!refs.has(ids[j]!)) {
+          refs.set(ids[j]!, 1);
+          wasm.addRef(ids[j]!);
+          js.addRef(ids[j]!);
+        }
+      });
+      for (const id of [...refs.keys()]) {
+        if (r() < 0.01) {
+          expect(wasm.release(id)).toBe(true);
+          js.release(id);
+          refs.delete(id);
+        }
+      }
+    }
+    expect(wasm.size()).toBe(js.size());
+    expect(wasm.size()).toBeGreaterThan(2000);
+    expect(raw(wasm)).toEqual(raw(js));
+  });
+
+  it('tells apart keys whose hashes collide', () => {
+    // Two keys with the same 32-bit hash (found by brute force): the lookup must compare bytes.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const key = `collide-${i}`;
+      const h = keyHash(key);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, key];
+      else seen.set(h, key);
+    }
+    const [a, b] = pair;
+    const d = new SeriesDictionary();
+    const ida = d.intern(a);
+    // b is absent although a sits where its probe starts with the same hash.
+    expect(internBatch(d, [b]).looked).toEqual([-1]);
+    const idb = d.intern(b);
+    expect(idb).not.toBe(ida);
+    // Both found, in either order, past the other's slot.
+    expect(internBatch(d, [b, a, b]).looked).toEqual([idb, ida, idb]);
+  });
+
+  it('restores a snapshot written by either kind of dictionary into the other', () => {
+    const js = new SeriesDictionary(null);
+    for (let i = 0; i < 5000; i++) js.addRef(js.intern(`k-${i}`));
+    for (let i = 0; i < 5000; i += 3) js.release(js.find(`k-${i}`));
+    const wasm = new SeriesDictionary();
+    wasm.readRaw(new ByteReader(raw(js), 'snap'));
+    const keys = Array.from({ length: 64 }, (_, j) => `k-${j * 70}`);
+    const before = keys.map((k) => js.find(k));
+    const { ids, looked } = internBatch(wasm, keys);
+    expect(looked).toEqual(before);
+    expect(before.filter((id) => id < 0).length).toBeGreaterThan(0);
+    expect(ids).toEqual(keys.map((k) => js.intern(k)));
+    const back = new SeriesDictionary(null);
+    back.readRaw(new ByteReader(raw(wasm), 'snap'));
+    expect(raw(back)).toEqual(raw(js));
+  });
+});
