@@ -17,7 +17,70 @@ export interface DecodedRecord {
    * pipeline's `predicateFields` are empty (nothing reads it): the JSON decoder then does.
    */
   raw: Record<string, unknown>;
+  /**
+   * The series key's UTF-8 bytes, `keyBytes[keyStart..keyEnd)`, when the decoder has them as such
+   * (a single key field whose JSON string needs no escapes): the engine looks the key up from the
+   * bytes, and `seriesKey` is only made into a string when something reads it (see
+   * {@link KeyedRecord}). Null or absent otherwise.
+   */
+  keyBytes?: Uint8Array | null;
+  keyStart?: number;
+  keyEnd?: number;
 }
+
+/** Buffer's unchecked slicer (it backs `toString('latin1', start, end)`). */
+type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/**
+ * A decoded record whose series key is a range of ASCII bytes (e.g. of the Kafka record's value,
+ * which outlives the record): `seriesKey` and `keyValues` are made from those bytes on first read,
+ * so a record whose series the engine finds by its bytes never becomes a string. The bytes must be
+ * the key as `seriesKeyOf` writes it (a single value with no `|` or backslash) and stay unchanged
+ * while the record is in use.
+ */
+export class KeyedRecord implements DecodedRecord {
+  keyBytes: Buffer;
+  keyStart: number;
+  keyEnd: number;
+  private key: string | null = null;
+  raw: Record<string, unknown>;
+
+  constructor(
+    /** The key field's name (for `keyValues`). */
+    private readonly keyField: string,
+    keyBytes: Buffer,
+    keyStart: number,
+    keyEnd: number,
+    public eventTimeMs: number,
+    public numbers: Record<string, number>,
+    public strings: Record<string, string>,
+  ) {
+    this.keyBytes = keyBytes;
+    this.keyStart = keyStart;
+    this.keyEnd = keyEnd;
+    this.raw = NO_RAW;
+  }
+
+  /** Points the record at another key (a reused record, e.g. a benchmark's input). */
+  setKey(keyBytes: Buffer, keyStart: number, keyEnd: number): void {
+    this.keyBytes = keyBytes;
+    this.keyStart = keyStart;
+    this.keyEnd = keyEnd;
+    this.key = null;
+  }
+
+  get seriesKey(): string {
+    if (this.key === null) this.key = (this.keyBytes as Slicer).latin1Slice(this.keyStart, this.keyEnd);
+    return this.key;
+  }
+
+  get keyValues(): Record<string, string> {
+    return { [this.keyField]: this.seriesKey };
+  }
+}
+
+/** `raw` of records decoded without the parsed object (no state machine reads it). */
+export const NO_RAW: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 export type DecodeResult =
   | { ok: true; record: DecodedRecord }

@@ -1,6 +1,7 @@
-import type { DecodedRecord, DecodeResult, Decoder } from './decoder.js';
+import { type DecodedRecord, type DecodeResult, type Decoder, KeyedRecord, NO_RAW } from './decoder.js';
 import {
   FIELD_ABSENT,
+  FIELD_BYTES,
   FIELD_FALSE,
   FIELD_NULL,
   FIELD_NUMBER,
@@ -61,6 +62,8 @@ class JsonDecoder implements Decoder {
   /** Fast path (null when state machines need `raw`), and each field's index in its results. */
   private readonly scanner: JsonFieldScanner | null;
   private readonly keyAt: number[];
+  /** The single key field's index when its plain strings come as bytes ({@link KeyedRecord}), else -1. */
+  private readonly keyBytesAt: number;
   private readonly timeAt: number;
   private readonly numericAt: number[];
   private readonly distinctAt: number[];
@@ -81,9 +84,16 @@ class JsonDecoder implements Decoder {
     this.timeAt = at(this.timeField);
     this.numericAt = this.numericFields.map(at);
     this.distinctAt = this.distinctFields.map(at);
+    // A single key field read for nothing else is left as bytes: the engine finds the series from
+    // them, with no string per record.
+    const k = this.keyAt[0]!;
+    const shared = this.timeAt === k || this.numericAt.includes(k) || this.distinctAt.includes(k);
+    this.keyBytesAt = this.keyFields.length === 1 && !shared ? k : -1;
     // `__proto__` is an own property after JSON.parse but would need care here: leave it to JSON.parse.
     this.scanner =
-      spec.predicateFields.length === 0 && !names.includes('__proto__') ? new JsonFieldScanner(names) : null;
+      spec.predicateFields.length === 0 && !names.includes('__proto__')
+        ? new JsonFieldScanner(names, this.keyBytesAt >= 0 ? [this.keyBytesAt] : [])
+        : null;
   }
 
   decode(value: Buffer | null, sizeBytes: number): DecodeResult {
@@ -95,27 +105,43 @@ class JsonDecoder implements Decoder {
     }
     const scanner = this.scanner;
     if (scanner?.scan(value)) {
-      const record = this.fromScan(scanner);
+      const record = this.fromScan(scanner, value);
       if (record !== null) return { ok: true, record };
     }
     return this.decodeParsed(value);
   }
 
   /** The record from a successful scan, or null when it is not the plain case (JSON.parse decides). */
-  private fromScan(sc: JsonFieldScanner): DecodedRecord | null {
+  private fromScan(sc: JsonFieldScanner, value: Buffer): DecodedRecord | null {
     const kinds = sc.kinds;
     const keyFields = this.keyFields;
     const keyBuf = this.keyBuf;
-    const keyValues: Record<string, string> = {};
-    for (let i = 0; i < keyFields.length; i++) {
-      const j = this.keyAt[i]!;
-      const kind = kinds[j];
-      let s: string;
-      if (kind === FIELD_STRING) s = sc.strings[j]!;
-      else if (kind === FIELD_NUMBER) s = String(sc.numbers[j]!);
-      else return null;
-      keyBuf[i] = s;
-      keyValues[keyFields[i]!] = s;
+    // The key as bytes when it is its own series key (`seriesKeyOf` escapes `|`; `\` is a JSON escape).
+    let keyed = false;
+    let keyValues: Record<string, string> = NO_KEY_VALUES;
+    const kb = this.keyBytesAt;
+    if (kb >= 0 && kinds[kb] === FIELD_BYTES) {
+      const end = sc.ends[kb]!;
+      let p = sc.starts[kb]!;
+      while (p < end && value[p] !== 0x7c) p++;
+      keyed = p === end;
+      if (!keyed) {
+        sc.kinds[kb] = FIELD_STRING;
+        sc.strings[kb] = value.toString('latin1', sc.starts[kb]!, sc.ends[kb]!);
+      }
+    }
+    if (!keyed) {
+      keyValues = {};
+      for (let i = 0; i < keyFields.length; i++) {
+        const j = this.keyAt[i]!;
+        const kind = kinds[j];
+        let s: string;
+        if (kind === FIELD_STRING) s = sc.strings[j]!;
+        else if (kind === FIELD_NUMBER) s = String(sc.numbers[j]!);
+        else return null;
+        keyBuf[i] = s;
+        keyValues[keyFields[i]!] = s;
+      }
     }
     let eventTimeMs: number;
     const tk = kinds[this.timeAt];
@@ -145,7 +171,28 @@ class JsonDecoder implements Decoder {
       else if (kind === FIELD_FALSE) strings[distinctFields[i]!] = 'false';
       else if (kind !== FIELD_ABSENT && kind !== FIELD_NULL) return null;
     }
-    return { seriesKey: seriesKeyOf(keyBuf), keyValues, eventTimeMs, numbers, strings, raw: NO_RAW };
+    if (keyed) {
+      return new KeyedRecord(
+        keyFields[0]!,
+        value,
+        sc.starts[kb]!,
+        sc.ends[kb]!,
+        eventTimeMs,
+        numbers,
+        strings,
+      );
+    }
+    return {
+      seriesKey: seriesKeyOf(keyBuf),
+      keyValues,
+      eventTimeMs,
+      numbers,
+      strings,
+      raw: NO_RAW,
+      keyBytes: null,
+      keyStart: 0,
+      keyEnd: 0,
+    };
   }
 
   /** The JSON.parse path: every rule, every reason and detail. */
@@ -236,13 +283,15 @@ class JsonDecoder implements Decoder {
       numbers,
       strings,
       raw: obj,
+      keyBytes: null,
+      keyStart: 0,
+      keyEnd: 0,
     };
     return { ok: true, record };
   }
 }
 
-/** `raw` of records decoded without materialising the object (no state machine reads it). */
-const NO_RAW: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_KEY_VALUES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Creates the JSON decoder for a pipeline. */
 export function createJsonDecoder(spec: DecoderSpec): Decoder {

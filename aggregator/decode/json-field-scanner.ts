@@ -7,6 +7,12 @@ export const FIELD_TRUE = 4;
 export const FIELD_FALSE = 5;
 /** An object or an array (validated, not materialised). */
 export const FIELD_COMPOSITE = 6;
+/**
+ * An ASCII string without escapes in a field asked for as bytes: its characters are the
+ * document's bytes `[starts, ends)`; no string is made. (Other strings of such a field come as
+ * {@link FIELD_STRING}: their bytes may not be valid UTF-8, which JSON.parse turns into U+FFFD.)
+ */
+export const FIELD_BYTES = 7;
 
 /** Exact powers of ten as doubles (10^0 … 10^22 are all exactly representable). */
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -30,16 +36,30 @@ export class JsonFieldScanner {
   readonly kinds: Uint8Array;
   readonly strings: string[];
   readonly numbers: Float64Array;
+  /** Byte range of each {@link FIELD_BYTES} field. */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  /** 1 for the fields whose plain strings are left as byte ranges. */
+  private readonly asBytes: Uint8Array;
   private readonly wanted: Buffer[];
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private end = 0;
 
-  constructor(fields: readonly string[]) {
+  /**
+   * @param fields the top-level fields wanted
+   * @param bytesFields indexes (into `fields`) whose strings, when ASCII without escapes, are
+   *   reported as {@link FIELD_BYTES} ranges instead of strings
+   */
+  constructor(fields: readonly string[], bytesFields: readonly number[] = []) {
     this.wanted = fields.map((f) => Buffer.from(f, 'utf8'));
     this.kinds = new Uint8Array(fields.length);
     this.strings = new Array<string>(fields.length).fill('');
     this.numbers = new Float64Array(fields.length);
+    this.starts = new Int32Array(fields.length);
+    this.ends = new Int32Array(fields.length);
+    this.asBytes = new Uint8Array(fields.length);
+    for (const i of bytesFields) this.asBytes[i] = 1;
   }
 
   scan(buf: Buffer): boolean {
@@ -107,6 +127,12 @@ export class JsonFieldScanner {
       const start = this.pos;
       const flags = this.skipString();
       if (flags < 0) return false;
+      if (flags === 0 && this.asBytes[field] === 1) {
+        this.kinds[field] = FIELD_BYTES;
+        this.starts[field] = start + 1;
+        this.ends[field] = this.pos - 1;
+        return true;
+      }
       this.kinds[field] = FIELD_STRING;
       this.strings[field] =
         flags === 0

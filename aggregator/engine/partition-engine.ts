@@ -231,7 +231,6 @@ export class PartitionEngine {
   private chargedSeries = 0;
   private released = false;
   /** Chunk buffers of {@link processBatch}: keys, their hashes, ASCII flags, their likely ids (SeriesDictionary.prefetch). */
-  private readonly chunkKeys: string[] = new Array<string>(CHUNK).fill('');
   private readonly chunkHashes = new Int32Array(CHUNK);
   private readonly chunkAscii = new Uint8Array(CHUNK);
   private readonly chunkIds = new Int32Array(CHUNK);
@@ -306,10 +305,8 @@ export class PartitionEngine {
   /** Reads what records[from..to) will (see {@link processBatch}); changes nothing but the chunk buffers. */
   private prefetch(records: readonly DecodedRecord[], from: number, to: number): void {
     const m = to - from;
-    const keys = this.chunkKeys;
-    for (let j = 0; j < m; j++) keys[j] = records[from + j]!.seriesKey;
     const ids = this.chunkIds;
-    let sink = this.dict.prefetch(keys, m, this.chunkHashes, this.chunkAscii, ids);
+    let sink = this.dict.prefetch(records, from, m, this.chunkHashes, this.chunkAscii, ids);
     const sizes = this.current[0]?.direct ? this.current.length : 1;
     for (let i = 0; i < sizes; i++) {
       const table = this.current[i];

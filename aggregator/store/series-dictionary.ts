@@ -224,21 +224,23 @@ export class SeriesDictionary {
    * instead, and `ids[j]` is key j's own id or -1 when it is absent (`ascii[j]` 1).
    */
   prefetch(
-    keys: readonly string[],
+    keys: readonly KeySource[],
+    from: number,
     n: number,
     hashes: Int32Array,
     ascii: Uint8Array,
     ids: Int32Array,
   ): number {
     const kernel = this.memory.kernel;
-    if (kernel !== null && n <= LOOKUP_CHUNK) return this.lookupInKernel(kernel, keys, n, hashes, ascii, ids);
+    if (kernel !== null && n <= LOOKUP_CHUNK)
+      return this.lookupInKernel(kernel, keys, from, n, hashes, ascii, ids);
     // Each stage is a loop of loads only, so that many of them are in flight at once; a loop
     // that also hashed would keep only a few (the CPU overlaps the loads of the iterations its
     // reorder window holds).
     if (this.homes.length < n) this.homes = new Int32Array(n);
     const homes = this.homes;
     for (let j = 0; j < n; j++) {
-      const h = this.hashKey(keys[j]!);
+      const h = this.hashKey(keys[from + j]!.seriesKey);
       hashes[j] = h;
       ascii[j] = this.scratchLength < 0 ? 1 : 0;
       homes[j] = this.home(h);
@@ -280,7 +282,8 @@ export class SeriesDictionary {
    */
   private lookupInKernel(
     kernel: KernelLookup,
-    keys: readonly string[],
+    keys: readonly KeySource[],
+    from: number,
     n: number,
     hashes: Int32Array,
     ascii: Uint8Array,
@@ -291,14 +294,26 @@ export class SeriesDictionary {
     const room = bytes.length;
     let at = 0;
     for (let j = 0; j < n; j++) {
-      const key = keys[j]!;
-      const len = key.length;
+      const source = keys[from + j]!;
+      const src = source.keyBytes;
       io.offsets[j] = KERNEL_IO.keys + at;
-      let ok = at + len <= room ? 1 : 0;
-      for (let i = 0; ok === 1 && i < len; i++) {
-        const c = key.charCodeAt(i);
-        if (c >= 0x80) ok = 0;
-        else bytes[at + i] = c;
+      let ok: number;
+      let len: number;
+      if (src) {
+        // ASCII bytes (KeyedRecord): copied as they are.
+        const start = source.keyStart!;
+        len = source.keyEnd! - start;
+        ok = at + len <= room ? 1 : 0;
+        for (let i = 0; ok === 1 && i < len; i++) bytes[at + i] = src[start + i]!;
+      } else {
+        const key = source.seriesKey;
+        len = key.length;
+        ok = at + len <= room ? 1 : 0;
+        for (let i = 0; ok === 1 && i < len; i++) {
+          const c = key.charCodeAt(i);
+          if (c >= 0x80) ok = 0;
+          else bytes[at + i] = c;
+        }
       }
       io.lengths[j] = ok === 1 ? len : 0;
       if (ok === 1) at += len;
@@ -685,6 +700,17 @@ export class SeriesDictionary {
       this.slots[i] = id;
     }
   }
+}
+
+/**
+ * A key as a record carries it: a string, or ASCII bytes `keyBytes[keyStart..keyEnd)` whose
+ * string `seriesKey` is made only when read (`KeyedRecord`).
+ */
+export interface KeySource {
+  readonly seriesKey: string;
+  readonly keyBytes?: Uint8Array | null;
+  readonly keyStart?: number;
+  readonly keyEnd?: number;
 }
 
 /** The final avalanche of a key's FNV-1a hash, so multiply-shift sees well-mixed high bits. */

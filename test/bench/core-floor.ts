@@ -7,8 +7,8 @@ const CHUNK = 64;
 const ROW = 4;
 
 /**
- * The least work any aggregation core in JavaScript does per record, for `bench core` to report
- * beside the core (the "floor"): the key's hash, an open-addressing lookup verified against the
+ * The least work any aggregation core in JavaScript that keys by string does per record, for
+ * `bench core` to report beside the core (the "floor"): the key read as a string, its hash, an open-addressing lookup verified against the
  * key's bytes, and one count/sum/min/max row updated — no windows, no watermark, no drains, no
  * memory accounting, no deletions. Reads are overlapped a chunk of records at a time as the core
  * does (home slots, then key bytes and rows). Exact: each distinct key gets one row.

@@ -47,6 +47,9 @@ describe('json decoder', () => {
         numbers: { temp: 21.5 },
         strings: { user: 'u1' },
         raw: { tenant: 'acme', device: 42, ts: 1_700_000_000_123, temp: 21.5, user: 'u1', status: 'up' },
+        keyBytes: null,
+        keyStart: 0,
+        keyEnd: 0,
       },
     });
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../../aggregator/codec/byte-io.js';
+import { KeyedRecord } from '../../../../aggregator/decode/decoder.js';
 import { keyLookupKernel, LOOKUP_CHUNK } from '../../../../aggregator/store/key-lookup-kernel.js';
-import { mixHash, SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
+import { type KeySource, mixHash, SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
 import { rng } from '../engine/engine-fixtures.js';
 
 /** The dictionary's key hash (FNV-1a of the UTF-8 bytes, then its avalanche), computed here independently. */
@@ -11,12 +12,30 @@ function keyHash(key: string): number {
   return mixHash(h);
 }
 
+/** ASCII keys as a decoder leaves them: bytes in a buffer ({@link KeyedRecord}); others as strings. */
+function sources(keys: string[]): KeySource[] {
+  const buf = Buffer.from(`#${keys.join('#')}`, 'utf8');
+  let at = 1;
+  return keys.map((key) => {
+    const n = Buffer.byteLength(key);
+    const start = at;
+    at += n + 1;
+    if (n !== key.length) return { seriesKey: key };
+    return new KeyedRecord('k', buf, start, start + n, 0, {}, {});
+  });
+}
+
 /** Looks `keys` up through {@link SeriesDictionary.prefetch} and interns them as the engine does. */
-function internBatch(d: SeriesDictionary, keys: string[]): { ids: number[]; looked: number[] } {
+function internBatch(
+  d: SeriesDictionary,
+  keys: string[],
+  asBytes = false,
+): { ids: number[]; looked: number[] } {
   const hashes = new Int32Array(LOOKUP_CHUNK);
   const ascii = new Uint8Array(LOOKUP_CHUNK);
   const found = new Int32Array(LOOKUP_CHUNK);
-  d.prefetch(keys, keys.length, hashes, ascii, found);
+  const given: KeySource[] = asBytes ? sources(keys) : keys.map((seriesKey) => ({ seriesKey }));
+  d.prefetch([{ seriesKey: 'not this one' }, ...given], 1, keys.length, hashes, ascii, found);
   const ids: number[] = [];
   const looked: number[] = [];
   keys.forEach((key, j) => {
@@ -55,7 +74,8 @@ describe('the WebAssembly key lookup', () => {
       const keys = Array.from({ length: LOOKUP_CHUNK }, keyOf);
       // What the lookup said before the batch changed anything: the key's id, or -1 when absent.
       const before = keys.map((k) => js.find(k));
-      const { ids, looked } = internBatch(wasm, keys);
+      // Half the chunks come as bytes (as the JSON decoder leaves single ASCII keys), half as strings.
+      const { ids, looked } = internBatch(wasm, keys, round % 2 === 0);
       keys.forEach((key, j) => {
         if (looked[j] !== -2) expect(looked[j]).toBe(before[j]);
         expect(ids[j]).toBe(js.intern(key));
@@ -97,8 +117,9 @@ describe('the WebAssembly key lookup', () => {
     expect(internBatch(d, [b]).looked).toEqual([-1]);
     const idb = d.intern(b);
     expect(idb).not.toBe(ida);
-    // Both found, in either order, past the other's slot.
+    // Both found, in either order, past the other's slot, from strings and from bytes.
     expect(internBatch(d, [b, a, b]).looked).toEqual([idb, ida, idb]);
+    expect(internBatch(d, [a, b, a], true).looked).toEqual([ida, idb, ida]);
   });
 
   it('restores a snapshot written by either kind of dictionary into the other', () => {
