@@ -77,6 +77,12 @@ const align8 = (n: number): number => (n + 7) & ~7;
  */
 export class KernelMemory implements DictionaryMemory {
   private current: KernelLookup | null = null;
+  /**
+   * Set when a WebAssembly memory could not be had (e.g. address space limited by `ulimit -v`:
+   * each one reserves guard regions): the arrays move to the JavaScript heap for good, and keys
+   * are looked up there. Same ids and snapshots, only slower.
+   */
+  private heap: HeapMemory | null = null;
 
   constructor(private readonly compiled: KeyLookupKernel) {}
 
@@ -85,6 +91,30 @@ export class KernelMemory implements DictionaryMemory {
   }
 
   resize(old: DictionaryArrays | null, lengths: ArrayLengths): DictionaryArrays {
+    if (this.heap === null) {
+      try {
+        return this.resizeInKernel(old, lengths);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        this.heap = new HeapMemory();
+        this.current = null;
+      }
+    }
+    // Arrays not resized still live in the last WebAssembly memory: copy them out too.
+    const next = this.heap.resize(null, {
+      slots: lengths.slots ?? old?.slots.length ?? 0,
+      meta: lengths.meta ?? old?.meta.length ?? 0,
+      arena: lengths.arena ?? old?.arena.length ?? 0,
+    });
+    if (old) {
+      if (lengths.slots === undefined) next.slots.set(old.slots);
+      if (lengths.meta === undefined) next.meta.set(old.meta);
+      if (lengths.arena === undefined) next.arena.set(old.arena);
+    }
+    return next;
+  }
+
+  private resizeInKernel(old: DictionaryArrays | null, lengths: ArrayLengths): DictionaryArrays {
     const n = {
       slots: lengths.slots ?? old?.slots.length ?? 0,
       meta: lengths.meta ?? old?.meta.length ?? 0,
@@ -118,6 +148,6 @@ export class KernelMemory implements DictionaryMemory {
   }
 
   bytes(a: DictionaryArrays): number {
-    return a.arena.buffer.byteLength;
+    return this.heap ? this.heap.bytes(a) : a.arena.buffer.byteLength;
   }
 }

@@ -122,6 +122,30 @@ describe('the WebAssembly key lookup', () => {
     expect(internBatch(d, [a, b, a], true).looked).toEqual([ida, idb, ida]);
   });
 
+  it('moves its arrays to the JavaScript heap when no WebAssembly memory can be had, and goes on the same', () => {
+    const real = keyLookupKernel()!;
+    let memories = 0;
+    const scarce = {
+      instantiate(bytes: number) {
+        if (++memories > 4) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+        return real.instantiate(bytes);
+      },
+    };
+    const wasm = new SeriesDictionary(scarce);
+    const js = new SeriesDictionary(null);
+    const keys = Array.from({ length: 20_000 }, (_, i) => `dev-${i}`);
+    for (let at = 0; at < keys.length; at += LOOKUP_CHUNK) {
+      const chunk = keys.slice(at, at + LOOKUP_CHUNK);
+      const { ids } = internBatch(wasm, chunk, true);
+      expect(ids).toEqual(chunk.map((k) => js.intern(k)));
+    }
+    expect(memories).toBeGreaterThan(4);
+    expect(wasm.exactPrefetch).toBe(false);
+    expect(internBatch(wasm, ['dev-7', 'dev-19999']).ids).toEqual([js.find('dev-7'), js.find('dev-19999')]);
+    expect(raw(wasm)).toEqual(raw(js));
+    expect(wasm.bytes()).toBe(js.bytes());
+  });
+
   it('restores a snapshot written by either kind of dictionary into the other', () => {
     const js = new SeriesDictionary(null);
     for (let i = 0; i < 5000; i++) js.addRef(js.intern(`k-${i}`));
