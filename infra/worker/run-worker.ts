@@ -40,7 +40,12 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   const metrics = new PromWorkerMetrics();
   const kafka = createKafka(cfg.kafka, wlog, `-${id}`);
   // Series dictionaries look keys up in WebAssembly once the kernel is compiled (~0.2 s, once).
+  const compileStart = performance.now();
   await loadKeyLookupKernel();
+  wlog.info(
+    { keyLookup: 'webassembly', compileMs: Math.round(performance.now() - compileStart) },
+    'series key lookup compiled',
+  );
   const factory = new EngineProcessorFactory(cfg.pipelines, w.memory);
 
   await assertTopicsExist(kafka, factory.topics());
