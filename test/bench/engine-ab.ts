@@ -11,6 +11,7 @@
  * Both engines live in this process at once: each has its own state (twice the memory of one).
  * A checkout needs its own node_modules (a link to this one's will do).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as EngineModule from '../../aggregator/engine/partition-engine.js';
@@ -42,6 +43,12 @@ async function load(dir: string, keys: number, perSeriesWindow: number): Promise
   const { MemoryManager } = (await import(
     `${root}/aggregator/store/memory-manager.ts`
   )) as typeof MemoryModule;
+  // A checkout whose dictionaries can look keys up in WebAssembly does so, as its workers do.
+  const kernel = `${root}/aggregator/store/key-lookup-kernel.ts`;
+  if (existsSync(kernel)) {
+    const { loadKeyLookupKernel } = (await import(kernel)) as { loadKeyLookupKernel(): Promise<unknown> };
+    await loadKeyLookupKernel();
+  }
   const pipeline = pipelineSchema.parse(benchPipelineInput('engine-ab', 4000));
   const memory = new MemoryManager({ budgetBytes: 64 * 1024 ** 3, highWater: 0.9, lowWater: 0.75 });
   return {
