@@ -122,6 +122,24 @@ describe('the WebAssembly key lookup', () => {
     expect(internBatch(d, [a, b, a], true).looked).toEqual([ida, idb, ida]);
   });
 
+  it('leaves to JavaScript the keys of a chunk that do not fit its input area, with the same ids', () => {
+    const d = new SeriesDictionary();
+    const js = new SeriesDictionary(null);
+    // 64 keys of 403 bytes: 16 KiB of room takes the first 40; the rest are interned from strings.
+    const keys = Array.from({ length: LOOKUP_CHUNK }, (_, j) => `${String(j).padStart(2, '0')}-${'k'.repeat(400)}`);
+    for (const asBytes of [false, true, true]) {
+      const hashes = new Int32Array(LOOKUP_CHUNK);
+      const ascii = new Uint8Array(LOOKUP_CHUNK);
+      const found = new Int32Array(LOOKUP_CHUNK);
+      const given: KeySource[] = asBytes ? sources(keys) : keys.map((seriesKey) => ({ seriesKey }));
+      d.prefetch(given, 0, LOOKUP_CHUNK, hashes, ascii, found);
+      expect(Array.from(ascii).filter((a) => a === 1).length).toBe(Math.floor(16_384 / 403));
+      const { ids } = internBatch(d, keys, asBytes);
+      expect(ids).toEqual(keys.map((k) => js.intern(k)));
+    }
+    expect(d.size()).toBe(LOOKUP_CHUNK);
+  });
+
   it('moves its arrays to the JavaScript heap when no WebAssembly memory can be had, and goes on the same', () => {
     const real = keyLookupKernel()!;
     let memories = 0;
