@@ -126,7 +126,10 @@ describe('the WebAssembly key lookup', () => {
     const d = new SeriesDictionary();
     const js = new SeriesDictionary(null);
     // 64 keys of 403 bytes: 16 KiB of room takes the first 40; the rest are interned from strings.
-    const keys = Array.from({ length: LOOKUP_CHUNK }, (_, j) => `${String(j).padStart(2, '0')}-${'k'.repeat(400)}`);
+    const keys = Array.from(
+      { length: LOOKUP_CHUNK },
+      (_, j) => `${String(j).padStart(2, '0')}-${'k'.repeat(400)}`,
+    );
     for (const asBytes of [false, true, true]) {
       const hashes = new Int32Array(LOOKUP_CHUNK);
       const ascii = new Uint8Array(LOOKUP_CHUNK);
