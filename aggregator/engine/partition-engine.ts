@@ -108,7 +108,14 @@ export interface EngineStats {
   lateRecords: number;
   /** Partition watermark: greatest event time seen (-Infinity before the first record). */
   watermarkMs: number;
+  /**
+   * Where the series dictionary looks keys up: `webassembly` (the worker's kernel), or
+   * `javascript` (no kernel loaded, or no WebAssembly memory could be had: about half as fast).
+   */
+  keyLookup: KeyLookupKind;
 }
+
+export type KeyLookupKind = 'webassembly' | 'javascript';
 
 /** One window table of an engine (see {@link PartitionEngine.tables}). */
 export interface TableInfo {
@@ -919,6 +926,7 @@ export class PartitionEngine {
       updates: this.updates,
       lateRecords: this.late,
       watermarkMs: this.watermark,
+      keyLookup: this.dict.exactPrefetch ? 'webassembly' : 'javascript',
     };
   }
 

@@ -124,6 +124,7 @@ export class EngineProcessor implements PartitionProcessor {
       liveSeries: s.liveSeries,
       openWindows: s.openWindows,
       updates: s.updates,
+      keyLookup: s.keyLookup,
     };
   }
 

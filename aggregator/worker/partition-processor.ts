@@ -64,6 +64,8 @@ export interface ProcessorStats {
   liveSeries: number;
   openWindows: number;
   updates: number;
+  /** Where series keys are looked up (`/status`); absent for processors without a dictionary. */
+  keyLookup?: 'webassembly' | 'javascript';
 }
 
 /** Builds processors for the pipelines that read a topic, fresh or from a checkpoint snapshot. */

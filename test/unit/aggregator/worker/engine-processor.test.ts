@@ -37,6 +37,8 @@ describe('EngineProcessor.applyBatch', () => {
     expect(dead.map((d) => d.reason).filter((r) => r === 'late')).toHaveLength(late);
     expect(dead).toHaveLength(malformed + late);
     expect(applied).toBe(records.length - malformed - late);
+    // The unit setup loads the key lookup kernel, as a worker does; /status shows which ran.
+    expect(batched.stats().keyLookup).toBe('webassembly');
     const offsets = dead.map((d) => Number(d.offset));
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     expect(dead.find((d) => d.reason === 'late')).toMatchObject({
