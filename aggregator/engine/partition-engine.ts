@@ -245,6 +245,14 @@ export class PartitionEngine {
   private readonly drainStates: FieldState[];
   /** Folds the prefetch loads' values, so the compiler keeps the loads. */
   private prefetched = 0;
+  /**
+   * The table of the smallest size whose row updates are deferred (applied in batches in
+   * WebAssembly, see WindowTable.defer), or null. Applied at the end of every process and
+   * processBatch, so that between calls every row and reference count is up to date.
+   */
+  private deferring: WindowTable | null = null;
+  /** Counts a table's reference to a series id when it gives it a row. */
+  private readonly addRef = (seriesId: number): void => this.dict.addRef(seriesId);
 
   constructor(opts: PartitionEngineOptions) {
     this.pipeline = opts.pipeline;
@@ -274,7 +282,15 @@ export class PartitionEngine {
   }
 
   process(record: DecodedRecord, offset: number): ProcessOutcome {
-    return this.apply(record, offset, 0, 0, -1);
+    const out = this.apply(record, offset, 0, 0, -1);
+    this.applyDeferred();
+    return out;
+  }
+
+  /** Applies the deferred row updates (see {@link deferring}). */
+  private applyDeferred(): void {
+    this.deferring?.flush();
+    this.deferring = null;
   }
 
   /**
@@ -307,6 +323,7 @@ export class PartitionEngine {
         if (!out.ok && onRefused) onRefused(j, out);
       }
     }
+    this.applyDeferred();
   }
 
   /** Reads what records[from..to) will (see {@link processBatch}); changes nothing but the chunk buffers. */
@@ -317,7 +334,8 @@ export class PartitionEngine {
     const sizes = this.current[0]?.direct ? this.current.length : 1;
     for (let i = 0; i < sizes; i++) {
       const table = this.current[i];
-      if (!table) continue;
+      // A deferring table reads its rows ahead itself, when it applies them.
+      if (!table || table.deferrable) continue;
       const start = this.currentStart[i]!;
       const end = this.currentEnd[i]!;
       for (let j = 0; j < m; j++) {
@@ -367,6 +385,14 @@ export class PartitionEngine {
       let table = cur[i] ?? null;
       if (table === null || !(t >= curStart[i]! && t < curEnd[i]!)) table = this.cacheTable(i, t);
       if (i === 0 && table.direct) sizes = cur.length;
+      else if (i === 0 && table.deferrable) {
+        if (table !== this.deferring) {
+          this.deferring?.flush();
+          this.deferring = table;
+        }
+        table.defer(id, numbers, t, offset);
+        continue;
+      }
       const slot = table.slotOf(id);
       if (table.isNew) {
         table.isNew = false;
@@ -474,6 +500,7 @@ export class PartitionEngine {
       expected,
       byId ? this.dict.idSpace() : 0,
     );
+    created.newRowSink = this.addRef;
     list.splice(at, 0, created);
     return created;
   }
@@ -851,6 +878,7 @@ export class PartitionEngine {
       for (let k = 0; k < n; k++) {
         const tb = readTable();
         addRefs(tb);
+        tb.newRowSink = e.addRef;
         e.open[i]!.push(tb);
       }
     }

@@ -178,6 +178,29 @@ export interface KeyLookupKernel {
 
 let compiled: KeyLookupKernel | null = null;
 let loading: Promise<KeyLookupKernel> | null = null;
+/** The assembler, once loaded (kernels specialised at run time, e.g. the row updates, assemble with it). */
+let assembler: Awaited<ReturnType<typeof wabt>> | null = null;
+
+/** A module compiled from WebAssembly text: null until {@link loadKeyLookupKernel} has resolved. */
+export function compileWat(name: string, text: string): object | null {
+  if (assembler === null) return null;
+  const parsed = assembler.parseWat(name, text, {});
+  try {
+    return new webAssembly.Module(parsed.toBinary({}).buffer);
+  } finally {
+    parsed.destroy();
+  }
+}
+
+/** A fresh zeroed memory of at least `bytes` bytes with an instance of `module` over it. */
+export function instantiateWithMemory(
+  module: object,
+  bytes: number,
+): { memory: WasmMemory; exports: unknown } {
+  const memory = new webAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE)) });
+  const { exports } = new webAssembly.Instance(module, { env: { memory } });
+  return { memory, exports };
+}
 
 /**
  * Assembles and compiles the kernel (once per process; later calls return the same). Until it
@@ -185,19 +208,11 @@ let loading: Promise<KeyLookupKernel> | null = null;
  */
 export function loadKeyLookupKernel(): Promise<KeyLookupKernel> {
   loading ??= (async () => {
-    const tools = await wabt();
-    const parsed = tools.parseWat('key-lookup.wat', kernelWat(), {});
-    let bytes: Uint8Array;
-    try {
-      bytes = parsed.toBinary({}).buffer;
-    } finally {
-      parsed.destroy();
-    }
-    const module = new webAssembly.Module(bytes);
+    assembler ??= await wabt();
+    const module = compileWat('key-lookup.wat', kernelWat())!;
     const kernel: KeyLookupKernel = {
       instantiate(size) {
-        const memory = new webAssembly.Memory({ initial: Math.max(1, Math.ceil(size / WASM_PAGE)) });
-        const { exports } = new webAssembly.Instance(module, { env: { memory } });
+        const { memory, exports } = instantiateWithMemory(module, size);
         return { memory, lookup: (exports as KeyLookupInstance).lookup };
       },
     };

@@ -7,6 +7,7 @@ import {
 import { DDSketch } from '../aggregates/dd-sketch.js';
 import { HyperLogLog } from '../aggregates/hyper-log-log.js';
 import type { ByteReader, ByteWriter } from '../codec/byte-io.js';
+import { ROW_BATCH, type RowKernel, type RowMemory, rowKernel } from './row-update-kernel.js';
 
 /** Where one field's numbers sit inside a row's block of the data column (-1: not stored). */
 interface FieldColumns {
@@ -55,7 +56,8 @@ const MIN_BY_ID_FILL = 0.6;
  * its rows becomes a hashed one.
  */
 export class WindowTable {
-  rows = 0;
+  /** Rows made (those of deferred records not yet applied excepted: see {@link rows}). */
+  private made = 0;
   // Assigned by allocSlots (the constructor's last step, and every growth).
   cap!: number;
   /** Hashed: series id + 1 per slot; 0 = empty (empty when indexed by id). */
@@ -69,6 +71,21 @@ export class WindowTable {
   private readonly hasSide: boolean;
   /** Bytes held by sketches (maintained incrementally). */
   private sideBytes = 0;
+  /** The WebAssembly row updates for this layout, or null (sketches, or the kernel not loaded). */
+  private readonly kernel: RowKernel | null;
+  /** Indexed by id with the kernel: the memory holding the bitmap and numbers, and the records waiting in its I/O area. */
+  private rowMemory: RowMemory | null = null;
+  /** Per numeric field (the kernel's value columns, in order): its name. */
+  private readonly kernelNames: string[];
+  /** Records deferred (see {@link defer}) and not yet applied. */
+  private pending = 0;
+  /**
+   * True when records may be {@link defer}red: indexed by id, rows in the kernel's memory.
+   * Changes with the table's kind (a table indexed by id may turn hashed).
+   */
+  deferrable = false;
+  /** Told each series id given a row (the engine counts the tables referring to an id). */
+  newRowSink: ((seriesId: number) => void) | null = null;
 
   constructor(
     readonly sizeMs: number,
@@ -101,6 +118,9 @@ export class WindowTable {
     });
     this.stride = stride;
     this.hasSide = this.fields.some((f) => f.layout.quantiles !== null || f.layout.distinct !== null);
+    const numeric = this.fields.filter((f) => f.count >= 0);
+    this.kernel = this.hasSide ? null : rowKernel(layout, numeric, stride);
+    this.kernelNames = numeric.map((f) => f.layout.name);
     this.allocSlots(Math.max(MIN_SLOTS, Math.ceil(this.byId ? idSpace : expectedRows / HINT_LOAD)));
   }
 
@@ -109,22 +129,81 @@ export class WindowTable {
     this.cap = cap;
     this.scale = cap / 4294967296;
     this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
-    this.present = this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS;
-    this.data = new Float64Array(cap * this.stride);
+    this.rowMemory =
+      this.byId && this.kernel ? allocateRows(this.kernel, bitBytes(cap), cap * this.stride) : null;
+    this.deferrable = this.rowMemory !== null;
+    this.present = this.rowMemory?.present ?? (this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS);
+    this.data = this.rowMemory?.data ?? new Float64Array(cap * this.stride);
     this.allocSide();
+  }
+
+  /** Rows in the table (deferred records applied first). */
+  get rows(): number {
+    if (this.pending !== 0) this.flush();
+    return this.made;
+  }
+
+  /**
+   * Queues the update of `seriesId`'s row by one record (as {@link slotOf} then {@link update}),
+   * for a table that is {@link deferrable}; queued records are applied in order, in WebAssembly,
+   * by {@link flush}, which every read of the rows does first. A record the kernel cannot take
+   * (a NaN value) is applied at once in TypeScript, after those queued.
+   */
+  defer(seriesId: number, numbers: Record<string, number>, timeMs: number, offset: number): void {
+    if (this.byId && seriesId >= this.cap) this.growById(seriesId);
+    const rows = this.rowMemory;
+    if (rows !== null) {
+      const j = this.pending;
+      const io = rows.io;
+      const names = this.kernelNames;
+      let ok = true;
+      for (let k = 0; k < names.length; k++) {
+        const v = numbers[names[k]!];
+        if (Number.isNaN(v)) ok = false; // NaN: only undefined (no value) is written as NaN
+        io.values[k]![j] = v === undefined ? Number.NaN : v;
+      }
+      if (ok) {
+        io.ids[j] = seriesId;
+        io.times[j] = timeMs;
+        io.offsets[j] = offset;
+        this.pending = j + 1;
+        if (j + 1 === ROW_BATCH) this.flush();
+        return;
+      }
+    }
+    const slot = this.slotOf(seriesId);
+    if (this.isNew) {
+      this.isNew = false;
+      this.newRowSink?.(seriesId);
+    }
+    this.update(slot, numbers, NO_STRINGS, timeMs, offset);
+  }
+
+  /** Applies the deferred records (see {@link defer}). */
+  flush(): void {
+    const n = this.pending;
+    if (n === 0) return;
+    this.pending = 0;
+    const rows = this.rowMemory!;
+    const made = rows.apply(n);
+    this.made += made;
+    const sink = this.newRowSink;
+    if (sink !== null) for (let k = 0; k < made; k++) sink(rows.io.newIds[k]!);
   }
 
   /** The series id whose row is at `slot`, or -1 (empty). */
   idAt(slot: number): number {
+    if (this.pending !== 0) this.flush();
     if (this.byId) return bitAt(this.present, slot) ? slot : -1;
     return this.keys[slot]! - 1;
   }
 
   /** Forgets the row at `slot` (drained: a snapshot keeps only the rest; never looked up again). */
   clearSlot(slot: number): void {
+    if (this.pending !== 0) this.flush();
     if (this.byId) this.present[slot >> 3]! &= ~(1 << (slot & 7));
     else this.keys[slot] = 0;
-    this.rows--;
+    this.made--;
   }
 
   /** Rows in slots [from, to). */
@@ -151,7 +230,10 @@ export class WindowTable {
 
   /** Bytes held: key slots, the data column, sketch side arrays. */
   bytes(): number {
-    let b = this.keys.byteLength + this.present.byteLength + this.data.byteLength + this.sideBytes;
+    let b = this.rowMemory
+      ? this.rowMemory.memory.buffer.byteLength
+      : this.keys.byteLength + this.present.byteLength + this.data.byteLength;
+    b += this.sideBytes;
     for (const f of this.fields) {
       if (f.sketches) b += f.sketches.length * 8;
       if (f.hlls) b += f.hlls.length * 8;
@@ -185,6 +267,7 @@ export class WindowTable {
 
   /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
   slotOf(seriesId: number): number {
+    if (this.pending !== 0) this.flush();
     if (this.byId) {
       if (seriesId >= this.cap) this.growById(seriesId);
       if (this.byId) return this.insertById(seriesId);
@@ -193,12 +276,12 @@ export class WindowTable {
     const keys = this.keys;
     const i = this.probe(seriesId);
     if (keys[i] === key) return i;
-    if (this.rows + 1 > this.cap * MAX_LOAD) {
+    if (this.made + 1 > this.cap * MAX_LOAD) {
       this.grow(Math.ceil(this.cap * 1.5));
       return this.slotOf(seriesId);
     }
     keys[i] = key;
-    this.rows++;
+    this.made++;
     this.initRow(i);
     this.isNew = true;
     return i;
@@ -211,7 +294,7 @@ export class WindowTable {
     const bits = this.present[at]!;
     if ((bits & bit) !== 0) return seriesId;
     this.present[at] = bits | bit;
-    this.rows++;
+    this.made++;
     this.initRow(seriesId);
     this.isNew = true;
     return seriesId;
@@ -223,9 +306,10 @@ export class WindowTable {
    * as full as the last one) turns into a hashed table instead, at the load of a hinted one.
    */
   private growById(seriesId: number): void {
-    if (Math.max(this.rows, this.expectedRows) + 1 < (seriesId + 1) * MIN_BY_ID_FILL) {
+    if (this.pending !== 0) this.flush();
+    if (Math.max(this.made, this.expectedRows) + 1 < (seriesId + 1) * MIN_BY_ID_FILL) {
       this.byId = false;
-      this.grow(Math.max(MIN_SLOTS, Math.ceil((this.rows + 1) / HINT_LOAD)), true);
+      this.grow(Math.max(MIN_SLOTS, Math.ceil((this.made + 1) / HINT_LOAD)), true);
     } else {
       this.grow(Math.max(seriesId + 1, Math.ceil(this.cap * BY_ID_GROWTH)));
     }
@@ -238,6 +322,7 @@ export class WindowTable {
 
   /** True when `seriesId` has a row. */
   has(seriesId: number): boolean {
+    if (this.pending !== 0) this.flush();
     if (this.byId) return seriesId < this.cap && this.idAt(seriesId) === seriesId;
     return this.keys[this.probe(seriesId)] === seriesId + 1;
   }
@@ -293,6 +378,7 @@ export class WindowTable {
 
   /** Moves the rows into `cap` slots, of the kind `byId` says now (`wasById`: the kind they are in). */
   private grow(cap: number, wasById = this.byId): void {
+    if (this.pending !== 0) this.flush();
     const oldKeys = this.keys;
     const oldBits = this.present;
     const oldData = this.data;
@@ -339,6 +425,7 @@ export class WindowTable {
     timeMs: number,
     offset: number,
   ): number {
+    if (this.pending !== 0) this.flush();
     let grown = 0;
     const d = this.data;
     const base = slot * this.stride;
@@ -398,6 +485,8 @@ export class WindowTable {
    * bytes the sketches grew by.
    */
   mergeRow(slot: number, src: WindowTable, srcSlot: number): number {
+    if (this.pending !== 0) this.flush();
+    if (src.pending !== 0) src.flush();
     let grown = 0;
     const d = this.data;
     const sd = src.data;
@@ -439,6 +528,7 @@ export class WindowTable {
    * when given (a caller that consumes it at once reuses one object for every row).
    */
   fieldState(slot: number, k: number, into?: FieldState): FieldState {
+    if (this.pending !== 0) this.flush();
     const f = this.fields[k]!;
     const d = this.data;
     const base = slot * this.stride;
@@ -457,7 +547,8 @@ export class WindowTable {
 
   /** The exact slot layout (empty slots included), so a restored table emits in the same order. */
   write(w: ByteWriter): void {
-    w.f64(this.sizeMs).f64(this.startMs).u32(this.cap).u32(this.rows);
+    if (this.pending !== 0) this.flush();
+    w.f64(this.sizeMs).f64(this.startMs).u32(this.cap).u32(this.made);
     if (this.byId) w.raw(this.present, bitBytes(this.cap));
     else w.raw(this.keys, this.cap * 4);
     w.raw(this.data, this.cap * this.stride * 8);
@@ -488,7 +579,7 @@ export class WindowTable {
     );
     const t = new WindowTable(sizeMs, startMs, layout, expectedRows, byId ? cap : 0);
     if (t.cap !== cap) t.allocSlots(cap);
-    t.rows = rows;
+    t.made = rows;
     if (byId) {
       r.rawInto(t.present, bitBytes(cap));
       let n = 0;
@@ -535,6 +626,21 @@ export function indexesById(expectedRows: number, rowsThen: number, idsThen: num
 }
 
 const NO_KEYS = new Int32Array(0);
+const NO_STRINGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * A row memory from the kernel, or null when none can be had (e.g. address space limited by
+ * `ulimit -v`: each WebAssembly memory reserves guard regions): the table keeps its rows on the
+ * JavaScript heap and updates them in TypeScript, with the same results.
+ */
+function allocateRows(kernel: RowKernel, presentBytes: number, doubles: number): RowMemory | null {
+  try {
+    return kernel.allocate(presentBytes, doubles);
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
+}
 const NO_BITS = new Uint8Array(0);
 
 /** Bit `i` of a bitmap (1 or 0). */

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { compileLayout } from '../../../../aggregator/aggregates/aggregate-layout.js';
+import { ByteReader, ByteWriter } from '../../../../aggregator/codec/byte-io.js';
+import type { DecodedRecord } from '../../../../aggregator/decode/decoder.js';
+import {
+  type EngineOutputs,
+  PartitionEngine,
+  type PartitionEngineOptions,
+  type WindowResult,
+} from '../../../../aggregator/engine/partition-engine.js';
+import type { FieldAggregateConfig } from '../../../../aggregator/pipeline/pipeline-schema.js';
+import { WindowTable } from '../../../../aggregator/store/window-table.js';
+import { pipeline, rng, T0 } from '../engine/engine-fixtures.js';
+import { reference, refKey } from '../engine/reference.js';
+
+// The kernel is loaded for every unit test (vitest setup: test/unit/load-key-lookup.ts).
+
+const aggregates = [
+  { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last'] },
+  { field: 'hum', kinds: ['max', 'last'] },
+  { field: 'rssi', kinds: ['min'] },
+] as FieldAggregateConfig[];
+const layout = compileLayout(aggregates);
+
+function snapshotOf(t: WindowTable): Uint8Array {
+  const w = new ByteWriter();
+  t.write(w);
+  return w.finish();
+}
+
+describe('window rows updated in WebAssembly (deferred records)', () => {
+  it('equal, bit for bit, the rows updated in TypeScript: missing fields, ties, -0, NaN, growth, reads between', () => {
+    const r = rng(11);
+    const deferred = new WindowTable(60_000, T0, layout, 200, 200);
+    const direct = new WindowTable(60_000, T0, layout, 200, 200);
+    expect(deferred.deferrable).toBe(true);
+    const made: number[] = [];
+    deferred.newRowSink = (id) => made.push(id);
+    const madeDirect: number[] = [];
+    let ids = 200;
+    for (let i = 0; i < 5_000; i++) {
+      // Ids beyond the table now and then (it grows, still indexed by id: the rows stay dense).
+      if (i % 1_000 === 999) ids += 60;
+      const id = Math.floor(r() * ids);
+      const numbers: Record<string, number> = {};
+      const pick = r();
+      if (pick > 0.1) numbers['temp'] = pick > 0.95 ? -0 : Math.round((r() * 200 - 100) * 8) / 8;
+      if (r() > 0.3) numbers['hum'] = r() > 0.97 ? Number.NaN : r() * 100;
+      if (r() > 0.5) numbers['rssi'] = -Math.floor(r() * 90);
+      // Few distinct times: ties on event time are decided by the offset.
+      const t = T0 + Math.floor(r() * 20) * 1_000;
+      deferred.defer(id, numbers, t, i);
+      const slot = direct.slotOf(id);
+      if (direct.isNew) {
+        direct.isNew = false;
+        madeDirect.push(id);
+      }
+      direct.update(slot, numbers, {}, t, i);
+      // Reads in between apply what is deferred first.
+      if (i % 777 === 0) expect(deferred.fieldState(id, 0)).toEqual(direct.fieldState(slot, 0));
+    }
+    expect(deferred.deferrable).toBe(true);
+    expect(deferred.rows).toBe(direct.rows);
+    expect(deferred.rows).toBeGreaterThan(400);
+    expect([...made].sort((a, b) => a - b)).toEqual([...madeDirect].sort((a, b) => a - b));
+    // The same numbers in the same slots (NaN payloads and signed zeros included), and the same snapshot.
+    expect(Buffer.from(snapshotOf(deferred))).toEqual(Buffer.from(snapshotOf(direct)));
+    // A restored table defers again and continues as the one written.
+    const back = WindowTable.read(new ByteReader(snapshotOf(deferred), 'table'), layout, true, 200);
+    expect(back.deferrable).toBe(true);
+    back.defer(3, { temp: 1e9 }, T0, 9_999);
+    deferred.defer(3, { temp: 1e9 }, T0, 9_999);
+    expect(Buffer.from(snapshotOf(back))).toEqual(Buffer.from(snapshotOf(deferred)));
+  });
+
+  it('a table that turns hashed (ids far beyond its rows) takes the deferred records first, then updates in TypeScript', () => {
+    const deferred = new WindowTable(60_000, T0, layout, 100, 100);
+    const direct = new WindowTable(60_000, T0, layout, 100, 100);
+    for (const [i, id] of [5, 7, 5, 90, 100_000, 5, 100_001].entries()) {
+      deferred.defer(id, { temp: i, hum: 10 - i }, T0 + i, i);
+      const slot = direct.slotOf(id);
+      direct.isNew = false;
+      direct.update(slot, { temp: i, hum: 10 - i }, {}, T0 + i, i);
+    }
+    expect(deferred.byId).toBe(false);
+    expect(deferred.deferrable).toBe(false);
+    expect(Buffer.from(snapshotOf(deferred))).toEqual(Buffer.from(snapshotOf(direct)));
+    expect(deferred.fieldState(deferred.slotOf(5), 0)).toMatchObject({
+      count: 3,
+      sum: 0 + 2 + 5,
+      lastValue: 5,
+    });
+  });
+
+  it('layouts with sketches keep their rows in TypeScript', () => {
+    const withSketch = compileLayout([
+      { field: 'temp', kinds: ['count', 'quantiles'], quantiles: [0.5], relativeAccuracy: 0.01 },
+    ] as FieldAggregateConfig[]);
+    expect(new WindowTable(60_000, T0, withSketch, 100, 100).deferrable).toBe(false);
+    // Hashed tables too.
+    expect(new WindowTable(60_000, T0, layout, 100).deferrable).toBe(false);
+  });
+});
+
+/**
+ * Devices that report steadily (the engine indexes those windows by series id, and defers their
+ * records), with devices joining at minute 4 and leaving at minute 6, times out of order by up
+ * to ±15 s (some late).
+ */
+function steady(minutes: number, seed: number): DecodedRecord[] {
+  const r = rng(seed);
+  const events: DecodedRecord[] = [];
+  for (let dev = 0; dev < 400; dev++) {
+    const from = dev >= 320 ? 4 : 0;
+    const to = dev < 40 ? 6 : minutes;
+    for (let m = from; m < to; m++) {
+      for (let k = 0; k < 5; k++) {
+        const numbers: Record<string, number> = {};
+        if (r() > 0.05) numbers['temp'] = Math.floor(r() * 2000) - 500;
+        events.push({
+          seriesKey: `d${dev}`,
+          keyValues: { device: `d${dev}` },
+          eventTimeMs: T0 + m * 60_000 + Math.floor(r() * 60_000),
+          numbers,
+          strings: {},
+          raw: {},
+        });
+      }
+    }
+  }
+  events.sort((a, b) => a.eventTimeMs - b.eventTimeMs);
+  for (const e of events) e.eventTimeMs += Math.floor((r() * 2 - 1) * 15_000);
+  return events;
+}
+
+const opts: PartitionEngineOptions = {
+  pipeline: pipeline({ keyFields: ['device'], aggregates: [aggregates[0]!] }),
+  topic: 'in',
+  partition: 0,
+};
+
+/** The records in batches of 100 (`processBatch`), restored from a snapshot at each cut, drained now and then. */
+function run(records: readonly DecodedRecord[], cuts: ReadonlySet<number> = new Set()): EngineOutputs[] {
+  const outs: EngineOutputs[] = [];
+  let e = new PartitionEngine(opts);
+  const offsets = records.map((_, i) => i);
+  for (let from = 0; from < records.length; from += 100) {
+    if (cuts.has(from)) {
+      const snap = e.snapshot();
+      e.release();
+      e = PartitionEngine.restore(opts, snap);
+    }
+    const batch = records.slice(from, from + 100);
+    e.processBatch(batch, offsets.slice(from, from + 100), batch.length);
+    if (from % 700 === 0) outs.push(e.drainClosed(300));
+  }
+  for (;;) {
+    const out = e.drainClosed(300);
+    outs.push(out);
+    if (!out.more) break;
+  }
+  outs.push(e.flush());
+  return outs;
+}
+
+const resultsOf = (outs: readonly EngineOutputs[]): WindowResult[] => outs.flatMap((o) => o.results);
+
+describe('an engine whose windows defer their records', () => {
+  const records = steady(12, 3);
+
+  it('emits exactly the reference windows (count, sum, min, max, mean, last)', () => {
+    const ref = reference(records, [60_000, 300_000], 10_000);
+    expect(ref.lateOffsets.length).toBeGreaterThan(0);
+    const e = new PartitionEngine(opts);
+    e.processBatch(
+      records.slice(0, 4_000),
+      Array.from({ length: 4_000 }, (_, i) => i),
+      4_000,
+    );
+    // By minute 3 the 1m windows are indexed by id, and their records deferred.
+    expect(e.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
+    e.release();
+    const got = resultsOf(run(records));
+    const seen = new Set<string>();
+    for (const r of got) {
+      const k = refKey(r.seriesKey, r.windowSizeMs, r.windowStartMs);
+      expect(seen.has(k), `emitted twice: ${k}`).toBe(false);
+      seen.add(k);
+      const w = ref.windows.get(k);
+      expect(w, `unexpected window ${k}`).toBeDefined();
+      const a = r.aggregates['temp']!;
+      expect(a.count).toBe(w!.temps.length);
+      expect(a.sum).toBe(w!.sum);
+      if (w!.temps.length > 0) {
+        expect([a.min, a.max, a.mean, a.last]).toEqual([
+          Math.min(...w!.temps),
+          Math.max(...w!.temps),
+          w!.sum / w!.temps.length,
+          w!.last!.value,
+        ]);
+      }
+    }
+    expect(seen.size).toBe(ref.windows.size);
+    expect(got.length).toBeGreaterThan(4_000);
+  });
+
+  it('a restore between any two batches continues exactly as the uninterrupted run', () => {
+    const straight = JSON.stringify(run(records));
+    for (const cut of [1_200, 4_100, 9_000, 15_500]) {
+      expect(JSON.stringify(run(records, new Set([cut])))).toBe(straight);
+    }
+  });
+});
