@@ -6,11 +6,18 @@
  *
  *   node --import tsx test/bench/engine-ab.ts --a /path/to/checkout-a --b /path/to/checkout-b \
  *     [--keys 1000000] [--warm 2000000] [--records 5000000] [--slice 65536] [--per-series-window 6]
+ *     [--processes N]
+ *
+ * The engine loaded first in one process was measured ~10 % slower than the second at 1M keys in
+ * steady state (--warm 12000000 --records 24000000), either way round: for such runs, `--processes N`
+ * runs each engine alone in its own process instead, A then B, N times, and prints each pair's
+ * ratio and their median.
  *
  * Prints JSON: engine time per record (processBatch + drains, input excluded) of each, and b / a.
  * Both engines live in this process at once: each has its own state (twice the memory of one).
  * A checkout needs its own node_modules (a link to this one's will do).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -81,6 +88,8 @@ const { values } = parseArgs({
     records: { type: 'string', default: '5000000' },
     slice: { type: 'string', default: '65536' },
     'per-series-window': { type: 'string', default: '6' },
+    processes: { type: 'string', default: '0' },
+    only: { type: 'string' },
   },
 });
 const num = (name: string, v: string | undefined): number => {
@@ -89,9 +98,9 @@ const num = (name: string, v: string | undefined): number => {
     throw new RangeError(`--${name}: expected a positive integer, got ${v}`);
   return n;
 };
-if (!values.b) {
+if (!values.b && values.only === undefined) {
   process.stderr.write(
-    'usage: engine-ab.ts --a DIR --b DIR [--keys N] [--warm N] [--records N] [--slice N]\n',
+    'usage: engine-ab.ts --a DIR --b DIR [--keys N] [--warm N] [--records N] [--slice N] [--processes N]\n',
   );
   process.exit(2);
 }
@@ -100,7 +109,52 @@ const warm = num('warm', values.warm);
 const records = num('records', values.records);
 const slice = Math.ceil(num('slice', values.slice) / BATCH) * BATCH;
 const perSeriesWindow = num('per-series-window', values['per-series-window']);
-const contenders = [await load(values.a, keys, perSeriesWindow), await load(values.b, keys, perSeriesWindow)];
+const processes = Number(values.processes ?? '0');
+if (values.only !== undefined) {
+  // A child of --processes: one engine alone, its time per record on stdout.
+  const c = await load(values.only, keys, perSeriesWindow);
+  feed(c, warm, false);
+  feed(c, records - warm, true);
+  process.stdout.write(`${JSON.stringify({ engineNsPerRecord: (c.ms * 1e6) / (records - warm) })}\n`);
+  process.exit(0);
+}
+if (processes > 0) {
+  // Each engine alone in its own process (no shared caches or heap), A and B alternating.
+  const run = (dir: string): number => {
+    const args = [...process.execArgv, process.argv[1]!, '--only', dir, '--keys', String(keys)];
+    args.push(
+      '--warm',
+      String(warm),
+      '--records',
+      String(records),
+      '--per-series-window',
+      String(perSeriesWindow),
+    );
+    const out = execFileSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return (JSON.parse(out) as { engineNsPerRecord: number }).engineNsPerRecord;
+  };
+  const pairs: { a: number; b: number; bOverA: number }[] = [];
+  for (let p = 0; p < processes; p++) {
+    const a = run(values.a);
+    const b = run(values.b!);
+    pairs.push({ a: Math.round(a), b: Math.round(b), bOverA: Math.round((b / a) * 1000) / 1000 });
+    process.stderr.write(
+      `pair ${p + 1}/${processes}: a ${Math.round(a)} ns, b ${Math.round(b)} ns per record\n`,
+    );
+  }
+  const ratios = pairs.map((x) => x.bOverA).sort((x, y) => x - y);
+  process.stdout.write(
+    `${JSON.stringify({ keys, timedRecords: records - warm, a: resolve(values.a), b: resolve(values.b!), pairs, medianBOverA: ratios[Math.floor(ratios.length / 2)] }, null, 2)}\n`,
+  );
+  process.exit(0);
+}
+const contenders = [
+  await load(values.a, keys, perSeriesWindow),
+  await load(values.b!, keys, perSeriesWindow),
+];
 for (let i = 0; i < warm; i += slice) for (const c of contenders) feed(c, slice, false);
 let turn = 0;
 for (let i = warm; i < records; i += slice, turn++) {
