@@ -113,6 +113,12 @@ export interface EngineStats {
    * `javascript` (no kernel loaded, or no WebAssembly memory could be had: about half as fast).
    */
   keyLookup: KeyLookupKind;
+  /**
+   * Where the rows of the newest open window of the smallest size are updated: `webassembly`
+   * (indexed by series id, no sketches: see WindowTable.defer) or `javascript` (a hashed window,
+   * e.g. the first of its size or one of churning series; sketches; no kernel or no memory).
+   */
+  rowUpdates: KeyLookupKind;
 }
 
 export type KeyLookupKind = 'webassembly' | 'javascript';
@@ -955,6 +961,7 @@ export class PartitionEngine {
       lateRecords: this.late,
       watermarkMs: this.watermark,
       keyLookup: this.dict.exactPrefetch ? 'webassembly' : 'javascript',
+      rowUpdates: this.open[0]!.at(-1)?.deferrable ? 'webassembly' : 'javascript',
     };
   }
 

@@ -125,6 +125,7 @@ export class EngineProcessor implements PartitionProcessor {
       openWindows: s.openWindows,
       updates: s.updates,
       keyLookup: s.keyLookup,
+      rowUpdates: s.rowUpdates,
     };
   }
 

@@ -66,6 +66,8 @@ export interface ProcessorStats {
   updates: number;
   /** Where series keys are looked up (`/status`); absent for processors without a dictionary. */
   keyLookup?: 'webassembly' | 'javascript';
+  /** Where the rows of the newest open window are updated (`/status`; see EngineStats). */
+  rowUpdates?: 'webassembly' | 'javascript';
 }
 
 /** Builds processors for the pipelines that read a topic, fresh or from a checkpoint snapshot. */

@@ -179,7 +179,18 @@ describe('an engine whose windows defer their records', () => {
     );
     // By minute 3 the 1m windows are indexed by id, and their records deferred.
     expect(e.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
+    expect(e.stats().rowUpdates).toBe('webassembly');
     e.release();
+    // With sketches (the fixture's quantiles and distinct count), rows stay in TypeScript.
+    const sketches = new PartitionEngine({ ...opts, pipeline: pipeline({ keyFields: ['device'] }) });
+    sketches.processBatch(
+      records.slice(0, 4_000),
+      Array.from({ length: 4_000 }, (_, i) => i),
+      4_000,
+    );
+    expect(sketches.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
+    expect(sketches.stats().rowUpdates).toBe('javascript');
+    sketches.release();
     const got = resultsOf(run(records));
     expectReferenceResults(got, ref, false);
     expect(got.length).toBeGreaterThan(4_000);
