@@ -9,6 +9,7 @@ import {
   type WindowResult,
 } from '../../../../aggregator/engine/partition-engine.js';
 import type { FieldAggregateConfig } from '../../../../aggregator/pipeline/pipeline-schema.js';
+import { type RowKernel, rowKernel } from '../../../../aggregator/store/row-update-kernel.js';
 import { WindowTable } from '../../../../aggregator/store/window-table.js';
 import { pipeline, rng, T0 } from '../engine/engine-fixtures.js';
 import { expectReferenceResults, reference } from '../engine/reference.js';
@@ -200,6 +201,71 @@ describe('an engine whose windows defer their records', () => {
     const straight = JSON.stringify(run(records));
     for (const cut of [1_200, 4_100, 9_000, 15_500]) {
       expect(JSON.stringify(run(records, new Set([cut])))).toBe(straight);
+    }
+  });
+});
+
+describe('a window whose WebAssembly memory cannot be had', () => {
+  const records = steady(8, 9);
+  const engineOpts: PartitionEngineOptions = {
+    ...opts,
+    pipeline: pipeline({
+      keyFields: ['device'],
+      aggregates: [{ field: 'temp', kinds: ['count', 'sum', 'max'] }],
+    }),
+  };
+  /** The kernel the engine's tables of this layout get (compiled once per layout: the same object). */
+  const kernel = (): RowKernel =>
+    rowKernel(
+      compileLayout(engineOpts.pipeline.aggregates),
+      [{ count: 0, sum: 1, min: -1, max: 2, last: -1 }],
+      3,
+    )!;
+
+  function results(): { rowUpdates: string; out: string } {
+    const e = new PartitionEngine(engineOpts);
+    let rowUpdates = '';
+    const outs: EngineOutputs[] = [];
+    for (let from = 0; from < records.length; from += 100) {
+      const batch = records.slice(from, from + 100);
+      e.processBatch(
+        batch,
+        Array.from(batch, (_, i) => from + i),
+        batch.length,
+      );
+      if (e.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id'))
+        rowUpdates = e.stats().rowUpdates;
+      outs.push(e.drainClosed());
+    }
+    outs.push(e.flush());
+    e.release();
+    return { rowUpdates, out: JSON.stringify(outs) };
+  }
+
+  it('keeps its rows on the heap, updated in TypeScript, with the same results', () => {
+    const straight = results();
+    expect(straight.rowUpdates).toBe('webassembly');
+    const k = kernel();
+    const allocate = k.allocate;
+    let refused = 0;
+    k.allocate = () => {
+      refused++;
+      throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+    };
+    try {
+      const scarce = results();
+      expect(refused).toBeGreaterThan(0);
+      expect(scarce.rowUpdates).toBe('javascript');
+      expect(scarce.out).toBe(straight.out);
+      // Any other failure is not taken for a lack of memory.
+      k.allocate = () => {
+        throw new TypeError('broken kernel');
+      };
+      expect(
+        () => new WindowTable(60_000, T0, compileLayout(engineOpts.pipeline.aggregates), 100, 100),
+      ).toThrow('broken kernel');
+    } finally {
+      k.allocate = allocate;
     }
   });
 });
