@@ -9,10 +9,10 @@
  * stage, as `SeriesDictionary.prefetch` does, which is what makes it ~2× the JavaScript lookup at
  * a million keys (`test/bench/core-wasm-floor.ts` measured the same shape).
  *
- * The module is assembled from its text (below) by `wabt` once per process:
+ * The module is assembled from its text (below) by `wabt` once per process (`wasm-assembler.ts`):
  * {@link loadKeyLookupKernel} must have resolved before dictionaries can use it.
  */
-import wabt from 'wabt';
+import { compileWat, instantiateWithMemory, loadAssembler, type WasmMemory } from './wasm-assembler.js';
 
 /** Keys per lookup call (the engine's chunk). */
 export const LOOKUP_CHUNK = 64;
@@ -152,23 +152,10 @@ function kernelWat(): string {
   (local.get $sink)))`;
 }
 
-/** The runtime's WebAssembly API as far as the dictionary uses it (the project's TypeScript libs do not declare it). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
 export interface KeyLookupInstance {
   /** Looks up keys 0..n of the I/O area; returns a value folded from the loads. */
   lookup(n: number, slots: number, cap: number, meta: number, arena: number): number;
 }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const webAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-/** Bytes per WebAssembly page. */
-export const WASM_PAGE = 65_536;
 
 /** The compiled kernel: a memory of `pages` pages with its lookup. */
 export interface KeyLookupKernel {
@@ -178,37 +165,13 @@ export interface KeyLookupKernel {
 
 let compiled: KeyLookupKernel | null = null;
 let loading: Promise<KeyLookupKernel> | null = null;
-/** The assembler, once loaded (kernels specialised at run time, e.g. the row updates, assemble with it). */
-let assembler: Awaited<ReturnType<typeof wabt>> | null = null;
-
-/** A module compiled from WebAssembly text: null until {@link loadKeyLookupKernel} has resolved. */
-export function compileWat(name: string, text: string): object | null {
-  if (assembler === null) return null;
-  const parsed = assembler.parseWat(name, text, {});
-  try {
-    return new webAssembly.Module(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
-}
-
-/** A fresh zeroed memory of at least `bytes` bytes with an instance of `module` over it. */
-export function instantiateWithMemory(
-  module: object,
-  bytes: number,
-): { memory: WasmMemory; exports: unknown } {
-  const memory = new webAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE)) });
-  const { exports } = new webAssembly.Instance(module, { env: { memory } });
-  return { memory, exports };
-}
-
 /**
  * Assembles and compiles the kernel (once per process; later calls return the same). Until it
  * has resolved, new dictionaries keep their arrays in JavaScript and look keys up there.
  */
 export function loadKeyLookupKernel(): Promise<KeyLookupKernel> {
   loading ??= (async () => {
-    assembler ??= await wabt();
+    await loadAssembler();
     const module = compileWat('key-lookup.wat', kernelWat())!;
     const kernel: KeyLookupKernel = {
       instantiate(size) {

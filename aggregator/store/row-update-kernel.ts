@@ -6,12 +6,11 @@
  * bit for bit whichever side updated them. Its reads of the batch's rows are overlapped first (the
  * rows of a million series miss the cache one each), as the key lookup does for its stages.
  *
- * One module per row layout (fields and their aggregates), assembled at run time with the key
- * lookup's assembler; layouts with sketches (quantiles, distinct) have none: their rows are
- * updated in TypeScript.
+ * One module per row layout (fields and their aggregates), assembled at run time
+ * (`wasm-assembler.ts`). Rows with sketches (quantiles, distinct) are not for it: the table
+ * updates those in TypeScript.
  */
-import type { FieldLayout } from '../aggregates/aggregate-layout.js';
-import { compileWat, instantiateWithMemory, type WasmMemory } from './key-lookup-kernel.js';
+import { compileWat, instantiateWithMemory, type WasmMemory } from './wasm-assembler.js';
 
 /** Records per kernel call: a table applies its deferred records when this many are waiting. */
 export const ROW_BATCH = 128;
@@ -140,18 +139,13 @@ interface RowKernelExports {
   apply(n: number, present: number, data: number): number;
 }
 
-const kernels = new Map<string, RowKernel | null>();
+const kernels = new Map<string, RowKernel>();
 
 /**
- * The kernel for rows laid out as `fields` (stride `stride`), or null: the layout keeps sketches,
- * or the assembler is not loaded (see `loadKeyLookupKernel`). Compiled once per layout.
+ * The kernel for rows of `stride` doubles laid out as `fields` (those without a count are skipped),
+ * or null: no field has numbers, or the assembler is not loaded. Compiled once per layout.
  */
-export function rowKernel(
-  layouts: readonly FieldLayout[],
-  fields: readonly RowField[],
-  stride: number,
-): RowKernel | null {
-  if (layouts.some((l) => l.quantiles !== null || l.distinct !== null)) return null;
+export function rowKernel(fields: readonly RowField[], stride: number): RowKernel | null {
   const numeric = fields.filter((f) => f.count >= 0);
   if (numeric.length === 0) return null;
   const signature = `${stride}:${numeric.map((f) => `${f.count},${f.sum},${f.min},${f.max},${f.last}`).join(';')}`;

@@ -79,11 +79,6 @@ export class WindowTable {
   private readonly kernelNames: string[];
   /** Records deferred (see {@link defer}) and not yet applied. */
   private pending = 0;
-  /**
-   * True when records may be {@link defer}red: indexed by id, rows in the kernel's memory.
-   * Changes with the table's kind (a table indexed by id may turn hashed).
-   */
-  deferrable = false;
   /** Told each series id given a row (the engine counts the tables referring to an id). */
   newRowSink: ((seriesId: number) => void) | null = null;
 
@@ -119,7 +114,7 @@ export class WindowTable {
     this.stride = stride;
     this.hasSide = this.fields.some((f) => f.layout.quantiles !== null || f.layout.distinct !== null);
     const numeric = this.fields.filter((f) => f.count >= 0);
-    this.kernel = this.hasSide ? null : rowKernel(layout, numeric, stride);
+    this.kernel = this.hasSide ? null : rowKernel(numeric, stride);
     this.kernelNames = numeric.map((f) => f.layout.name);
     this.allocSlots(Math.max(MIN_SLOTS, Math.ceil(this.byId ? idSpace : expectedRows / HINT_LOAD)));
   }
@@ -131,15 +126,22 @@ export class WindowTable {
     this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
     this.rowMemory =
       this.byId && this.kernel ? allocateRows(this.kernel, bitBytes(cap), cap * this.stride) : null;
-    this.deferrable = this.rowMemory !== null;
     this.present = this.rowMemory?.present ?? (this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS);
     this.data = this.rowMemory?.data ?? new Float64Array(cap * this.stride);
     this.allocSide();
   }
 
+  /**
+   * True when records may be {@link defer}red: indexed by id, rows in the kernel's memory.
+   * Changes with the table's kind (a table indexed by id may turn hashed).
+   */
+  get deferrable(): boolean {
+    return this.rowMemory !== null;
+  }
+
   /** Rows in the table (deferred records applied first). */
   get rows(): number {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     return this.made;
   }
 
@@ -179,7 +181,7 @@ export class WindowTable {
     this.update(slot, numbers, NO_STRINGS, timeMs, offset);
   }
 
-  /** Applies the deferred records (see {@link defer}). */
+  /** Applies the deferred records (see {@link defer}); every read of the rows calls it first. */
   flush(): void {
     const n = this.pending;
     if (n === 0) return;
@@ -193,14 +195,14 @@ export class WindowTable {
 
   /** The series id whose row is at `slot`, or -1 (empty). */
   idAt(slot: number): number {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     if (this.byId) return bitAt(this.present, slot) ? slot : -1;
     return this.keys[slot]! - 1;
   }
 
   /** Forgets the row at `slot` (drained: a snapshot keeps only the rest; never looked up again). */
   clearSlot(slot: number): void {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     if (this.byId) this.present[slot >> 3]! &= ~(1 << (slot & 7));
     else this.keys[slot] = 0;
     this.made--;
@@ -267,7 +269,7 @@ export class WindowTable {
 
   /** The slot of `seriesId`, inserting a fresh row when absent; `isNew` tells which. */
   slotOf(seriesId: number): number {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     if (this.byId) {
       if (seriesId >= this.cap) this.growById(seriesId);
       if (this.byId) return this.insertById(seriesId);
@@ -306,7 +308,7 @@ export class WindowTable {
    * as full as the last one) turns into a hashed table instead, at the load of a hinted one.
    */
   private growById(seriesId: number): void {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     if (Math.max(this.made, this.expectedRows) + 1 < (seriesId + 1) * MIN_BY_ID_FILL) {
       this.byId = false;
       this.grow(Math.max(MIN_SLOTS, Math.ceil((this.made + 1) / HINT_LOAD)), true);
@@ -322,7 +324,7 @@ export class WindowTable {
 
   /** True when `seriesId` has a row. */
   has(seriesId: number): boolean {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     if (this.byId) return seriesId < this.cap && this.idAt(seriesId) === seriesId;
     return this.keys[this.probe(seriesId)] === seriesId + 1;
   }
@@ -378,7 +380,7 @@ export class WindowTable {
 
   /** Moves the rows into `cap` slots, of the kind `byId` says now (`wasById`: the kind they are in). */
   private grow(cap: number, wasById = this.byId): void {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     const oldKeys = this.keys;
     const oldBits = this.present;
     const oldData = this.data;
@@ -425,7 +427,7 @@ export class WindowTable {
     timeMs: number,
     offset: number,
   ): number {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     let grown = 0;
     const d = this.data;
     const base = slot * this.stride;
@@ -485,8 +487,8 @@ export class WindowTable {
    * bytes the sketches grew by.
    */
   mergeRow(slot: number, src: WindowTable, srcSlot: number): number {
-    if (this.pending !== 0) this.flush();
-    if (src.pending !== 0) src.flush();
+    this.flush();
+    src.flush();
     let grown = 0;
     const d = this.data;
     const sd = src.data;
@@ -528,7 +530,7 @@ export class WindowTable {
    * when given (a caller that consumes it at once reuses one object for every row).
    */
   fieldState(slot: number, k: number, into?: FieldState): FieldState {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     const f = this.fields[k]!;
     const d = this.data;
     const base = slot * this.stride;
@@ -547,7 +549,7 @@ export class WindowTable {
 
   /** The exact slot layout (empty slots included), so a restored table emits in the same order. */
   write(w: ByteWriter): void {
-    if (this.pending !== 0) this.flush();
+    this.flush();
     w.f64(this.sizeMs).f64(this.startMs).u32(this.cap).u32(this.made);
     if (this.byId) w.raw(this.present, bitBytes(this.cap));
     else w.raw(this.keys, this.cap * 4);
@@ -626,6 +628,7 @@ export function indexesById(expectedRows: number, rowsThen: number, idsThen: num
 }
 
 const NO_KEYS = new Int32Array(0);
+const NO_BITS = new Uint8Array(0);
 const NO_STRINGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**
@@ -641,7 +644,6 @@ function allocateRows(kernel: RowKernel, presentBytes: number, doubles: number):
     throw err;
   }
 }
-const NO_BITS = new Uint8Array(0);
 
 /** Bit `i` of a bitmap (1 or 0). */
 function bitAt(bits: Uint8Array, i: number): number {

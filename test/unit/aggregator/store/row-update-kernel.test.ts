@@ -168,27 +168,26 @@ const resultsOf = (outs: readonly EngineOutputs[]): WindowResult[] => outs.flatM
 
 describe('an engine whose windows defer their records', () => {
   const records = steady(12, 3);
+  /** The first `n` records in one batch. */
+  const feedFirst = (e: PartitionEngine, n: number): void =>
+    e.processBatch(
+      records.slice(0, n),
+      Array.from({ length: n }, (_, i) => i),
+      n,
+    );
 
   it('emits exactly the reference windows (count, sum, min, max, mean, last)', () => {
     const ref = reference(records, [60_000, 300_000], 10_000);
     expect(ref.lateOffsets.length).toBeGreaterThan(0);
     const e = new PartitionEngine(opts);
-    e.processBatch(
-      records.slice(0, 4_000),
-      Array.from({ length: 4_000 }, (_, i) => i),
-      4_000,
-    );
+    feedFirst(e, 4_000);
     // By minute 3 the 1m windows are indexed by id, and their records deferred.
     expect(e.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
     expect(e.stats().rowUpdates).toBe('webassembly');
     e.release();
     // With sketches (the fixture's quantiles and distinct count), rows stay in TypeScript.
     const sketches = new PartitionEngine({ ...opts, pipeline: pipeline({ keyFields: ['device'] }) });
-    sketches.processBatch(
-      records.slice(0, 4_000),
-      Array.from({ length: 4_000 }, (_, i) => i),
-      4_000,
-    );
+    feedFirst(sketches, 4_000);
     expect(sketches.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
     expect(sketches.stats().rowUpdates).toBe('javascript');
     sketches.release();
@@ -215,12 +214,7 @@ describe('a window whose WebAssembly memory cannot be had', () => {
     }),
   };
   /** The kernel the engine's tables of this layout get (compiled once per layout: the same object). */
-  const kernel = (): RowKernel =>
-    rowKernel(
-      compileLayout(engineOpts.pipeline.aggregates),
-      [{ count: 0, sum: 1, min: -1, max: 2, last: -1 }],
-      3,
-    )!;
+  const kernel = (): RowKernel => rowKernel([{ count: 0, sum: 1, min: -1, max: 2, last: -1 }], 3)!;
 
   function results(): { rowUpdates: string; out: string } {
     const e = new PartitionEngine(engineOpts);
