@@ -323,6 +323,7 @@ export class PartitionEngine {
       // Exact ids (looked up in WebAssembly) hold while no id is freed; absent keys (-1) may have
       // been added by an earlier record of the chunk, which intern finds.
       const exact = this.dict.exactPrefetch;
+      if (exact && this.deferChunk(records, offsets, from, to)) continue;
       for (let j = from; j < to; j++) {
         const known = exact && this.dict.removals === removals ? ids[j - from]! : -1;
         const out = this.apply(records[j]!, offsets[j]!, hashes[j - from]!, ascii[j - from]!, known);
@@ -330,6 +331,48 @@ export class PartitionEngine {
       }
     }
     this.applyDeferred();
+  }
+
+  /**
+   * The steady state's chunk, applied without {@link apply}'s per-record decisions: when every
+   * record's series is known (exact ids), falls in the cached window of the smallest size, whose
+   * rows are updated in WebAssembly, and the chunk's greatest event time closes no window, fires
+   * no timer and reaches no memory recount, each record only queues its row update (what
+   * {@link apply} would do for it) and the watermark moves to that greatest time at the end.
+   * Returns false, having changed nothing, when the chunk is not such a one.
+   */
+  private deferChunk(
+    records: readonly DecodedRecord[],
+    offsets: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): boolean {
+    const table = this.current[0];
+    const m = to - from;
+    if (!table || !table.deferrable || table.direct || this.machines.length > 0 || this.untilRecount <= m)
+      return false;
+    const ids = this.chunkIds;
+    const start = this.currentStart[0]!;
+    const end = this.currentEnd[0]!;
+    let latest = this.watermark;
+    for (let j = from; j < to; j++) {
+      const t = records[j]!.eventTimeMs;
+      if (!(t >= start && t < end) || ids[j - from]! < 0) return false;
+      if (t > latest) latest = t;
+    }
+    if (latest > this.watermark && latest >= this.nextDueMs()) return false;
+    if (table !== this.deferring) {
+      this.deferring?.flush();
+      this.deferring = table;
+    }
+    for (let j = from; j < to; j++) {
+      const record = records[j]!;
+      table.defer(ids[j - from]!, record.numbers, record.eventTimeMs, offsets[j]!);
+    }
+    this.watermark = latest;
+    this.updates += m;
+    this.untilRecount -= m;
+    return true;
   }
 
   /** Reads what records[from..to) will (see {@link processBatch}); changes nothing but the chunk buffers. */
