@@ -525,11 +525,15 @@ export class PartitionEngine {
     return OK;
   }
 
-  private tableFor(sizeIdx: number, start: number): WindowTable {
+  /**
+   * The open window of size `sizeIdx` starting at `start`, opened when absent. `within`: the
+   * window of the smallest size closing into it (mergeUp), whose rows it will all hold.
+   */
+  private tableFor(sizeIdx: number, start: number, within?: WindowTable): WindowTable {
     const list = this.open[sizeIdx]!;
     // Size a new window like the last closed one (no regrowth), but never beyond the series
     // live now: memory freed by a closing window is not re-reserved for keys that went quiet.
-    const expected = Math.min(this.rowsHint[sizeIdx]!, this.dict.size());
+    let expected = Math.min(this.rowsHint[sizeIdx]!, this.dict.size());
     let at = 0;
     for (let j = list.length - 1; j >= 0; j--) {
       const tb = list[j]!;
@@ -541,7 +545,13 @@ export class PartitionEngine {
     }
     // Ids in use when the last window closed, not now: a window of a different fifth of the
     // series every minute opens when only the last fifth is live.
-    const byId = indexesById(expected, this.rowsHint[sizeIdx]!, this.idsHint[sizeIdx]!);
+    let byId = indexesById(expected, this.rowsHint[sizeIdx]!, this.idsHint[sizeIdx]!);
+    if (within) {
+      // A larger window holds every row of the smaller ones inside it: at least as full as the
+      // one closing into it, whose ids in use are those now (the first window of a size too).
+      expected = Math.max(expected, within.rows);
+      byId ||= indexesById(within.rows, within.rows, this.dict.idSpace());
+    }
     const created = new WindowTable(
       this.sizes[sizeIdx]!,
       start,
@@ -616,12 +626,13 @@ export class PartitionEngine {
   private mergeUp(tb: WindowTable): void {
     if (tb.direct) return;
     for (let i = 1; i < this.sizes.length; i++) {
-      const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!));
+      const into = this.tableFor(i, windowStart(tb.startMs, this.sizes[i]!), tb);
       // Rows come in slot order, i.e. in the order of their hash. Inserted in that order into a
       // table that must grow meanwhile, they would all land in its first slots, one long probe
       // chain (quadratic): count the new ones first and make room for them all (a table indexed
       // by id first makes room for the highest id, or turns hashed).
       if (into.byId) into.reserveId(tb.maxId());
+      if (into.mergeAllById(tb, this.addRef)) continue;
       if (!into.fits(into.rows + tb.rows)) {
         let fresh = 0;
         for (let slot = 0; slot < tb.cap; slot++) {

@@ -217,6 +217,15 @@ export class WindowTable {
 
   /** The highest series id with a row (-1: none). */
   maxId(): number {
+    if (this.byId) {
+      this.flush();
+      const bits = this.present;
+      for (let b = Math.min(bits.length, bitBytes(this.cap)) - 1; b >= 0; b--) {
+        const v = bits[b]!;
+        if (v !== 0) return b * 8 + 31 - Math.clz32(v);
+      }
+      return -1;
+    }
     let max = -1;
     for (let slot = 0; slot < this.cap; slot++) max = Math.max(max, this.idAt(slot));
     return max;
@@ -523,6 +532,61 @@ export class WindowTable {
     }
     this.sideBytes += grown;
     return grown;
+  }
+
+  /**
+   * {@link mergeRow} of every row of `src` into this table, in `src`'s slot order, when both are
+   * indexed by id, keep no sketches and `src`'s ids are all within this table's (the caller
+   * reserved them): one pass over `src`'s bitmap, rows read in id order on both sides, instead of
+   * a call per row. `onNew` is told each id given a row here for the first time. Returns false,
+   * having done nothing, when the tables are not such: the caller merges row by row.
+   */
+  mergeAllById(src: WindowTable, onNew: (seriesId: number) => void): boolean {
+    if (!this.byId || !src.byId || this.hasSide || src.hasSide || src.stride !== this.stride) return false;
+    if (src.cap > this.cap && src.maxId() >= this.cap) return false;
+    this.flush();
+    src.flush();
+    const from = src.present;
+    const into = this.present;
+    const sd = src.data;
+    const d = this.data;
+    const stride = this.stride;
+    const fields = this.fields;
+    const bytes = Math.min(from.length, bitBytes(src.cap));
+    for (let b = 0; b < bytes; b++) {
+      for (let bits = from[b]!; bits !== 0; bits &= bits - 1) {
+        const bit = bits & -bits;
+        const id = b * 8 + 31 - Math.clz32(bit);
+        const have = into[b]!;
+        if ((have & bit) === 0) {
+          into[b] = have | bit;
+          this.made++;
+          this.initRow(id);
+          onNew(id);
+        }
+        const base = id * stride;
+        for (let k = 0; k < fields.length; k++) {
+          const f = fields[k]!;
+          if (f.count < 0) continue;
+          const n = sd[base + f.count]!;
+          if (n > 0) {
+            d[base + f.count]! += n;
+            if (f.sum >= 0) d[base + f.sum]! += sd[base + f.sum]!;
+            if (f.min >= 0 && sd[base + f.min]! < d[base + f.min]!) d[base + f.min] = sd[base + f.min]!;
+            if (f.max >= 0 && sd[base + f.max]! > d[base + f.max]!) d[base + f.max] = sd[base + f.max]!;
+            if (f.last >= 0) {
+              const at = base + f.last;
+              if (laterThan(sd[at + 1]!, sd[at + 2]!, d[at + 1]!, d[at + 2]!)) {
+                d[at] = sd[at]!;
+                d[at + 1] = sd[at + 1]!;
+                d[at + 2] = sd[at + 2]!;
+              }
+            }
+          }
+        }
+      }
+    }
+    return true;
   }
 
   /**

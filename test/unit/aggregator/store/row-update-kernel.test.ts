@@ -182,8 +182,14 @@ describe('an engine whose windows defer their records', () => {
     expect(ref.lateOffsets.length).toBeGreaterThan(0);
     const e = new PartitionEngine(opts);
     feedFirst(e, 4_000);
-    // By minute 3 the 1m windows are indexed by id, and their records deferred.
+    // By minute 3 the 1m windows are indexed by id, and their records deferred. The first 5m
+    // window too: it holds every row of the 1m windows closing into it.
     expect(e.tables().some((t) => t.sizeMs === 60_000 && t.indexedBy === 'id')).toBe(true);
+    expect(e.tables().find((t) => t.sizeMs === 300_000 && t.startMs === T0)).toMatchObject({
+      state: 'open',
+      indexedBy: 'id',
+      rows: 320,
+    });
     expect(e.stats().rowUpdates).toBe('webassembly');
     e.release();
     // With sketches (the fixture's quantiles and distinct count), rows stay in TypeScript.
