@@ -349,7 +349,7 @@ export class PartitionEngine {
   ): boolean {
     const table = this.current[0];
     const m = to - from;
-    if (!table || !table.deferrable || table.direct || this.machines.length > 0 || this.untilRecount <= m)
+    if (!table?.deferrable || table.direct || this.machines.length > 0 || this.untilRecount <= m)
       return false;
     const ids = this.chunkIds;
     const start = this.currentStart[0]!;

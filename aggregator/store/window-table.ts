@@ -507,24 +507,7 @@ export class WindowTable {
     for (let k = 0; k < fields.length; k++) {
       const f = fields[k]!;
       const sf = src.fields[k]!;
-      if (f.count >= 0) {
-        const n = sd[from + sf.count]!;
-        if (n > 0) {
-          d[base + f.count]! += n;
-          if (f.sum >= 0) d[base + f.sum]! += sd[from + sf.sum]!;
-          if (f.min >= 0 && sd[from + sf.min]! < d[base + f.min]!) d[base + f.min] = sd[from + sf.min]!;
-          if (f.max >= 0 && sd[from + sf.max]! > d[base + f.max]!) d[base + f.max] = sd[from + sf.max]!;
-          if (f.last >= 0) {
-            const at = base + f.last;
-            const sat = from + sf.last;
-            if (laterThan(sd[sat + 1]!, sd[sat + 2]!, d[at + 1]!, d[at + 2]!)) {
-              d[at] = sd[sat]!;
-              d[at + 1] = sd[sat + 1]!;
-              d[at + 2] = sd[sat + 2]!;
-            }
-          }
-        }
-      }
+      if (f.count >= 0) mergeNumbers(d, base, f, sd, from, sf);
       const sk = sf.sketches?.[srcSlot];
       if (sk && f.sketches) grown += mergeSide(f.sketches, slot, sk, () => new DDSketch(sk.relativeAccuracy));
       const h = sf.hlls?.[srcSlot];
@@ -567,22 +550,7 @@ export class WindowTable {
         const base = id * stride;
         for (let k = 0; k < fields.length; k++) {
           const f = fields[k]!;
-          if (f.count < 0) continue;
-          const n = sd[base + f.count]!;
-          if (n > 0) {
-            d[base + f.count]! += n;
-            if (f.sum >= 0) d[base + f.sum]! += sd[base + f.sum]!;
-            if (f.min >= 0 && sd[base + f.min]! < d[base + f.min]!) d[base + f.min] = sd[base + f.min]!;
-            if (f.max >= 0 && sd[base + f.max]! > d[base + f.max]!) d[base + f.max] = sd[base + f.max]!;
-            if (f.last >= 0) {
-              const at = base + f.last;
-              if (laterThan(sd[at + 1]!, sd[at + 2]!, d[at + 1]!, d[at + 2]!)) {
-                d[at] = sd[at]!;
-                d[at + 1] = sd[at + 1]!;
-                d[at + 2] = sd[at + 2]!;
-              }
-            }
-          }
+          if (f.count >= 0) mergeNumbers(d, base, f, sd, base, f);
         }
       }
     }
@@ -678,6 +646,35 @@ export class WindowTable {
       }
     }
     return t;
+  }
+}
+
+/**
+ * Merges one field's numbers of a source row (at `from`, columns `sf`) into a row (at `base`,
+ * columns `f`): counts and sums add, min/max, the later `last` (event time, then offset).
+ */
+function mergeNumbers(
+  d: Float64Array,
+  base: number,
+  f: FieldColumns,
+  sd: Float64Array,
+  from: number,
+  sf: FieldColumns,
+): void {
+  const n = sd[from + sf.count]!;
+  if (!(n > 0)) return;
+  d[base + f.count]! += n;
+  if (f.sum >= 0) d[base + f.sum]! += sd[from + sf.sum]!;
+  if (f.min >= 0 && sd[from + sf.min]! < d[base + f.min]!) d[base + f.min] = sd[from + sf.min]!;
+  if (f.max >= 0 && sd[from + sf.max]! > d[base + f.max]!) d[base + f.max] = sd[from + sf.max]!;
+  if (f.last >= 0) {
+    const at = base + f.last;
+    const sat = from + sf.last;
+    if (laterThan(sd[sat + 1]!, sd[sat + 2]!, d[at + 1]!, d[at + 2]!)) {
+      d[at] = sd[sat]!;
+      d[at + 1] = sd[sat + 1]!;
+      d[at + 2] = sd[sat + 2]!;
+    }
   }
 }
 

@@ -1,32 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { compileLayout } from '../../../../aggregator/aggregates/aggregate-layout.js';
-import { ByteWriter } from '../../../../aggregator/codec/byte-io.js';
 import type { FieldAggregateConfig } from '../../../../aggregator/pipeline/pipeline-schema.js';
 import { WindowTable } from '../../../../aggregator/store/window-table.js';
 import { rng, T0 } from '../engine/engine-fixtures.js';
-
-const layout = compileLayout([
-  { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last'] },
-  { field: 'hum', kinds: ['max', 'last'] },
-  { field: 'rssi', kinds: ['min'] },
-] as FieldAggregateConfig[]);
-
-function snapshotOf(t: WindowTable): Uint8Array {
-  const w = new ByteWriter();
-  t.write(w);
-  return w.finish();
-}
+import { rowLayout as layout, randomRecord, snapshotOf } from './row-fixtures.js';
 
 /** `n` random records over ids [0, ids) into `table`: missing fields, -0, NaN, ties on time. */
 function fill(table: WindowTable, r: () => number, n: number, ids: number, offset: number): void {
   for (let i = 0; i < n; i++) {
     const id = Math.floor(r() * ids);
-    const numbers: Record<string, number> = {};
-    const pick = r();
-    if (pick > 0.1) numbers['temp'] = pick > 0.95 ? -0 : Math.round((r() * 200 - 100) * 8) / 8;
-    if (r() > 0.3) numbers['hum'] = r() > 0.97 ? Number.NaN : r() * 100;
-    if (r() > 0.5) numbers['rssi'] = -Math.floor(r() * 90);
-    const t = T0 + Math.floor(r() * 20) * 1_000;
+    const { numbers, t } = randomRecord(r);
     if (table.deferrable) table.defer(id, numbers, t, offset + i);
     else {
       const slot = table.slotOf(id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileLayout } from '../../../../aggregator/aggregates/aggregate-layout.js';
-import { ByteReader, ByteWriter } from '../../../../aggregator/codec/byte-io.js';
+import { ByteReader } from '../../../../aggregator/codec/byte-io.js';
 import type { DecodedRecord } from '../../../../aggregator/decode/decoder.js';
 import {
   type EngineOutputs,
@@ -14,21 +14,12 @@ import { type RowKernel, rowKernel } from '../../../../aggregator/store/row-upda
 import { WindowTable } from '../../../../aggregator/store/window-table.js';
 import { pipeline, rng, T0 } from '../engine/engine-fixtures.js';
 import { expectReferenceResults, reference } from '../engine/reference.js';
+import { randomRecord, rowAggregates, rowLayout, snapshotOf } from './row-fixtures.js';
 
 // The kernel is loaded for every unit test (vitest setup: test/unit/load-key-lookup.ts).
 
-const aggregates = [
-  { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last'] },
-  { field: 'hum', kinds: ['max', 'last'] },
-  { field: 'rssi', kinds: ['min'] },
-] as FieldAggregateConfig[];
-const layout = compileLayout(aggregates);
-
-function snapshotOf(t: WindowTable): Uint8Array {
-  const w = new ByteWriter();
-  t.write(w);
-  return w.finish();
-}
+const aggregates = rowAggregates;
+const layout = rowLayout;
 
 describe('window rows updated in WebAssembly (deferred records)', () => {
   it('equal, bit for bit, the rows updated in TypeScript: missing fields, ties, -0, NaN, growth, reads between', () => {
@@ -44,13 +35,7 @@ describe('window rows updated in WebAssembly (deferred records)', () => {
       // Ids beyond the table now and then (it grows, still indexed by id: the rows stay dense).
       if (i % 1_000 === 999) ids += 60;
       const id = Math.floor(r() * ids);
-      const numbers: Record<string, number> = {};
-      const pick = r();
-      if (pick > 0.1) numbers['temp'] = pick > 0.95 ? -0 : Math.round((r() * 200 - 100) * 8) / 8;
-      if (r() > 0.3) numbers['hum'] = r() > 0.97 ? Number.NaN : r() * 100;
-      if (r() > 0.5) numbers['rssi'] = -Math.floor(r() * 90);
-      // Few distinct times: ties on event time are decided by the offset.
-      const t = T0 + Math.floor(r() * 20) * 1_000;
+      const { numbers, t } = randomRecord(r);
       deferred.defer(id, numbers, t, i);
       const slot = direct.slotOf(id);
       if (direct.isNew) {
@@ -207,45 +192,50 @@ describe('an engine whose windows defer their records', () => {
   // the watermark past a window's close, meet a new series, another window or a late record do
   // not. In time order, the watermark passes each window's close inside a chunk of the next one.
   it.each([
-    ['out of order', records],
-    ['in time order', [...records].sort((a, b) => a.eventTimeMs - b.eventTimeMs)],
-  ])('a batch leaves exactly what one process call per record leaves, at every drain (%s)', (_, records) => {
-    const cut = rng(5);
-    const cuts: number[] = [];
-    for (let at = 0; at < records.length; ) {
-      at = Math.min(records.length, at + 1 + Math.floor(cut() * 400));
-      cuts.push(at);
-    }
-    // Memory is charged every 1024 records: at the same records in both.
-    const memory = [0, 1].map(
-      () => new MemoryManager({ budgetBytes: 1 << 30, highWater: 0.9, lowWater: 0.8 }),
-    );
-    const one = new PartitionEngine({ ...opts, memory: memory[0]!.account('p') });
-    const batched = new PartitionEngine({ ...opts, memory: memory[1]!.account('p') });
-    let from = 0;
-    let refused = 0;
-    for (const to of cuts) {
-      const refusedOne: number[] = [];
-      for (let i = from; i < to; i++) if (!one.process(records[i]!, i).ok) refusedOne.push(i);
-      const refusedBatch: number[] = [];
-      batched.processBatch(
-        records.slice(from, to),
-        Array.from({ length: to - from }, (_, j) => from + j),
-        to - from,
-        (j) => refusedBatch.push(from + j),
+    ['out of order', records, true],
+    ['in time order', [...records].sort((a, b) => a.eventTimeMs - b.eventTimeMs), false],
+  ] as const)(
+    'a batch leaves exactly what one process call per record leaves, at every drain (%s)',
+    (_, records, late) => {
+      const cut = rng(5);
+      const cuts: number[] = [];
+      for (let at = 0; at < records.length; ) {
+        at = Math.min(records.length, at + 1 + Math.floor(cut() * 400));
+        cuts.push(at);
+      }
+      // Memory is charged every 1024 records: at the same records in both.
+      const memory = [0, 1].map(
+        () => new MemoryManager({ budgetBytes: 1 << 30, highWater: 0.9, lowWater: 0.8 }),
       );
-      expect(refusedBatch).toEqual(refusedOne);
-      expect(memory[1]!.usedBytes()).toBe(memory[0]!.usedBytes());
-      refused += refusedOne.length;
-      expect(batched.watermarkMs()).toBe(one.watermarkMs());
-      expect(batched.stats()).toEqual(one.stats());
-      expect(JSON.stringify(batched.drainClosed(250))).toBe(JSON.stringify(one.drainClosed(250)));
-      from = to;
-    }
-    expect(batched.stats().rowUpdates).toBe('webassembly');
-    expect(Buffer.from(batched.snapshot()).equals(Buffer.from(one.snapshot()))).toBe(true);
-    expect(JSON.stringify(batched.flush())).toBe(JSON.stringify(one.flush()));
-  });
+      const one = new PartitionEngine({ ...opts, memory: memory[0]!.account('p') });
+      const batched = new PartitionEngine({ ...opts, memory: memory[1]!.account('p') });
+      let from = 0;
+      let refused = 0;
+      for (const to of cuts) {
+        const refusedOne: number[] = [];
+        for (let i = from; i < to; i++) if (!one.process(records[i]!, i).ok) refusedOne.push(i);
+        const refusedBatch: number[] = [];
+        batched.processBatch(
+          records.slice(from, to),
+          Array.from({ length: to - from }, (_, j) => from + j),
+          to - from,
+          (j) => refusedBatch.push(from + j),
+        );
+        expect(refusedBatch).toEqual(refusedOne);
+        expect(memory[1]!.usedBytes()).toBe(memory[0]!.usedBytes());
+        refused += refusedOne.length;
+        expect(batched.watermarkMs()).toBe(one.watermarkMs());
+        expect(batched.stats()).toEqual(one.stats());
+        expect(JSON.stringify(batched.drainClosed(250))).toBe(JSON.stringify(one.drainClosed(250)));
+        from = to;
+      }
+      // Late records (refused) only out of order.
+      expect(refused > 0).toBe(late);
+      expect(batched.stats().rowUpdates).toBe('webassembly');
+      expect(Buffer.from(batched.snapshot()).equals(Buffer.from(one.snapshot()))).toBe(true);
+      expect(JSON.stringify(batched.flush())).toBe(JSON.stringify(one.flush()));
+    },
+  );
 
   it('a restore between any two batches continues exactly as the uninterrupted run', () => {
     const straight = JSON.stringify(run(records));
