@@ -43,9 +43,7 @@ describe('WindowTable.mergeAllById', () => {
       fill(src, r, 3_000, 450, 10_000);
       const once = new WindowTable(600_000, T0, layout, 0, 300);
       const rowByRow = new WindowTable(600_000, T0, layout, 0, 300);
-      const seedRecords = rng(seed + 100);
-      fill(once, seedRecords, 2_000, 300, 0);
-      fill(rowByRow, rng(seed + 100), 2_000, 300, 0);
+      for (const t of [once, rowByRow]) fill(t, rng(seed + 100), 2_000, 300, 0);
       expect(once.byId && src.byId).toBe(true);
       let top = -1;
       for (let slot = 0; slot < src.cap; slot++) top = Math.max(top, src.idAt(slot));
