@@ -188,6 +188,20 @@ describe('an engine whose windows defer their records', () => {
     expect(got.length).toBeGreaterThan(4_000);
   });
 
+  it('indexes the second window of the smallest size by id while the first is still open', () => {
+    // No window has closed yet, so there is no hint from one: the first window, open beside it
+    // with a row for nearly every series seen, gives it.
+    const e = new PartitionEngine(opts);
+    let i = 0;
+    while (!e.tables().some((t) => t.startMs === T0 + 60_000)) e.process(records[i]!, i++);
+    const [first, second] = e.tables().filter((t) => t.sizeMs === 60_000);
+    expect(first).toMatchObject({ startMs: T0, state: 'open', indexedBy: 'hash' });
+    expect(first!.rows).toBeGreaterThan(300);
+    expect(second).toMatchObject({ startMs: T0 + 60_000, indexedBy: 'id' });
+    expect(second!.slots).toBeGreaterThanOrEqual(first!.rows);
+    e.release();
+  });
+
   // Steady chunks skip the per-record decisions (PartitionEngine.deferChunk); chunks that move
   // the watermark past a window's close, meet a new series, another window or a late record do
   // not. In time order, the watermark passes each window's close inside a chunk of the next one.
