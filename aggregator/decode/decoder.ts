@@ -1,3 +1,4 @@
+import { latin1String, type SliceableBuffer } from '../codec/latin1-string.js';
 import type { DeadLetterReason } from '../dead-letter/dead-letter.js';
 
 /** A record turned into what the aggregator needs: its series key, event time and typed fields. */
@@ -27,9 +28,6 @@ export interface DecodedRecord {
   keyStart?: number;
   keyEnd?: number;
 }
-
-/** Buffer's unchecked slicer (it backs `toString('latin1', start, end)`). */
-type Slicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /**
  * A decoded record whose series key is a range of ASCII bytes (e.g. of the Kafka record's value,
@@ -70,7 +68,8 @@ export class KeyedRecord implements DecodedRecord {
   }
 
   get seriesKey(): string {
-    if (this.key === null) this.key = (this.keyBytes as Slicer).latin1Slice(this.keyStart, this.keyEnd);
+    if (this.key === null)
+      this.key = latin1String(this.keyBytes as SliceableBuffer, this.keyStart, this.keyEnd);
     return this.key;
   }
 

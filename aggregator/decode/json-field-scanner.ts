@@ -1,3 +1,4 @@
+import { latin1String, type SliceableBuffer } from '../codec/latin1-string.js';
 /** What {@link JsonFieldScanner.scan} found for one wanted field. */
 export const FIELD_ABSENT = 0;
 export const FIELD_STRING = 1;
@@ -136,7 +137,7 @@ export class JsonFieldScanner {
       this.kinds[field] = FIELD_STRING;
       this.strings[field] =
         flags === 0
-          ? (b as SliceableBuffer).latin1Slice(start + 1, this.pos - 1)
+          ? latin1String(b as SliceableBuffer, start + 1, this.pos - 1)
           : flags === 1
             ? (b as SliceableBuffer).utf8Slice(start + 1, this.pos - 1)
             : (JSON.parse(b.toString('utf8', start, this.pos)) as string);
@@ -253,7 +254,7 @@ export class JsonFieldScanner {
       const v = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
       return negative ? -v : v;
     }
-    return Number((b as SliceableBuffer).latin1Slice(start, p));
+    return Number(latin1String(b as SliceableBuffer, start, p));
   }
 
   /** Validates and skips any value at `pos`. */
@@ -328,16 +329,6 @@ export class JsonFieldScanner {
     this.pos += word.length;
     return true;
   }
-}
-
-/**
- * Node's Buffer has these (they back `toString('latin1' | 'utf8', start, end)`) but its typings
- * omit them; calling them directly skips `toString`'s argument normalisation, which cost as much
- * as the copy for the short strings read here.
- */
-export interface SliceableBuffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -1,4 +1,5 @@
 import { type ByteReader, type ByteWriter, CorruptStateError } from '../codec/byte-io.js';
+import { latin1String, type SliceableBuffer } from '../codec/latin1-string.js';
 import {
   type ArrayLengths,
   type DictionaryArrays,
@@ -40,8 +41,8 @@ export class SeriesDictionary {
   /** Where the arrays live: the JavaScript heap, or the lookup kernel's memory. */
   private readonly memory: DictionaryMemory;
   private arena: Uint8Array;
-  /** The arena's bytes as a Buffer (same memory): ASCII keys are read back with `latin1Slice`. */
-  private arenaText: TextView;
+  /** The arena's bytes as a Buffer (same memory): ASCII keys are read back with `latin1String`. */
+  private arenaText: SliceableBuffer;
   private arenaUsed = 0;
   /** Arena bytes of freed keys (compacted away when they exceed half the arena). */
   private arenaGarbage = 0;
@@ -437,7 +438,7 @@ export class SeriesDictionary {
       if (a[off + i]! >= 0x80) return decoder.decode(a.subarray(off, off + n));
     }
     // One flat one-byte string straight from the bytes (no intermediate array or rope).
-    return this.arenaText.latin1Slice(off, off + n);
+    return latin1String(this.arenaText, off, off + n);
   }
 
   /**
@@ -728,9 +729,6 @@ function corrupt(detail: string): never {
   throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
 }
 
-/** `latin1Slice` is Node's Buffer method behind `toString('latin1', …)`, without the argument checks. */
-type TextView = Buffer & { latin1Slice(start: number, end: number): string };
-
-function asText(arena: Uint8Array): TextView {
-  return Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength) as TextView;
+function asText(arena: Uint8Array): SliceableBuffer {
+  return Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength) as SliceableBuffer;
 }

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { SliceableBuffer } from '../../aggregator/codec/latin1-string.js';
 import { type DecodedRecord, KeyedRecord } from '../../aggregator/decode/decoder.js';
-import type { SliceableBuffer } from '../../aggregator/decode/json-field-scanner.js';
 import { PartitionEngine } from '../../aggregator/engine/partition-engine.js';
 import { type PipelineConfig, pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import { loadKeyLookupKernel } from '../../aggregator/store/key-lookup-kernel.js';
