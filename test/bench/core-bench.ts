@@ -218,9 +218,17 @@ export const BATCH = 256;
 /** Room per key in a batch's key buffer (`dev-` and up to 10 digits). */
 const KEY_BYTES = 16;
 
-/** The number in key `k`'s name (< 2^32, exact in a double). */
+/** The prime modulus of {@link keyNumber}. */
+const KEY_MOD = 4_294_967_291;
+
+/** The number in key `k`'s name (< 2^32, exact in a double): (k × 2654435761) mod 4294967291. */
 export function keyNumber(k: number): number {
-  return (k * 2_654_435_761) % 4_294_967_291;
+  const x = k * 2_654_435_761;
+  // Below 2^53 the remainder is exact with a division, a floor and a product, where `%` on a
+  // double is a call to fmod (a third of the input's cost per record); above, `%` as before.
+  if (x >= 2 ** 53) return x % KEY_MOD;
+  const r = x - Math.floor(x / KEY_MOD) * KEY_MOD;
+  return r < 0 ? r + KEY_MOD : r >= KEY_MOD ? r - KEY_MOD : r;
 }
 
 /** Writes key `k` (`dev-<keyNumber(k)>`, ASCII) into `b` at `from`; returns the end. */
@@ -238,12 +246,13 @@ export function writeKey(b: Buffer, from: number, k: number): number {
 
 /** Writes `x` (0 ≤ x < 100000) in decimal at `at`, at least `width` digits; returns the end. */
 function writeDigits(b: Buffer, at: number, x: number, width: number): number {
-  let digits = 1;
-  for (let y = x; y >= 10; y = (y / 10) | 0) digits++;
+  let digits = x >= 10_000 ? 5 : x >= 1000 ? 4 : x >= 100 ? 3 : x >= 10 ? 2 : 1;
   if (digits < width) digits = width;
   let v = x;
   for (let k = at + digits - 1; k >= at; k--) {
-    const q = (v / 10) | 0;
+    // ⌊v / 10⌋ exactly for these v (0.1 rounds up, so a multiple of 10 never falls below), and a
+    // product where a division would make each digit wait ~15 cycles for the one before.
+    const q = Math.floor(v * 0.1);
     b[k] = 0x30 + v - q * 10;
     v = q;
   }

@@ -17,6 +17,31 @@ describe('bench core input keys', () => {
     expect(lengths.size).toBeGreaterThan(1);
   });
 
+  it('computes the key number exactly, as the remainder of the exact product', () => {
+    const m = 4_294_967_291n;
+    for (const k of [0, 1, 2, 1_617, 999_999, 1_000_000, 3_393_000, 3_394_000, 5_000_000, 123_456_789]) {
+      const exact = (BigInt(k) * 2_654_435_761n) % m;
+      // Past 2^53 the product is rounded first (as the bench always computed it).
+      const want = k * 2_654_435_761 < 2 ** 53 ? Number(exact) : (k * 2_654_435_761) % 4_294_967_291;
+      expect(keyNumber(k)).toBe(want);
+    }
+    for (let k = 0; k < 3_000_000; k += 7) {
+      const n = keyNumber(k);
+      if (n !== Number((BigInt(k) * 2_654_435_761n) % m)) expect.fail(`key ${k}: ${n}`);
+    }
+  });
+
+  it('writes every five-digit part as String() would', () => {
+    // Key k's number is 100000 × hi + lo: 300000 keys give nearly every lo and hi, and numbers
+    // below 100000 (no hi) too.
+    const b = Buffer.alloc(16);
+    for (let k = 0; k < 300_000; k++) {
+      const n = keyNumber(k);
+      const s = b.toString('latin1', 0, writeKey(b, 0, k));
+      if (s !== `dev-${n}`) expect.fail(`key ${k}: ${s}`);
+    }
+  });
+
   it('pads the low five digits with zeros when a high part precedes them', () => {
     // keyNumber(k) = 100000 × hi + lo with lo < 10000 needs its zeros kept.
     let found = 0;
