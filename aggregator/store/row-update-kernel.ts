@@ -10,7 +10,7 @@
  * (`wasm-assembler.ts`). Rows with sketches (quantiles, distinct) are not for it: the table
  * updates those in TypeScript.
  */
-import { compileWat, instantiateWithMemory, type WasmMemory } from './wasm-assembler.js';
+import { compileWat, instantiateWithMemory, WASM_PAGE, type WasmMemory } from './wasm-assembler.js';
 
 /** Records per kernel call: a table applies its deferred records when this many are waiting. */
 export const ROW_BATCH = 128;
@@ -52,12 +52,21 @@ export interface RowMemory {
   readonly data: Float64Array;
   /** Applies records 0..n of {@link io}; returns how many rows it created (their ids in `io.newIds`). */
   apply(n: number): number;
+  /**
+   * The same memory grown in place to `presentBytes` of bitmap and `doubles` numbers, its bits and
+   * numbers kept where they are and the new ones zero (this one's views are then detached), or
+   * null, unchanged, when its bitmap has no room for that many bytes or the memory cannot grow.
+   */
+  resize(presentBytes: number, doubles: number): RowMemory | null;
 }
 
 /** The compiled kernel of one row layout. */
 export interface RowKernel {
-  /** A fresh zeroed memory for `presentBytes` of bitmap and `doubles` numbers. */
-  allocate(presentBytes: number, doubles: number): RowMemory;
+  /**
+   * A fresh zeroed memory for `presentBytes` of bitmap and `doubles` numbers, with room for the
+   * bitmap to grow to `presentRoom` bytes in place (see {@link RowMemory.resize}).
+   */
+  allocate(presentBytes: number, doubles: number, presentRoom?: number): RowMemory;
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
@@ -154,25 +163,46 @@ export function rowKernel(fields: readonly RowField[], stride: number): RowKerne
   const module = compileWat('row-update.wat', rowKernelWat(numeric, stride));
   if (module === null) return null;
   const kernel: RowKernel = {
-    allocate(presentBytes, doubles) {
+    allocate(presentBytes, doubles, presentRoom = presentBytes) {
       const head = align8(ROW_IO.values + numeric.length * ROW_BATCH * 8);
-      const dataAt = align8(head + presentBytes);
+      const room = Math.max(presentBytes, presentRoom);
+      const dataAt = align8(head + room);
       const { memory, exports } = instantiateWithMemory(module, dataAt + doubles * 8);
-      const buf = memory.buffer;
       const run = (exports as RowKernelExports).apply;
-      return {
-        memory,
-        io: {
-          ids: new Int32Array(buf, ROW_IO.ids, ROW_BATCH),
-          newIds: new Int32Array(buf, ROW_IO.newIds, ROW_BATCH),
-          times: new Float64Array(buf, ROW_IO.times, ROW_BATCH),
-          offsets: new Float64Array(buf, ROW_IO.offsets, ROW_BATCH),
-          values: numeric.map((_, k) => new Float64Array(buf, ROW_IO.values + k * ROW_BATCH * 8, ROW_BATCH)),
-        },
-        present: new Uint8Array(buf, head, presentBytes),
-        data: new Float64Array(buf, dataAt, doubles),
-        apply: (n) => run(n, head, dataAt),
+      const apply = (n: number): number => run(n, head, dataAt);
+      /** Views of the memory as it is now, for `bits` bytes of bitmap and `d` numbers. */
+      const view = (bits: number, d: number): RowMemory => {
+        const buf = memory.buffer;
+        return {
+          memory,
+          io: {
+            ids: new Int32Array(buf, ROW_IO.ids, ROW_BATCH),
+            newIds: new Int32Array(buf, ROW_IO.newIds, ROW_BATCH),
+            times: new Float64Array(buf, ROW_IO.times, ROW_BATCH),
+            offsets: new Float64Array(buf, ROW_IO.offsets, ROW_BATCH),
+            values: numeric.map(
+              (_, k) => new Float64Array(buf, ROW_IO.values + k * ROW_BATCH * 8, ROW_BATCH),
+            ),
+          },
+          present: new Uint8Array(buf, head, bits),
+          data: new Float64Array(buf, dataAt, d),
+          apply,
+          resize(bitsNow, dNow) {
+            if (bitsNow > room) return null;
+            const short = dataAt + dNow * 8 - memory.buffer.byteLength;
+            if (short > 0) {
+              try {
+                memory.grow(Math.ceil(short / WASM_PAGE));
+              } catch (err) {
+                if (err instanceof RangeError) return null;
+                throw err;
+              }
+            }
+            return view(bitsNow, dNow);
+          },
+        };
       };
+      return view(presentBytes, doubles);
     },
   };
   kernels.set(signature, kernel);

@@ -8,6 +8,8 @@ import wabt from 'wabt';
 /** The runtime's WebAssembly API as far as the kernels use it (the project's TypeScript libs do not declare it). */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
+  /** Adds `pages` zeroed pages at the end (in place: `buffer` is then a new, longer view); RangeError when it cannot. */
+  grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;

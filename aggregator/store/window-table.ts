@@ -32,6 +32,12 @@ const MIN_BY_ID_ROWS = 64;
 /** Growth of a table indexed by series id when an id beyond its end arrives. */
 const BY_ID_GROWTH = 1.25;
 /**
+ * Growth of a table indexed by id whose rows are in a row memory: in place (the memory grows at
+ * its end, nothing is copied), so by small steps; its bitmap has room for twice the ids it starts
+ * with (an eighth of a byte per id).
+ */
+const BY_ID_STEP = 1 / 64;
+/**
  * A table indexed by id keeps at least this share of the ids it covers as rows (else it is
  * hashed): its memory per row then stays within a hashed table's as it grows (load 0.59–0.88).
  */
@@ -125,7 +131,9 @@ export class WindowTable {
     this.scale = cap / 4294967296;
     this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
     this.rowMemory =
-      this.byId && this.kernel ? allocateRows(this.kernel, bitBytes(cap), cap * this.stride) : null;
+      this.byId && this.kernel
+        ? allocateRows(this.kernel, bitBytes(cap), cap * this.stride, bitBytes(2 * cap))
+        : null;
     this.present = this.rowMemory?.present ?? (this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS);
     this.data = this.rowMemory?.data ?? new Float64Array(cap * this.stride);
     this.allocSide();
@@ -321,9 +329,25 @@ export class WindowTable {
     if (Math.max(this.made, this.expectedRows) + 1 < (seriesId + 1) * MIN_BY_ID_FILL) {
       this.byId = false;
       this.grow(Math.max(MIN_SLOTS, Math.ceil((this.made + 1) / HINT_LOAD)), true);
-    } else {
+    } else if (!this.growInPlace(Math.max(seriesId + 1, Math.ceil(this.cap * (1 + BY_ID_STEP))))) {
       this.grow(Math.max(seriesId + 1, Math.ceil(this.cap * BY_ID_GROWTH)));
     }
+  }
+
+  /**
+   * Extends a table indexed by id to `cap` slots where its row memory is (rows stay where they
+   * are: a series that first appears while the window is open costs pages, not a copy of every
+   * row). False, unchanged, when it has no row memory or that cannot grow so.
+   */
+  private growInPlace(cap: number): boolean {
+    const next = this.rowMemory?.resize(bitBytes(cap), cap * this.stride) ?? null;
+    if (next === null) return false;
+    this.rowMemory = next;
+    this.present = next.present;
+    this.data = next.data;
+    this.cap = cap;
+    this.scale = cap / 4294967296;
+    return true;
   }
 
   /** Makes room for ids up to `seriesId` in a table indexed by id (which may turn it hashed, see growById). */
@@ -697,9 +721,14 @@ const NO_STRINGS: Record<string, string> = Object.freeze({}) as Record<string, s
  * `ulimit -v`: each WebAssembly memory reserves guard regions): the table keeps its rows on the
  * JavaScript heap and updates them in TypeScript, with the same results.
  */
-function allocateRows(kernel: RowKernel, presentBytes: number, doubles: number): RowMemory | null {
+function allocateRows(
+  kernel: RowKernel,
+  presentBytes: number,
+  doubles: number,
+  presentRoom: number,
+): RowMemory | null {
   try {
-    return kernel.allocate(presentBytes, doubles);
+    return kernel.allocate(presentBytes, doubles, presentRoom);
   } catch (err) {
     if (err instanceof RangeError) return null;
     throw err;

@@ -60,6 +60,45 @@ describe('window rows updated in WebAssembly (deferred records)', () => {
     expect(Buffer.from(snapshotOf(back))).toEqual(Buffer.from(snapshotOf(deferred)));
   });
 
+  it('a table grows in place, by a small step, to ids beyond its end: the same rows as one that grows by a copy', () => {
+    const r = rng(17);
+    const inPlace = new WindowTable(60_000, T0, layout, 2_000, 2_000);
+    const before = inPlace.bytes();
+    // The same table whose memory refuses to grow: it is copied into a larger one (by a quarter).
+    const tableKernel = (inPlace as unknown as { kernel: RowKernel }).kernel;
+    const allocate = tableKernel.allocate;
+    tableKernel.allocate = (...args) => ({ ...allocate.apply(tableKernel, args), resize: () => null });
+    let copied: WindowTable;
+    try {
+      copied = new WindowTable(60_000, T0, layout, 2_000, 2_000);
+    } finally {
+      tableKernel.allocate = allocate;
+    }
+    inPlace.defer(2_000, { temp: 1 }, T0, 0);
+    copied.defer(2_000, { temp: 1 }, T0, 0);
+    // One id beyond the end: a step of pages, not a quarter more of everything.
+    expect(inPlace.cap).toBeLessThan(2_100);
+    expect(inPlace.bytes() - before).toBeLessThanOrEqual(65_536);
+    expect(copied.cap).toBe(2_500);
+    let ids = 2_001;
+    for (let i = 1; i < 20_000; i++) {
+      if (i % 1_000 === 0) ids += 150;
+      const id = Math.floor(r() * ids);
+      const { numbers, t } = randomRecord(r);
+      inPlace.defer(id, numbers, t, i);
+      copied.defer(id, numbers, t, i);
+    }
+    expect(inPlace.deferrable && copied.deferrable && inPlace.byId && copied.byId).toBe(true);
+    expect(inPlace.cap).toBeGreaterThanOrEqual(ids);
+    expect(inPlace.rows).toBe(copied.rows);
+    for (let id = 0; id < ids; id++) {
+      expect(inPlace.has(id)).toBe(copied.has(id));
+      if (!inPlace.has(id)) continue;
+      for (let k = 0; k < layout.length; k++)
+        expect(inPlace.fieldState(id, k)).toEqual(copied.fieldState(id, k));
+    }
+  });
+
   it('a table that turns hashed (ids far beyond its rows) takes the deferred records first, then updates in TypeScript', () => {
     const deferred = new WindowTable(60_000, T0, layout, 100, 100);
     const direct = new WindowTable(60_000, T0, layout, 100, 100);
