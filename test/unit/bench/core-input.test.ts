@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyNumber, writeKey } from '../../bench/core-bench.js';
+import { InputStream, keyNumber, writeKey } from '../../bench/core-bench.js';
 
 describe('bench core input keys', () => {
   it('writes dev-<number> as String() would, for numbers of every length', () => {
@@ -39,6 +39,21 @@ describe('bench core input keys', () => {
       const n = keyNumber(k);
       const s = b.toString('latin1', 0, writeKey(b, 0, k));
       if (s !== `dev-${n}`) expect.fail(`key ${k}: ${s}`);
+    }
+  });
+
+  it('picks key (xorshift32 value mod keys), as the remainder operator would', () => {
+    for (const keys of [7, 1_000, 1_000_000, 3_000_000_000]) {
+      const input = new InputStream(keys, 6, 0, 0);
+      let x = 0x2545f491;
+      for (let i = 0; i < 20_000; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        const want = `dev-${keyNumber((x >>> 0) % keys)}`;
+        const got = input.fill(i).seriesKey;
+        if (got !== want) expect.fail(`record ${i} of ${keys} keys: ${got}, not ${want}`);
+      }
     }
   });
 
