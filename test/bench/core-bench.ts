@@ -195,8 +195,8 @@ export class InputStream {
     const r = this.next();
     const record = this.records[j]!;
     const from = j * KEY_BYTES;
-    // r mod keys: r / keys is within an ulp of no integer it does not reach (r < 2^32), so the
-    // floor is exact, and cheaper than `%`, which on an unsigned 32-bit value is a call to fmod.
+    // r mod keys: with r < 2^32, r / keys never rounds up to the next integer, so the floor is
+    // exact; and cheaper than `%`, which on an unsigned 32-bit value is a call to fmod.
     const k = r - Math.floor(r / this.keys) * this.keys;
     record.setKey(this.bytes, from, writeKey(this.bytes, from, k));
     const jitter = ((r >>> 20) % (2 * this.jitterMs + 1)) - this.jitterMs;
