@@ -546,19 +546,17 @@ export class PartitionEngine {
     // Ids in use when the last window closed, not now: a window of a different fifth of the
     // series every minute opens when only the last fifth is live.
     let byId = indexesById(expected, this.rowsHint[sizeIdx]!, this.idsHint[sizeIdx]!);
-    const before = at > 0 ? list[at - 1]! : undefined;
-    if (before) {
-      // The window before this one, still open (its lateness), has a row for each series seen in
-      // it so far: this one will be about as full. It is the only hint in a partition's first
-      // minutes, when no window of this size has closed yet (or only a few stragglers' one).
-      expected = Math.max(expected, Math.min(before.rows, this.dict.size()));
-      byId ||= indexesById(before.rows, before.rows, this.dict.idSpace());
-    }
-    if (within) {
-      // A larger window holds every row of the smaller ones inside it: at least as full as the
-      // one closing into it, whose ids in use are those now (the first window of a size too).
-      expected = Math.max(expected, within.rows);
-      byId ||= indexesById(within.rows, within.rows, this.dict.idSpace());
+    // Open windows this one will be at least about as full as, whose ids in use are those now:
+    // - the one before it of its size, still open (its lateness): a row for each series seen in it
+    //   so far. The only hint in a partition's first minutes, when no window of this size has
+    //   closed yet (or only a few stragglers' one);
+    // - for a larger window, the smaller one closing into it: it will hold every row of that one
+    //   (the first window of a size too).
+    // Their rows hold their series (a reference each), so they never exceed the series live now.
+    for (const like of [at > 0 ? list[at - 1] : undefined, within]) {
+      if (!like) continue;
+      expected = Math.max(expected, like.rows);
+      byId ||= indexesById(like.rows, like.rows, this.dict.idSpace());
     }
     const created = new WindowTable(
       this.sizes[sizeIdx]!,

@@ -127,16 +127,23 @@ export class WindowTable {
 
   /** Empty storage for `cap` slots of the kind `byId` says: key slots or a bitmap, the numbers, the sketches. */
   private allocSlots(cap: number): void {
-    this.cap = cap;
-    this.scale = cap / 4294967296;
     this.keys = this.byId ? NO_KEYS : new Int32Array(cap);
-    this.rowMemory =
+    this.useSlots(
+      cap,
       this.byId && this.kernel
         ? allocateRows(this.kernel, bitBytes(cap), cap * this.stride, bitBytes(2 * cap))
-        : null;
-    this.present = this.rowMemory?.present ?? (this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS);
-    this.data = this.rowMemory?.data ?? new Float64Array(cap * this.stride);
+        : null,
+    );
     this.allocSide();
+  }
+
+  /** `cap` slots whose bitmap and numbers are in `rows`, or (null) on the JavaScript heap, new. */
+  private useSlots(cap: number, rows: RowMemory | null): void {
+    this.cap = cap;
+    this.scale = cap / 4294967296;
+    this.rowMemory = rows;
+    this.present = rows?.present ?? (this.byId ? new Uint8Array(bitBytes(cap)) : NO_BITS);
+    this.data = rows?.data ?? new Float64Array(cap * this.stride);
   }
 
   /**
@@ -342,11 +349,7 @@ export class WindowTable {
   private growInPlace(cap: number): boolean {
     const next = this.rowMemory?.resize(bitBytes(cap), cap * this.stride) ?? null;
     if (next === null) return false;
-    this.rowMemory = next;
-    this.present = next.present;
-    this.data = next.data;
-    this.cap = cap;
-    this.scale = cap / 4294967296;
+    this.useSlots(cap, next);
     return true;
   }
 
