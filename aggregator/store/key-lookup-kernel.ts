@@ -54,7 +54,8 @@ function kernelWat(): string {
   const io = KERNEL_IO;
   const at = (base: number, j = '(local.get $j)'): string =>
     `(i32.add (i32.const ${base}) (i32.shl ${j} (i32.const 2)))`;
-  const slotAt = '(i32.add (local.get $slots) (i32.shl (local.get $i) (i32.const 2)))';
+  /** Slot $i: its id, then (offset=4) its id's hash. */
+  const slotAt = '(i32.add (local.get $slots) (i32.shl (local.get $i) (i32.const 3)))';
   const metaOf = (id: string): string => `(i32.add (local.get $meta) (i32.mul ${id} (i32.const 12)))`;
   /** for ($j = 0; $j < $n; $j++) body */
   const each = (label: string, body: string): string => `
@@ -69,7 +70,7 @@ function kernelWat(): string {
  ${KEY_HASH_WAT}
  (func $home (param $h i32) (param $cap i32) (result i32) (local $i i32)
   (local.set $i (i32.trunc_f64_u (f64.floor (f64.mul
-   (f64.div (f64.convert_i32_u (local.get $h)) (f64.const 4294967296))
+   (f64.mul (f64.convert_i32_u (local.get $h)) (f64.const 0x1p-32))
    (f64.convert_i32_u (local.get $cap))))))
   (select (local.get $i) (i32.const 0) (i32.lt_u (local.get $i) (local.get $cap))))
  (func $same (param $b i32) (param $arena i32) (param $p i32) (param $n i32) (result i32) (local $off i32) (local $k i32)
@@ -103,14 +104,8 @@ function kernelWat(): string {
     `(local.set $i (i32.load ${at(io.homes)}))
    (i32.store ${at(io.ids)} (i32.load ${slotAt}))`,
   )}
-  ;; 3: their metadata
-  ${each(
-    'metas',
-    `(local.set $id (i32.load ${at(io.ids)}))
-   (if (i32.ge_s (local.get $id) (i32.const 0)) (then
-    (local.set $sink (i32.xor (local.get $sink) (i32.load offset=4 ${metaOf('(local.get $id)')})))))`,
-  )}
-  ;; 4: along each probe chain to the first id with the key's hash (or an empty slot)
+  ;; 3: along each probe chain to the first slot with the key's hash (or an empty one): the
+  ;; hashes are in the slots, neighbours of the home slot (its cache line, mostly)
   ${each(
     'chains',
     `(local.set $id (i32.load ${at(io.ids)}))
@@ -118,13 +113,20 @@ function kernelWat(): string {
    (local.set $i (i32.load ${at(io.homes)}))
    (block $found (loop $probe
     (br_if $found (i32.lt_s (local.get $id) (i32.const 0)))
-    (br_if $found (i32.eq (i32.load offset=4 ${metaOf('(local.get $id)')}) (local.get $h)))
+    (br_if $found (i32.eq (i32.load offset=4 ${slotAt}) (local.get $h)))
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
     (if (i32.eq (local.get $i) (local.get $cap)) (then (local.set $i (i32.const 0))))
     (local.set $id (i32.load ${slotAt}))
     (br $probe)))
    (i32.store ${at(io.ids)} (local.get $id))
    (i32.store ${at(io.homes)} (local.get $i))`,
+  )}
+  ;; 4: the candidates' metadata (the loads overlap)
+  ${each(
+    'metas',
+    `(local.set $id (i32.load ${at(io.ids)}))
+   (if (i32.ge_s (local.get $id) (i32.const 0)) (then
+    (local.set $sink (i32.xor (local.get $sink) (i32.load ${metaOf('(local.get $id)')})))))`,
   )}
   ;; 5: the start of each candidate's key bytes
   ${each(
@@ -149,7 +151,7 @@ function kernelWat(): string {
      (if (i32.eq (local.get $i) (local.get $cap)) (then (local.set $i (i32.const 0))))
      (local.set $id (i32.load ${slotAt}))
      (br_if $out (i32.lt_s (local.get $id) (i32.const 0)))
-     (br_if $next (i32.ne (i32.load offset=4 ${metaOf('(local.get $id)')}) (local.get $h))))
+     (br_if $next (i32.ne (i32.load offset=4 ${slotAt}) (local.get $h))))
     (br $candidate)))
    (i32.store ${at(io.ids)} (local.get $id))`,
   )}

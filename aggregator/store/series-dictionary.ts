@@ -13,6 +13,9 @@ import { KERNEL_IO, type KeyLookupKernel, keyLookupKernel, LOOKUP_CHUNK } from '
 
 const EMPTY = -1;
 const META = 3; // per id: [arena offset (-1: free), hash, length | refs << 16]
+/** Int32s per hash slot: [id (EMPTY: none), the id's key hash]. */
+const SLOT = 2;
+const TWO_TO_MINUS_32 = 2 ** -32;
 const MAX_LOAD = 0.75;
 /** Growth factor of the arena and the per-id metadata: small steps, little slack (copies stay amortized O(1)). */
 const GROWTH = 1.25;
@@ -23,9 +26,11 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * Series key → dense int id, in typed storage: key bytes (UTF-8) in one arena, per-id metadata
  * interleaved in one Int32Array ([offset, hash, length | refs << 16]: one cache line per lookup)
- * and an open-addressing table of ids (linear probing, any capacity via multiply-shift, load
- * ≤ 0.75). A JS Map<string, number> costs ~60 bytes per key plus the retained string; this costs
- * the key bytes + ~20.
+ * and an open-addressing table of (id, hash) pairs (linear probing, any capacity via
+ * multiply-shift, load ≤ 0.75). Each slot carries its id's hash, so a probe passes the other keys
+ * of its chain without reading their metadata: at a million keys each such read is a cache miss,
+ * taken one after another along the chain. A JS Map<string, number> costs ~60 bytes per key plus
+ * the retained string; this costs the key bytes + ~30.
  *
  * Ids are reference-counted by the window rows that use them; an id whose count drops to zero
  * is freed (its slot deleted by backward shift), so the dictionary holds only live series. Free
@@ -68,8 +73,8 @@ export class SeriesDictionary {
    */
   constructor(kernel: KeyLookupKernel | null = keyLookupKernel()) {
     this.memory = kernel ? new KernelMemory(kernel) : new HeapMemory();
-    const a = this.memory.resize(null, { slots: 512, meta: 256 * META, arena: 1 << 12 });
-    a.slots.fill(EMPTY);
+    const a = this.memory.resize(null, { slots: 512 * SLOT, meta: 256 * META, arena: 1 << 12 });
+    for (let i = 0; i < 512; i++) a.slots[i * SLOT] = EMPTY;
     this.slots = a.slots;
     this.meta = a.meta;
     this.arena = a.arena;
@@ -137,7 +142,8 @@ export class SeriesDictionary {
 
   /** Home slot of a hash: ⌊h · cap / 2^32⌋ (any capacity, no power of two needed). */
   private home(h: number): number {
-    const i = Math.floor(((h >>> 0) / 4294967296) * this.cap);
+    // h · 2^-32 is exact, as h / 2^32 is: the same slot, a product where a division takes longer.
+    const i = Math.floor((h >>> 0) * TWO_TO_MINUS_32 * this.cap);
     return i < this.cap ? i : 0;
   }
 
@@ -188,11 +194,12 @@ export class SeriesDictionary {
   /** The id of `key`, or -1. */
   find(key: string): number {
     const h = this.hashKey(key);
+    const slots = this.slots;
     let i = this.home(h);
     for (;;) {
-      const id = this.slots[i]!;
+      const id = slots[i * SLOT]!;
       if (id === EMPTY) return -1;
-      if (this.matches(id, h, key)) return id;
+      if (slots[i * SLOT + 1] === h && this.matches(id, h, key)) return id;
       if (++i === this.cap) i = 0;
     }
   }
@@ -247,26 +254,26 @@ export class SeriesDictionary {
       homes[j] = this.home(h);
     }
     const slots = this.slots;
-    for (let j = 0; j < n; j++) ids[j] = slots[homes[j]!]!;
-    // The id in the home slot is this key's about half the time at these loads; its metadata is
-    // loaded for all the keys first, then each probe chain is followed (neighbouring slots, the
-    // same cache line mostly) to the id whose hash matches.
-    const meta = this.meta;
+    for (let j = 0; j < n; j++) ids[j] = slots[homes[j]! * SLOT]!;
+    // The id in the home slot is this key's about half the time at these loads; each probe chain
+    // is followed (neighbouring slots, the same cache line mostly) to the id whose hash matches,
+    // then the metadata of those ids is loaded for all the keys.
     const cap = this.cap;
-    let sink = 0;
-    for (let j = 0; j < n; j++) {
-      const id = ids[j]!;
-      if (id >= 0) sink ^= meta[id * META + 1]!;
-    }
     for (let j = 0; j < n; j++) {
       let id = ids[j]!;
       const h = hashes[j]!;
       let i = homes[j]!;
-      while (id >= 0 && meta[id * META + 1] !== h) {
+      while (id >= 0 && slots[i * SLOT + 1] !== h) {
         if (++i === cap) i = 0;
-        id = slots[i]!;
+        id = slots[i * SLOT]!;
       }
       ids[j] = id;
+    }
+    const meta = this.meta;
+    let sink = 0;
+    for (let j = 0; j < n; j++) {
+      const id = ids[j]!;
+      if (id >= 0) sink ^= meta[id * META]!;
     }
     const arena = this.arena;
     for (let j = 0; j < n; j++) {
@@ -343,9 +350,9 @@ export class SeriesDictionary {
     const slots = this.slots;
     let i = this.home(h);
     for (;;) {
-      const id = slots[i]!;
+      const id = slots[i * SLOT]!;
       if (id === EMPTY) return this.insertAt(i, h, key, -1);
-      if (this.matches(id, h, key)) return id;
+      if (slots[i * SLOT + 1] === h && this.matches(id, h, key)) return id;
       if (++i === this.cap) i = 0;
     }
   }
@@ -355,9 +362,9 @@ export class SeriesDictionary {
     const h = this.hashKey(key);
     let i = this.home(h);
     for (;;) {
-      const other = this.slots[i]!;
+      const other = this.slots[i * SLOT]!;
       if (other === EMPTY) break;
-      if (this.matches(other, h, key))
+      if (this.slots[i * SLOT + 1] === h && this.matches(other, h, key))
         throw new RangeError(`series key ${JSON.stringify(key)} is already in the dictionary`);
       if (++i === this.cap) i = 0;
     }
@@ -387,7 +394,8 @@ export class SeriesDictionary {
     this.meta[b + 1] = h;
     this.meta[b + 2] = n;
     this.arenaUsed += n;
-    this.slots[slot] = id;
+    this.slots[slot * SLOT] = id;
+    this.slots[slot * SLOT + 1] = h;
     this.live++;
     if (this.live > this.cap * MAX_LOAD) this.rehash(Math.ceil(this.cap * 1.5));
     return id;
@@ -498,20 +506,25 @@ export class SeriesDictionary {
   private liveIdArray(): Int32Array {
     const out = new Int32Array(this.live);
     let k = 0;
-    for (let i = 0; i < this.cap; i++) if (this.slots[i] !== EMPTY) out[k++] = this.slots[i]!;
+    for (let i = 0; i < this.cap; i++) {
+      const id = this.slots[i * SLOT]!;
+      if (id !== EMPTY) out[k++] = id;
+    }
     return out.sort();
   }
 
   /**
-   * Writes the whole dictionary as its typed arrays (hash slots, per-id metadata with reference counts, key arena,
-   * free ids): restoring it is a copy, not a rebuild.
+   * Writes the whole dictionary as its typed arrays (the slots' ids, per-id metadata with reference counts, key arena,
+   * free ids): restoring it is a copy, not a rebuild. The slots' hashes are not written (the metadata has them).
    */
   writeRaw(w: ByteWriter): void {
     w.u32(this.cap).u32(this.live).u32(this.nextId).u32(this.arenaUsed).u32(this.arenaGarbage);
     const free = this.liveFreeIds();
     w.u32(free.length);
     for (const id of free) w.u32(id);
-    w.raw(this.slots, this.cap * 4);
+    const ids = new Int32Array(this.cap);
+    for (let i = 0; i < this.cap; i++) ids[i] = this.slots[i * SLOT]!;
+    w.raw(ids, this.cap * 4);
     w.raw(this.meta, this.nextId * META * 4);
     w.raw(this.arena, this.arenaUsed);
   }
@@ -535,18 +548,25 @@ export class SeriesDictionary {
     for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
     // Read straight into this dictionary's new arrays (an exception leaves it unusable: the
     // caller discards it).
-    this.resize({ slots: cap, meta: Math.max(256, nextId) * META, arena: Math.max(1 << 12, arenaUsed) });
+    this.resize({
+      slots: cap * SLOT,
+      meta: Math.max(256, nextId) * META,
+      arena: Math.max(1 << 12, arenaUsed),
+    });
     const { slots, meta, arena } = this;
-    r.rawInto(slots, cap * 4);
+    const ids = new Int32Array(cap);
+    r.rawInto(ids, cap * 4);
     r.rawInto(meta, nextId * META * 4);
     r.rawInto(arena, arenaUsed);
-    // Both checks walk their array in order: looking up each slot's id in the metadata instead
-    // is a cache miss per series (~1.4 s of a 6M-series restore here).
+    // The checks walk their arrays in order. Each slot's hash is its id's, read from the metadata:
+    // a cache miss per series, but independent ones (they overlap), unlike a lookup's.
     let seen = 0;
     for (let i = 0; i < cap; i++) {
-      const id = slots[i]!;
+      const id = ids[i]!;
+      slots[i * SLOT] = id;
       if (id === EMPTY) continue;
       if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
+      slots[i * SLOT + 1] = meta[id * META + 1]!;
       seen++;
     }
     if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
@@ -597,10 +617,10 @@ export class SeriesDictionary {
     let i = this.home(h);
     const a = this.arena;
     for (;;) {
-      const other = this.slots[i]!;
+      const other = this.slots[i * SLOT]!;
       if (other === EMPTY) break;
       const b = other * META;
-      if (this.meta[b + 1] === h && (this.meta[b + 2]! & 0xffff) === n) {
+      if (this.slots[i * SLOT + 1] === h && (this.meta[b + 2]! & 0xffff) === n) {
         const off = this.meta[b]!;
         let same = true;
         for (let j = 0; j < n && same; j++) same = a[off + j] === bytes[j];
@@ -616,23 +636,27 @@ export class SeriesDictionary {
 
   private remove(id: number): void {
     const cap = this.cap;
+    const slots = this.slots;
     let i = this.home(this.meta[id * META + 1]!);
-    while (this.slots[i] !== id) if (++i === cap) i = 0;
+    while (slots[i * SLOT] !== id) if (++i === cap) i = 0;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     let j = i;
     for (;;) {
       if (++j === cap) j = 0;
-      const other = this.slots[j]!;
+      const other = slots[j * SLOT]!;
       if (other === EMPTY) break;
-      const home = this.home(this.meta[other * META + 1]!);
+      const h = slots[j * SLOT + 1]!;
+      const home = this.home(h);
       // `other` may move into the hole at i unless its home lies cyclically in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
-        this.slots[i] = other;
+        slots[i * SLOT] = other;
+        slots[i * SLOT + 1] = h;
         i = j;
       }
     }
-    this.slots[i] = EMPTY;
+    slots[i * SLOT] = EMPTY;
+    slots[i * SLOT + 1] = 0;
     this.arenaGarbage += this.meta[id * META + 2]! & 0xffff;
     this.meta[id * META] = -1;
     this.meta[id * META + 2] = 0;
@@ -687,7 +711,7 @@ export class SeriesDictionary {
     const next = this.arena;
     let used = 0;
     for (let s = 0; s < this.cap; s++) {
-      const id = this.slots[s]!;
+      const id = this.slots[s * SLOT]!;
       if (id === EMPTY) continue;
       const b = id * META;
       const off = this.meta[b]!;
@@ -701,15 +725,18 @@ export class SeriesDictionary {
   }
 
   private rehash(capacity: number): void {
-    const old = this.resize({ slots: capacity }).slots;
+    const old = this.resize({ slots: capacity * SLOT }).slots;
     this.cap = capacity;
-    this.slots.fill(EMPTY);
-    for (let s = 0; s < old.length; s++) {
+    const slots = this.slots;
+    for (let i = 0; i < capacity; i++) slots[i * SLOT] = EMPTY;
+    for (let s = 0; s < old.length; s += SLOT) {
       const id = old[s]!;
       if (id === EMPTY) continue;
-      let i = this.home(this.meta[id * META + 1]!);
-      while (this.slots[i] !== EMPTY) if (++i === capacity) i = 0;
-      this.slots[i] = id;
+      const h = old[s + 1]!;
+      let i = this.home(h);
+      while (slots[i * SLOT] !== EMPTY) if (++i === capacity) i = 0;
+      slots[i * SLOT] = id;
+      slots[i * SLOT + 1] = h;
     }
   }
 }
