@@ -90,7 +90,7 @@ function kernelWat(): string {
    (local.set $k (i32.add (local.get $k) (i32.const 1))) (br $byte)))
   (i32.const 1))
  (func (export "lookup") (param $n i32) (param $slots i32) (param $cap i32) (param $meta i32) (param $arena i32) (result i32)
-  (local $j i32) (local $h i32) (local $i i32) (local $id i32) (local $sink i32)
+  (local $j i32) (local $h i32) (local $i i32) (local $id i32) (local $sink i32) (local $p i32) (local $len i32)
   ;; 1: hashes and home slots
   ${each(
     'hashes',
@@ -121,20 +121,26 @@ function kernelWat(): string {
    (i32.store ${at(io.ids)} (local.get $id))
    (i32.store ${at(io.homes)} (local.get $i))`,
   )}
-  ;; 4: the candidates' metadata (the loads overlap)
+  ;; 4: the candidates' metadata (the loads overlap): its first and last word, as 12 bytes may
+  ;; span two cache lines
   ${each(
     'metas',
     `(local.set $id (i32.load ${at(io.ids)}))
    (if (i32.ge_s (local.get $id) (i32.const 0)) (then
-    (local.set $sink (i32.xor (local.get $sink) (i32.load ${metaOf('(local.get $id)')})))))`,
+    (local.set $p ${metaOf('(local.get $id)')})
+    (local.set $sink (i32.xor (local.get $sink) (i32.xor (i32.load (local.get $p)) (i32.load offset=8 (local.get $p)))))))`,
   )}
-  ;; 5: the start of each candidate's key bytes
+  ;; 5: each candidate's key bytes, first and last (a key may span two cache lines: the compare
+  ;; would otherwise wait for the second, one key after another)
   ${each(
     'arena',
     `(local.set $id (i32.load ${at(io.ids)}))
    (if (i32.ge_s (local.get $id) (i32.const 0)) (then
-    (local.set $sink (i32.xor (local.get $sink)
-     (i32.load8_u (i32.add (local.get $arena) (i32.load ${metaOf('(local.get $id)')})))))))`,
+    (local.set $p ${metaOf('(local.get $id)')})
+    (local.set $len (i32.and (i32.load offset=8 (local.get $p)) (i32.const 0xffff)))
+    (local.set $p (i32.add (local.get $arena) (i32.load (local.get $p))))
+    (local.set $sink (i32.xor (local.get $sink) (i32.xor (i32.load8_u (local.get $p))
+     (i32.load8_u (i32.add (local.get $p) (select (i32.sub (local.get $len) (i32.const 1)) (i32.const 0) (local.get $len)))))))))`,
   )}
   ;; 6: compare the bytes; past a candidate that differs, on to the next id with the same hash
   ${each(

@@ -70,6 +70,11 @@ export interface RowKernel {
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/**
+ * Rows start at a multiple of a cache line: rows of 32 bytes then never span two lines, and any
+ * row spans as few as its size allows (one read ahead per line it spans, see the touch stage).
+ */
+const alignLine = (n: number): number => (n + 63) & ~63;
 
 /** The module's text for rows of `stride` doubles whose fields are `fields` (numeric ones only). */
 function rowKernelWat(fields: readonly RowField[], stride: number): string {
@@ -116,11 +121,15 @@ function rowKernelWat(fields: readonly RowField[], stride: number): string {
  (func (export "apply") (param $n i32) (param $present i32) (param $data i32) (result i32)
   (local $j i32) (local $id i32) (local $row i32) (local $made i32) (local $at i32) (local $bits i32) (local $bit i32)
   (local $v f64) (local $t f64) (local $o f64) (local $sink f64)
-  ;; 1: the batch's rows, read ahead (independent loads: their misses overlap)
+  ;; 1: the batch's rows, read ahead (independent loads: their misses overlap), first and last
+  ;; double: a row that spans two cache lines would otherwise miss again in stage 2, one record
+  ;; waiting for the other
   (block $touched (loop $touch
    (br_if $touched (i32.ge_u (local.get $j) (local.get $n)))
    (local.set $id ${idAt})
-   (local.set $sink (f64.add (local.get $sink) (f64.load ${rowOf})))
+   (local.set $row ${rowOf})
+   (local.set $sink (f64.add (local.get $sink) (f64.load (local.get $row))))
+   ${rowBytes > 8 ? `(local.set $sink (f64.add (local.get $sink) (f64.load offset=${rowBytes - 8} (local.get $row))))` : ''}
    (local.set $j (i32.add (local.get $j) (i32.const 1)))
    (br $touch)))
   (f64.store (i32.const ${ROW_IO.sink}) (local.get $sink))
@@ -166,7 +175,7 @@ export function rowKernel(fields: readonly RowField[], stride: number): RowKerne
     allocate(presentBytes, doubles, presentRoom = presentBytes) {
       const head = align8(ROW_IO.values + numeric.length * ROW_BATCH * 8);
       const room = Math.max(presentBytes, presentRoom);
-      const dataAt = align8(head + room);
+      const dataAt = alignLine(head + room);
       const { memory, exports } = instantiateWithMemory(module, dataAt + doubles * 8);
       const run = (exports as RowKernelExports).apply;
       const apply = (n: number): number => run(n, head, dataAt);

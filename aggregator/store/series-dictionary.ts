@@ -469,8 +469,15 @@ export class SeriesDictionary {
     const meta = this.meta;
     const arena = this.arena;
     let sink = 0;
-    for (let j = 0; j < n; j++) sink ^= meta[ids[j]! * META]!;
-    for (let j = 0; j < n; j++) sink ^= arena[meta[ids[j]! * META]!]!;
+    // First and last word of the metadata, first and last byte of the key: either may span two
+    // cache lines, and a line missed later is a miss waited for alone.
+    for (let j = 0; j < n; j++) sink ^= meta[ids[j]! * META]! ^ meta[ids[j]! * META + 2]!;
+    for (let j = 0; j < n; j++) {
+      const b = ids[j]! * META;
+      const off = meta[b]!;
+      const len = meta[b + 2]! & 0xffff;
+      sink ^= arena[off]! ^ arena[off + (len > 0 ? len - 1 : 0)]!;
+    }
     return sink;
   }
 
