@@ -365,10 +365,7 @@ export class PartitionEngine {
       this.deferring?.flush();
       this.deferring = table;
     }
-    for (let j = from; j < to; j++) {
-      const record = records[j]!;
-      table.defer(ids[j - from]!, record.numbers, record.eventTimeMs, offsets[j]!);
-    }
+    table.deferAll(ids, records, from, to, offsets);
     this.watermark = latest;
     this.updates += m;
     this.untilRecount -= m;

@@ -196,6 +196,55 @@ export class WindowTable {
     this.update(slot, numbers, NO_STRINGS, timeMs, offset);
   }
 
+  /**
+   * {@link defer} of records `from..to` with series ids `ids[0..to - from)`, in order: the same
+   * queue, written a field at a time rather than a record at a time.
+   */
+  deferAll(
+    ids: Int32Array,
+    records: readonly { numbers: Record<string, number>; eventTimeMs: number }[],
+    from: number,
+    to: number,
+    offsets: ArrayLike<number>,
+  ): void {
+    const names = this.kernelNames;
+    const name = names[0]!;
+    for (let j = from; j < to; ) {
+      const rows = this.rowMemory;
+      if (rows === null || names.length !== 1) {
+        for (; j < to; j++) {
+          const r = records[j]!;
+          this.defer(ids[j - from]!, r.numbers, r.eventTimeMs, offsets[j]!);
+        }
+        return;
+      }
+      // Up to the end of the kernel's batch; a record it cannot take as it is (a NaN value, an id
+      // past the table's end) goes through defer, after the ones before it are queued.
+      const io = rows.io;
+      const values = io.values[0]!;
+      let at = this.pending;
+      const stop = Math.min(to, j + (ROW_BATCH - at));
+      for (; j < stop; j++, at++) {
+        const r = records[j]!;
+        const id = ids[j - from]!;
+        if (this.byId && id >= this.cap) break;
+        const v = r.numbers[name];
+        if (Number.isNaN(v)) break;
+        values[at] = v === undefined ? Number.NaN : v;
+        io.ids[at] = id;
+        io.times[at] = r.eventTimeMs;
+        io.offsets[at] = offsets[j]!;
+      }
+      this.pending = at;
+      if (at === ROW_BATCH) this.flush();
+      else if (j < stop) {
+        const r = records[j]!;
+        this.defer(ids[j - from]!, r.numbers, r.eventTimeMs, offsets[j]!);
+        j++;
+      }
+    }
+  }
+
   /** Applies the deferred records (see {@link defer}); every read of the rows calls it first. */
   flush(): void {
     const n = this.pending;

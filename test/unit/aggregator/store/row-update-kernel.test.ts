@@ -99,6 +99,50 @@ describe('window rows updated in WebAssembly (deferred records)', () => {
     }
   });
 
+  it('deferAll queues a chunk as defer does record by record: NaN, missing values, growth, a turn to hashed, batch ends', () => {
+    const oneField = compileLayout([
+      { field: 'temp', kinds: ['count', 'sum', 'min', 'max', 'mean', 'last'] },
+    ] as FieldAggregateConfig[]);
+    for (const l of [oneField, layout]) {
+      const r = rng(23);
+      const chunked = new WindowTable(60_000, T0, l, 300, 300);
+      const single = new WindowTable(60_000, T0, l, 300, 300);
+      const made: number[] = [];
+      const madeSingle: number[] = [];
+      chunked.newRowSink = (id) => made.push(id);
+      single.newRowSink = (id) => madeSingle.push(id);
+      let ids = 300;
+      let offset = 0;
+      for (let chunk = 0; chunk < 400; chunk++) {
+        const n = 1 + Math.floor(r() * 70);
+        const records: { numbers: Record<string, number>; eventTimeMs: number }[] = [];
+        const chunkIds = new Int32Array(n);
+        const offsets: number[] = [];
+        if (chunk % 50 === 49) ids += 40;
+        for (let j = 0; j < n; j++) {
+          const { numbers, t } = randomRecord(r);
+          if (r() < 0.02) numbers['temp'] = Number.NaN;
+          records.push({ numbers, eventTimeMs: t });
+          // Near the end, ids far beyond the rows: the table turns hashed inside a chunk.
+          chunkIds[j] = chunk === 390 && j === n - 1 ? 1_000_000 : Math.floor(r() * ids);
+          offsets.push(offset++);
+        }
+        // The chunk's records start past a prefix that is not theirs (as a batch's chunks do).
+        const prefix = Math.floor(r() * 3);
+        const all = [...Array.from({ length: prefix }, () => ({ numbers: {}, eventTimeMs: T0 })), ...records];
+        const allOffsets = [...Array.from({ length: prefix }, () => -1), ...offsets];
+        chunked.deferAll(chunkIds, all, prefix, prefix + n, allOffsets);
+        for (let j = 0; j < n; j++)
+          single.defer(chunkIds[j]!, records[j]!.numbers, records[j]!.eventTimeMs, offsets[j]!);
+      }
+      expect(chunked.byId).toBe(false);
+      expect(chunked.rows).toBe(single.rows);
+      expect(chunked.rows).toBeGreaterThan(300);
+      expect(made).toEqual(madeSingle);
+      expect(Buffer.from(snapshotOf(chunked))).toEqual(Buffer.from(snapshotOf(single)));
+    }
+  });
+
   it('a table that turns hashed (ids far beyond its rows) takes the deferred records first, then updates in TypeScript', () => {
     const deferred = new WindowTable(60_000, T0, layout, 100, 100);
     const direct = new WindowTable(60_000, T0, layout, 100, 100);
