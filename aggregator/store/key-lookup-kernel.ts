@@ -33,6 +33,12 @@ export const KERNEL_IO = {
   /** Room for the keys' bytes of one call; a chunk whose keys do not fit is looked up in parts. */
   keyRoom: 16_384,
 } as const;
+/**
+ * The dictionary's per-id metadata as the kernel reads it (see `SeriesDictionary`): `metaBytes`
+ * per id (words: arena offset, hash, length | refs << 16), a key of at most `inline` bytes at
+ * `inlineAt` in it, a longer one in the arena.
+ */
+export const DICTIONARY_LAYOUT = { metaBytes: 32, inline: 16, inlineAt: 16 } as const;
 /** Where the dictionary's own arrays may start (8-aligned). */
 export const KERNEL_HEADER_BYTES = KERNEL_IO.keys + KERNEL_IO.keyRoom;
 
@@ -56,7 +62,8 @@ function kernelWat(): string {
     `(i32.add (i32.const ${base}) (i32.shl ${j} (i32.const 2)))`;
   /** Slot $i: its id, then (offset=4) its id's hash. */
   const slotAt = '(i32.add (local.get $slots) (i32.shl (local.get $i) (i32.const 3)))';
-  const metaOf = (id: string): string => `(i32.add (local.get $meta) (i32.mul ${id} (i32.const 12)))`;
+  const metaOf = (id: string): string =>
+    `(i32.add (local.get $meta) (i32.shl ${id} (i32.const ${Math.log2(DICTIONARY_LAYOUT.metaBytes)})))`;
   /** for ($j = 0; $j < $n; $j++) body */
   const each = (label: string, body: string): string => `
   (local.set $j (i32.const 0))
@@ -75,7 +82,10 @@ function kernelWat(): string {
   (select (local.get $i) (i32.const 0) (i32.lt_u (local.get $i) (local.get $cap))))
  (func $same (param $b i32) (param $arena i32) (param $p i32) (param $n i32) (result i32) (local $off i32) (local $k i32)
   (if (i32.ne (i32.and (i32.load offset=8 (local.get $b)) (i32.const 0xffff)) (local.get $n)) (then (return (i32.const 0))))
-  (local.set $off (i32.add (local.get $arena) (i32.load (local.get $b))))
+  ;; a short key's bytes are in its metadata, a long one's in the arena
+  (local.set $off (select (i32.add (local.get $b) (i32.const ${DICTIONARY_LAYOUT.inlineAt}))
+   (i32.add (local.get $arena) (i32.load (local.get $b)))
+   (i32.le_u (local.get $n) (i32.const ${DICTIONARY_LAYOUT.inline}))))
   (block $end8 (loop $word (br_if $end8 (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $n)))
    (if (i64.ne (i64.load (i32.add (local.get $off) (local.get $k))) (i64.load (i32.add (local.get $p) (local.get $k))))
     (then (return (i32.const 0))))
@@ -121,26 +131,26 @@ function kernelWat(): string {
    (i32.store ${at(io.ids)} (local.get $id))
    (i32.store ${at(io.homes)} (local.get $i))`,
   )}
-  ;; 4: the candidates' metadata (the loads overlap): its first and last word, as 12 bytes may
-  ;; span two cache lines
+  ;; 4: the candidates' metadata (the loads overlap; 32 bytes on a 32-byte boundary: one line)
   ${each(
     'metas',
     `(local.set $id (i32.load ${at(io.ids)}))
    (if (i32.ge_s (local.get $id) (i32.const 0)) (then
-    (local.set $p ${metaOf('(local.get $id)')})
-    (local.set $sink (i32.xor (local.get $sink) (i32.xor (i32.load (local.get $p)) (i32.load offset=8 (local.get $p)))))))`,
+    (local.set $sink (i32.xor (local.get $sink) (i32.load offset=8 ${metaOf('(local.get $id)')})))))`,
   )}
-  ;; 5: each candidate's key bytes, first and last (a key may span two cache lines: the compare
-  ;; would otherwise wait for the second, one key after another)
+  ;; 5: the bytes of each candidate whose key is too long for its metadata, first and last (a
+  ;; key may span two cache lines: the compare would otherwise wait for the second, one key after
+  ;; another)
   ${each(
     'arena',
     `(local.set $id (i32.load ${at(io.ids)}))
    (if (i32.ge_s (local.get $id) (i32.const 0)) (then
     (local.set $p ${metaOf('(local.get $id)')})
     (local.set $len (i32.and (i32.load offset=8 (local.get $p)) (i32.const 0xffff)))
-    (local.set $p (i32.add (local.get $arena) (i32.load (local.get $p))))
-    (local.set $sink (i32.xor (local.get $sink) (i32.xor (i32.load8_u (local.get $p))
-     (i32.load8_u (i32.add (local.get $p) (select (i32.sub (local.get $len) (i32.const 1)) (i32.const 0) (local.get $len)))))))))`,
+    (if (i32.gt_u (local.get $len) (i32.const ${DICTIONARY_LAYOUT.inline})) (then
+     (local.set $p (i32.add (local.get $arena) (i32.load (local.get $p))))
+     (local.set $sink (i32.xor (local.get $sink) (i32.xor (i32.load8_u (local.get $p))
+      (i32.load8_u (i32.add (local.get $p) (i32.sub (local.get $len) (i32.const 1)))))))))))`,
   )}
   ;; 6: compare the bytes; past a candidate that differs, on to the next id with the same hash
   ${each(

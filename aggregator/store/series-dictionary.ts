@@ -9,10 +9,29 @@ import {
   KernelMemory,
 } from './dictionary-memory.js';
 import { IdHeap } from './id-heap.js';
-import { KERNEL_IO, type KeyLookupKernel, keyLookupKernel, LOOKUP_CHUNK } from './key-lookup-kernel.js';
+import {
+  DICTIONARY_LAYOUT,
+  KERNEL_IO,
+  type KeyLookupKernel,
+  keyLookupKernel,
+  LOOKUP_CHUNK,
+} from './key-lookup-kernel.js';
 
 const EMPTY = -1;
-const META = 3; // per id: [arena offset (-1: free), hash, length | refs << 16]
+/**
+ * Int32s per id: [arena offset (-1: free), hash, length | refs << 16, 0, then the key's bytes
+ * when it has at most {@link INLINE} of them]. 32 bytes: with the metadata on a 64-byte boundary
+ * an id's never spans two cache lines, and a lookup of a short key reads its slot and this only.
+ */
+const META = DICTIONARY_LAYOUT.metaBytes / 4;
+/** Keys of at most this many bytes live in their id's metadata (words 4–7), longer ones in the arena. */
+const INLINE = DICTIONARY_LAYOUT.inline;
+/** Byte offset of the inline key in an id's metadata. */
+const INLINE_AT = DICTIONARY_LAYOUT.inlineAt;
+/** Int32s per id in snapshots: [arena offset (-1: free), hash, length | refs << 16] (every key in the arena). */
+const SNAPSHOT_META = 3;
+/** Ids whose metadata a snapshot writes at a time. */
+const SNAPSHOT_BLOCK = 8_192;
 /** Int32s per hash slot: [id (EMPTY: none), the id's key hash]. */
 const SLOT = 2;
 const TWO_TO_MINUS_32 = 2 ** -32;
@@ -24,8 +43,9 @@ const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Series key → dense int id, in typed storage: key bytes (UTF-8) in one arena, per-id metadata
- * interleaved in one Int32Array ([offset, hash, length | refs << 16]: one cache line per lookup)
+ * Series key → dense int id, in typed storage: per-id metadata interleaved in one Int32Array
+ * ([offset, hash, length | refs << 16, the key's bytes when short]: one cache line per id), the
+ * bytes (UTF-8) of keys longer than 16 in one arena,
  * and an open-addressing table of (id, hash) pairs (linear probing, any capacity via
  * multiply-shift, load ≤ 0.75). Each slot carries its id's hash, so a probe passes the other keys
  * of its chain without reading their metadata: at a million keys each such read is a cache miss,
@@ -52,6 +72,9 @@ export class SeriesDictionary {
   /** Arena bytes of freed keys (compacted away when they exceed half the arena). */
   private arenaGarbage = 0;
   private meta: Int32Array;
+  /** The metadata's bytes (same memory): short keys are read from here. */
+  private metaBytes: Uint8Array;
+  private metaText: SliceableBuffer;
   private slots: Int32Array;
   private cap = 512;
   private nextId = 0;
@@ -77,6 +100,8 @@ export class SeriesDictionary {
     for (let i = 0; i < 512; i++) a.slots[i * SLOT] = EMPTY;
     this.slots = a.slots;
     this.meta = a.meta;
+    this.metaBytes = bytesOf(a.meta);
+    this.metaText = asText(this.metaBytes);
     this.arena = a.arena;
     this.arenaText = asText(a.arena);
   }
@@ -94,7 +119,11 @@ export class SeriesDictionary {
     const old = { slots: this.slots, meta: this.meta, arena: this.arena };
     const a = this.memory.resize(old, lengths);
     this.slots = a.slots;
-    this.meta = a.meta;
+    if (a.meta !== this.meta) {
+      this.meta = a.meta;
+      this.metaBytes = bytesOf(a.meta);
+      this.metaText = asText(this.metaBytes);
+    }
     this.arena = a.arena;
     this.arenaText = asText(a.arena);
     return old;
@@ -176,8 +205,8 @@ export class SeriesDictionary {
     const b = id * META;
     if (m[b + 1] !== h) return false;
     const len = m[b + 2]! & 0xffff;
-    const a = this.arena;
-    const off = m[b]!;
+    const a = len <= INLINE ? this.metaBytes : this.arena;
+    const off = len <= INLINE ? b * 4 + INLINE_AT : m[b]!;
     if (this.scratchLength < 0) {
       const n = key.length;
       if (len !== n) return false;
@@ -278,7 +307,7 @@ export class SeriesDictionary {
     const arena = this.arena;
     for (let j = 0; j < n; j++) {
       const id = ids[j]!;
-      if (id >= 0) sink ^= arena[meta[id * META]!]!;
+      if (id >= 0 && (meta[id * META + 2]! & 0xffff) > INLINE) sink ^= arena[meta[id * META]!]!;
     }
     return sink;
   }
@@ -387,13 +416,19 @@ export class SeriesDictionary {
       id = this.takeId();
     }
     while ((id + 1) * META > this.meta.length) this.growMeta();
-    if (this.arenaUsed + n > this.arena.length) this.growArena(n);
-    this.arena.set(this.scratch.subarray(0, n), this.arenaUsed);
     const b = id * META;
-    this.meta[b] = this.arenaUsed;
+    const bytes = this.scratch.subarray(0, n);
+    if (n <= INLINE) {
+      this.meta[b] = 0;
+      this.metaBytes.set(bytes, b * 4 + INLINE_AT);
+    } else {
+      if (this.arenaUsed + n > this.arena.length) this.growArena(n);
+      this.arena.set(bytes, this.arenaUsed);
+      this.meta[b] = this.arenaUsed;
+      this.arenaUsed += n;
+    }
     this.meta[b + 1] = h;
     this.meta[b + 2] = n;
-    this.arenaUsed += n;
     this.slots[slot * SLOT] = id;
     this.slots[slot * SLOT + 1] = h;
     this.live++;
@@ -450,33 +485,33 @@ export class SeriesDictionary {
 
   key(id: number): string {
     const b = id * META;
-    const off = this.meta[b]!;
     const n = this.meta[b + 2]! & 0xffff;
-    const a = this.arena;
+    const inline = n <= INLINE;
+    const off = inline ? b * 4 + INLINE_AT : this.meta[b]!;
+    const a = inline ? this.metaBytes : this.arena;
     for (let i = 0; i < n; i++) {
       if (a[off + i]! >= 0x80) return decoder.decode(a.subarray(off, off + n));
     }
     // One flat one-byte string straight from the bytes (no intermediate array or rope).
-    return latin1String(this.arenaText, off, off + n);
+    return latin1String(inline ? this.metaText : this.arenaText, off, off + n);
   }
 
   /**
    * Reads what {@link key} and {@link release} of `ids[0..n)` will (each id's metadata, then the
-   * start of its key bytes), one stage over all of them, so the misses overlap (see prefetch).
-   * Changes nothing; returns a value computed from the loads.
+   * bytes of a key too long to be in it), one stage over all of them, so the misses overlap (see
+   * prefetch). Changes nothing; returns a value computed from the loads.
    */
   touchKeys(ids: Int32Array, n: number): number {
     const meta = this.meta;
     const arena = this.arena;
     let sink = 0;
-    // First and last word of the metadata, first and last byte of the key: either may span two
-    // cache lines, and a line missed later is a miss waited for alone.
-    for (let j = 0; j < n; j++) sink ^= meta[ids[j]! * META]! ^ meta[ids[j]! * META + 2]!;
+    for (let j = 0; j < n; j++) sink ^= meta[ids[j]! * META + 2]!;
     for (let j = 0; j < n; j++) {
       const b = ids[j]! * META;
-      const off = meta[b]!;
       const len = meta[b + 2]! & 0xffff;
-      sink ^= arena[off]! ^ arena[off + (len > 0 ? len - 1 : 0)]!;
+      // First and last byte: the key may span two cache lines, and a line missed later is a
+      // miss waited for alone.
+      if (len > INLINE) sink ^= arena[meta[b]!]! ^ arena[meta[b]! + len - 1]!;
     }
     return sink;
   }
@@ -521,25 +556,52 @@ export class SeriesDictionary {
   }
 
   /**
-   * Writes the whole dictionary as its typed arrays (the slots' ids, per-id metadata with reference counts, key arena,
-   * free ids): restoring it is a copy, not a rebuild. The slots' hashes are not written (the metadata has them).
+   * Writes the whole dictionary as its typed arrays (the slots' ids, per-id metadata with
+   * reference counts, key bytes, free ids): restoring it is a copy, not a rebuild. The layout is
+   * the one every version has written: three words of metadata per id and every key's bytes in
+   * the arena (here in id order, no garbage). The slots' hashes are not written (the metadata has
+   * them), nor are short keys' bytes twice.
    */
   writeRaw(w: ByteWriter): void {
-    w.u32(this.cap).u32(this.live).u32(this.nextId).u32(this.arenaUsed).u32(this.arenaGarbage);
+    const { meta, nextId } = this;
+    let keyBytes = 0;
+    for (let id = 0; id < nextId; id++) if (meta[id * META] !== -1) keyBytes += meta[id * META + 2]! & 0xffff;
+    w.u32(this.cap).u32(this.live).u32(nextId).u32(keyBytes).u32(0);
     const free = this.liveFreeIds();
     w.u32(free.length);
     for (const id of free) w.u32(id);
     const ids = new Int32Array(this.cap);
     for (let i = 0; i < this.cap; i++) ids[i] = this.slots[i * SLOT]!;
     w.raw(ids, this.cap * 4);
-    w.raw(this.meta, this.nextId * META * 4);
-    w.raw(this.arena, this.arenaUsed);
+    // The metadata a block of ids at a time, each key's offset counted in id order.
+    const block = new Int32Array(Math.min(nextId, SNAPSHOT_BLOCK) * SNAPSHOT_META);
+    let offset = 0;
+    for (let from = 0; from < nextId; from += SNAPSHOT_BLOCK) {
+      const to = Math.min(nextId, from + SNAPSHOT_BLOCK);
+      for (let id = from; id < to; id++) {
+        const b = id * META;
+        const k = (id - from) * SNAPSHOT_META;
+        const free = meta[b] === -1;
+        block[k] = free ? -1 : offset;
+        block[k + 1] = meta[b + 1]!;
+        block[k + 2] = meta[b + 2]!;
+        if (!free) offset += meta[b + 2]! & 0xffff;
+      }
+      w.raw(block, (to - from) * SNAPSHOT_META * 4);
+    }
+    for (let id = 0; id < nextId; id++) {
+      const b = id * META;
+      if (meta[b] === -1) continue;
+      const len = meta[b + 2]! & 0xffff;
+      if (len <= INLINE) w.copyFrom(this.metaBytes, b * 4 + INLINE_AT, len);
+      else w.copyFrom(this.arena, meta[b]!, len);
+    }
   }
 
   /**
-   * Reads what {@link writeRaw} wrote into this (empty) dictionary, checking that every slot names an id in range whose
-   * key lies inside the arena and that the free ids are free ({@link setFreeIds}). Throws {@link CorruptStateError}
-   * otherwise.
+   * Reads what {@link writeRaw} (of this version or any earlier one) wrote into this (empty)
+   * dictionary, checking that every slot names an id in range whose key lies inside the arena and
+   * that the free ids are free ({@link setFreeIds}). Throws {@link CorruptStateError} otherwise.
    */
   readRaw(r: ByteReader): void {
     const cap = r.u32();
@@ -553,42 +615,66 @@ export class SeriesDictionary {
     if (nFree > nextId) corrupt(`${nFree} free ids of ${nextId}`);
     const freeIds: number[] = new Array(nFree);
     for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
-    // Read straight into this dictionary's new arrays (an exception leaves it unusable: the
-    // caller discards it).
-    this.resize({
-      slots: cap * SLOT,
-      meta: Math.max(256, nextId) * META,
-      arena: Math.max(1 << 12, arenaUsed),
-    });
-    const { slots, meta, arena } = this;
     const ids = new Int32Array(cap);
     r.rawInto(ids, cap * 4);
-    r.rawInto(meta, nextId * META * 4);
-    r.rawInto(arena, arenaUsed);
-    // The checks walk their arrays in order. Each slot's hash is its id's, read from the metadata:
-    // a cache miss per series, but independent ones (they overlap), unlike a lookup's.
+    const written = new Int32Array(nextId * SNAPSHOT_META);
+    r.rawInto(written, nextId * SNAPSHOT_META * 4);
+    const keys = new Uint8Array(arenaUsed);
+    r.rawInto(keys, arenaUsed);
+    // The checks walk their arrays in order.
     let seen = 0;
     for (let i = 0; i < cap; i++) {
       const id = ids[i]!;
-      slots[i * SLOT] = id;
       if (id === EMPTY) continue;
       if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
-      slots[i * SLOT + 1] = meta[id * META + 1]!;
       seen++;
     }
     if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
     // Freed ids have length 0 (nothing of the arena is read for them), live ones their key's.
+    let longBytes = 0;
     for (let id = 0; id < nextId; id++) {
-      const b = id * META;
-      const len = meta[b + 2]! & 0xffff;
-      if (len > 0 && (meta[b]! < 0 || meta[b]! + len > arenaUsed))
+      const k = id * SNAPSHOT_META;
+      const len = written[k + 2]! & 0xffff;
+      if (len > 0 && (written[k]! < 0 || written[k]! + len > arenaUsed))
         corrupt(`key of id ${id} is outside the arena`);
+      if (len > INLINE) longBytes += len;
+    }
+    // Read into this dictionary's new arrays (an exception leaves it unusable: the caller
+    // discards it): short keys into their metadata, long ones into the arena, in id order.
+    this.resize({
+      slots: cap * SLOT,
+      meta: Math.max(256, nextId) * META,
+      arena: Math.max(1 << 12, longBytes),
+    });
+    const { slots, meta, arena, metaBytes } = this;
+    let used = 0;
+    for (let id = 0; id < nextId; id++) {
+      const k = id * SNAPSHOT_META;
+      const b = id * META;
+      const off = written[k]!;
+      const len = written[k + 2]! & 0xffff;
+      meta[b + 1] = written[k + 1]!;
+      meta[b + 2] = written[k + 2]!;
+      if (off === -1) meta[b] = -1;
+      else if (len <= INLINE) metaBytes.set(keys.subarray(off, off + len), b * 4 + INLINE_AT);
+      else {
+        meta[b] = used;
+        arena.set(keys.subarray(off, off + len), used);
+        used += len;
+      }
+    }
+    // Each slot's hash is its id's, from the metadata: a cache miss per series, but independent
+    // ones (they overlap), unlike a lookup's.
+    for (let i = 0; i < cap; i++) {
+      const id = ids[i]!;
+      slots[i * SLOT] = id;
+      if (id !== EMPTY) slots[i * SLOT + 1] = meta[id * META + 1]!;
     }
     this.cap = cap;
     this.live = live;
     this.nextId = nextId;
-    this.arenaUsed = arenaUsed;
-    this.arenaGarbage = arenaGarbage;
+    this.arenaUsed = used;
+    this.arenaGarbage = 0;
     this.setFreeIds(freeIds, nextId);
   }
 
@@ -628,9 +714,11 @@ export class SeriesDictionary {
       if (other === EMPTY) break;
       const b = other * META;
       if (this.slots[i * SLOT + 1] === h && (this.meta[b + 2]! & 0xffff) === n) {
-        const off = this.meta[b]!;
+        const inline = n <= INLINE;
+        const keyBytes = inline ? this.metaBytes : a;
+        const off = inline ? b * 4 + INLINE_AT : this.meta[b]!;
         let same = true;
-        for (let j = 0; j < n && same; j++) same = a[off + j] === bytes[j];
+        for (let j = 0; j < n && same; j++) same = keyBytes[off + j] === bytes[j];
         if (same) throw new CorruptStateError('engine snapshot', `series key of id ${id} appears twice`);
       }
       if (++i === this.cap) i = 0;
@@ -664,7 +752,8 @@ export class SeriesDictionary {
     }
     slots[i * SLOT] = EMPTY;
     slots[i * SLOT + 1] = 0;
-    this.arenaGarbage += this.meta[id * META + 2]! & 0xffff;
+    const len = this.meta[id * META + 2]! & 0xffff;
+    if (len > INLINE) this.arenaGarbage += len;
     this.meta[id * META] = -1;
     this.meta[id * META + 2] = 0;
     this.freeIds.push(id);
@@ -723,6 +812,7 @@ export class SeriesDictionary {
       const b = id * META;
       const off = this.meta[b]!;
       const n = this.meta[b + 2]! & 0xffff;
+      if (n <= INLINE) continue;
       next.set(old.subarray(off, off + n), used);
       this.meta[b] = used;
       used += n;
@@ -772,6 +862,11 @@ export function mixHash(fnv: number): number {
 
 function corrupt(detail: string): never {
   throw new CorruptStateError('engine snapshot', `series dictionary: ${detail}`);
+}
+
+/** The bytes of an Int32Array (same memory). */
+function bytesOf(a: Int32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function asText(arena: Uint8Array): SliceableBuffer {

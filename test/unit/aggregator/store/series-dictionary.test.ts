@@ -232,7 +232,9 @@ describe('SeriesDictionary', () => {
     const atPeak = d.bytes();
     for (let i = 0; i < 20_000; i++) if (i % 100 !== 0) expect(d.release(ids.get(`peak-${i}`)!)).toBe(true);
     expect(d.size()).toBe(200);
-    expect(atPeak - d.bytes()).toBeGreaterThan(100_000); // the ~116 KB slot table of the peak (10 KB without shrinking)
+    // The slot table of the peak (~236 KB) is given back, less the free-id list's growth (~131 KB;
+    // the metadata of ids 0..19900 stays, their keys in it): without shrinking, the bytes would grow.
+    expect(atPeak - d.bytes()).toBeGreaterThan(50_000);
     for (let i = 0; i < 20_000; i += 100) expect(d.find(`peak-${i}`)).toBe(ids.get(`peak-${i}`));
     expect(d.find('peak-1')).toBe(-1);
     const w = new ByteWriter();
