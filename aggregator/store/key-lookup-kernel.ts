@@ -1,9 +1,10 @@
 /**
  * The series dictionary's batch lookup in WebAssembly: for a chunk of keys written as bytes into
  * the head of the dictionary's memory, each key's hash and its id (or -1 when absent), read from
- * the dictionary's own arrays in the same memory (hash slots, per-id metadata, key arena; see
- * {@link SeriesDictionary}). It computes what the dictionary's JavaScript does — FNV-1a of the
- * bytes then `mixHash`, home slot ⌊h · cap / 2^32⌋, linear probing, the key's bytes compared —
+ * the dictionary's own arrays in the same memory (hash slots of (id, hash), per-id metadata with
+ * short keys in it, the arena of long keys; see {@link SeriesDictionary}). It computes what the
+ * dictionary's JavaScript does — FNV-1a of the bytes then `mixHash`, home slot ⌊h · cap / 2^32⌋,
+ * linear probing past slots of other hashes, the key's bytes compared —
  * so ids and hashes are the same whichever side looks a key up; only lookups happen here,
  * inserts and deletes stay in JavaScript. The reads of the chunk's keys are overlapped stage by
  * stage, as `SeriesDictionary.prefetch` does, which is what makes it ~2× the JavaScript lookup at

@@ -44,13 +44,14 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Series key → dense int id, in typed storage: per-id metadata interleaved in one Int32Array
- * ([offset, hash, length | refs << 16, the key's bytes when short]: one cache line per id), the
- * bytes (UTF-8) of keys longer than 16 in one arena,
- * and an open-addressing table of (id, hash) pairs (linear probing, any capacity via
- * multiply-shift, load ≤ 0.75). Each slot carries its id's hash, so a probe passes the other keys
- * of its chain without reading their metadata: at a million keys each such read is a cache miss,
- * taken one after another along the chain. A JS Map<string, number> costs ~60 bytes per key plus
- * the retained string; this costs the key bytes + ~30.
+ * ([offset, hash, length | refs << 16, 0, the key's bytes when it has at most 16]: 32 bytes, one
+ * cache line), the bytes (UTF-8) of longer keys in one arena, and an open-addressing table of
+ * (id, hash) pairs (linear probing, any capacity via multiply-shift, load ≤ 0.75). Each slot
+ * carries its id's hash, so a probe passes the other keys of its chain without reading their
+ * metadata; a short key is compared where its metadata is. At a million keys each of those reads
+ * is a cache miss: a lookup of a short key takes two (its slot, its metadata). A JS
+ * Map<string, number> costs ~60 bytes per key plus the retained string; this costs ~50 (a short
+ * key: 32 of metadata, 8 per slot at a load of 0.5–0.75, growth slack) or the key's bytes + ~50.
  *
  * Ids are reference-counted by the window rows that use them; an id whose count drops to zero
  * is freed (its slot deleted by backward shift), so the dictionary holds only live series. Free
