@@ -71,8 +71,9 @@ export interface RowKernel {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 /**
- * Rows start at a multiple of a cache line: rows of 32 bytes then never span two lines, and any
- * row spans as few as its size allows (one read ahead per line it spans, see the touch stage).
+ * Rows start at a multiple of a cache line: rows of 32 bytes then never span two lines. The touch
+ * stage reads a row's first and last double ahead, so a row of up to 64 bytes (two lines at most)
+ * is read ahead whole.
  */
 const alignLine = (n: number): number => (n + 63) & ~63;
 

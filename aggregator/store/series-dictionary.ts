@@ -249,9 +249,9 @@ export class SeriesDictionary {
   }
 
   /**
-   * Reads, for `keys[0..n)`, what {@link intern} will read (each key's home slot, the metadata of
-   * the ids along its probe chain up to the one with its hash, and the start of that id's key
-   * bytes), one stage at a time over all the keys, so that the loads of different keys do not
+   * Reads, for `keys[0..n)`, what {@link intern} will read (each key's probe chain in the slots up
+   * to the slot with its hash, that id's metadata, and the start of its key bytes when they are in
+   * the arena), one stage at a time over all the keys, so that the loads of different keys do not
    * wait for each other: at a million keys each is a cache and TLB miss, ~240 ns when taken one
    * after another and ~25 ns when overlapped. Changes nothing. Fills `hashes[j]` with the key's
    * hash, `ascii[j]` with 1 when it may be passed to {@link internHashed}, and `ids[j]` with the
