@@ -657,19 +657,21 @@ export class SeriesDictionary {
       meta[b + 1] = written[k + 1]!;
       meta[b + 2] = written[k + 2]!;
       if (off === -1) meta[b] = -1;
-      else if (len <= INLINE) metaBytes.set(keys.subarray(off, off + len), b * 4 + INLINE_AT);
-      else {
+      else if (len <= INLINE) {
+        const to = b * 4 + INLINE_AT;
+        for (let x = 0; x < len; x++) metaBytes[to + x] = keys[off + x]!;
+      } else {
         meta[b] = used;
         arena.set(keys.subarray(off, off + len), used);
         used += len;
       }
     }
-    // Each slot's hash is its id's, from the metadata: a cache miss per series, but independent
-    // ones (they overlap), unlike a lookup's.
+    // Each slot's hash is its id's, from the metadata as written (12 bytes an id, not 32): a cache
+    // miss per series, but independent ones (they overlap), unlike a lookup's.
     for (let i = 0; i < cap; i++) {
       const id = ids[i]!;
       slots[i * SLOT] = id;
-      if (id !== EMPTY) slots[i * SLOT + 1] = meta[id * META + 1]!;
+      if (id !== EMPTY) slots[i * SLOT + 1] = written[id * SNAPSHOT_META + 1]!;
     }
     this.cap = cap;
     this.live = live;
