@@ -160,9 +160,15 @@ const MAGIC_V4 = 0x4c414534; // "LAE4"
 /**
  * Version 5: as version 4, with each table's flags before it (bit 0 `direct`, bit 1 rows
  * indexed by series id), per size the id space when its last window closed, and after the
- * pending transitions the number taken so far and the seals (grouped transitions). Written.
+ * pending transitions the number taken so far and the seals (grouped transitions). Still read.
  */
-const MAGIC = 0x4c414535; // "LAE5"
+const MAGIC_V5 = 0x4c414535; // "LAE5"
+/**
+ * Version 6: as version 5, with the series dictionary's arrays as they are in memory ((id, hash)
+ * slots, 32 bytes of metadata per id with short keys in it, the arena of long keys), copied on
+ * restore; versions 2–5 wrote three words per id and every key in the arena. Written.
+ */
+const MAGIC = 0x4c414536; // "LAE6"
 const OK: ProcessOutcome = Object.freeze({ ok: true });
 /** Memory is re-counted (and charged) every this many updates, and at every drain. */
 const RECOUNT_EVERY = 1024;
@@ -894,11 +900,17 @@ export class PartitionEngine {
     const r = new ByteReader(snapshot, 'engine snapshot', how);
     const magic = r.length >= 4 ? r.u32() : 0;
     r.expect(
-      magic === MAGIC || magic === MAGIC_V4 || magic === MAGIC_V3 || magic === MAGIC_V2 || magic === MAGIC_V1,
+      magic === MAGIC ||
+        magic === MAGIC_V5 ||
+        magic === MAGIC_V4 ||
+        magic === MAGIC_V3 ||
+        magic === MAGIC_V2 ||
+        magic === MAGIC_V1,
       'not a liveagg engine snapshot (bad magic)',
     );
+    const sinceV5 = magic === MAGIC || magic === MAGIC_V5;
     const readTable = (): WindowTable => {
-      if (magic === MAGIC) return readFlaggedTable(r, e.layout);
+      if (sinceV5) return readFlaggedTable(r, e.layout);
       const tb = WindowTable.read(r, e.layout);
       tb.direct = magic === MAGIC_V4 || magic === MAGIC_V3 ? r.u8() === 1 : true;
       return tb;
@@ -919,7 +931,7 @@ export class PartitionEngine {
       e.dict.readLive(r);
       e.dict.setFreeIds(freeIds, nextId);
     } else {
-      e.dict.readRaw(r);
+      e.dict.readRaw(r, magic === MAGIC ? 'memory' : 'three-words');
     }
     const nSizes = r.u32();
     r.expect(
@@ -936,7 +948,7 @@ export class PartitionEngine {
       r.expect(size === e.sizes[i], `snapshot window size ${size} ms is not the pipeline's ${e.sizes[i]} ms`);
       e.rowsHint[i] = r.u32();
       // Before version 5 every table was hashed: an unknown id space (0) keeps it so.
-      e.idsHint[i] = magic === MAGIC ? r.u32() : 0;
+      e.idsHint[i] = sinceV5 ? r.u32() : 0;
       const n = r.u32();
       for (let k = 0; k < n; k++) {
         const tb = readTable();
@@ -952,7 +964,7 @@ export class PartitionEngine {
       e.closed.push(tb);
     }
     const transitions = JSON.parse(r.str()) as Transition[];
-    if (magic === MAGIC) {
+    if (sinceV5) {
       e.transitionsTaken = r.f64();
       const nSeals = r.u32();
       let last = e.transitionsTaken;
@@ -975,7 +987,7 @@ export class PartitionEngine {
       e.machines[i] = StateMachineTable.restore(def, r.bytes(), e.machineOptions());
     });
     for (const t of transitions) e.relog(t, r);
-    if (e.merger) e.merger.read(r, magic === MAGIC || magic === MAGIC_V4);
+    if (e.merger) e.merger.read(r, sinceV5 || magic === MAGIC_V4);
     const nPending = r.u32();
     for (let k = 0; k < nPending; k++) {
       const res = JSON.parse(r.str()) as WindowResult;

@@ -28,10 +28,8 @@ const META = DICTIONARY_LAYOUT.metaBytes / 4;
 const INLINE = DICTIONARY_LAYOUT.inline;
 /** Byte offset of the inline key in an id's metadata. */
 const INLINE_AT = DICTIONARY_LAYOUT.inlineAt;
-/** Int32s per id in snapshots: [arena offset (-1: free), hash, length | refs << 16] (every key in the arena). */
+/** Int32s per id in snapshots of engine versions 2–5: [arena offset (-1: free), hash, length | refs << 16] (every key in the arena). */
 const SNAPSHOT_META = 3;
-/** Ids whose metadata a snapshot writes at a time. */
-const SNAPSHOT_BLOCK = 8_192;
 /** Int32s per hash slot: [id (EMPTY: none), the id's key hash]. */
 const SLOT = 2;
 const TWO_TO_MINUS_32 = 2 ** -32;
@@ -557,54 +555,28 @@ export class SeriesDictionary {
   }
 
   /**
-   * Writes the whole dictionary as its typed arrays (the slots' ids, per-id metadata with
-   * reference counts, key bytes, free ids): restoring it is a copy, not a rebuild. The layout is
-   * the one every version has written: three words of metadata per id and every key's bytes in
-   * the arena (here in id order, no garbage). The slots' hashes are not written (the metadata has
-   * them), nor are short keys' bytes twice.
+   * Writes the whole dictionary as its typed arrays as they are in memory ((id, hash) slots, per-id
+   * metadata with reference counts and short keys, the arena of long keys, free ids): restoring
+   * it is a copy, not a rebuild ({@link readRaw}).
    */
   writeRaw(w: ByteWriter): void {
-    const { meta, nextId } = this;
-    let keyBytes = 0;
-    for (let id = 0; id < nextId; id++) if (meta[id * META] !== -1) keyBytes += meta[id * META + 2]! & 0xffff;
-    w.u32(this.cap).u32(this.live).u32(nextId).u32(keyBytes).u32(0);
+    w.u32(this.cap).u32(this.live).u32(this.nextId).u32(this.arenaUsed).u32(this.arenaGarbage);
     const free = this.liveFreeIds();
     w.u32(free.length);
     for (const id of free) w.u32(id);
-    const ids = new Int32Array(this.cap);
-    for (let i = 0; i < this.cap; i++) ids[i] = this.slots[i * SLOT]!;
-    w.raw(ids, this.cap * 4);
-    // The metadata a block of ids at a time, each key's offset counted in id order.
-    const block = new Int32Array(Math.min(nextId, SNAPSHOT_BLOCK) * SNAPSHOT_META);
-    let offset = 0;
-    for (let from = 0; from < nextId; from += SNAPSHOT_BLOCK) {
-      const to = Math.min(nextId, from + SNAPSHOT_BLOCK);
-      for (let id = from; id < to; id++) {
-        const b = id * META;
-        const k = (id - from) * SNAPSHOT_META;
-        const free = meta[b] === -1;
-        block[k] = free ? -1 : offset;
-        block[k + 1] = meta[b + 1]!;
-        block[k + 2] = meta[b + 2]!;
-        if (!free) offset += meta[b + 2]! & 0xffff;
-      }
-      w.raw(block, (to - from) * SNAPSHOT_META * 4);
-    }
-    for (let id = 0; id < nextId; id++) {
-      const b = id * META;
-      if (meta[b] === -1) continue;
-      const len = meta[b + 2]! & 0xffff;
-      if (len <= INLINE) w.copyFrom(this.metaBytes, b * 4 + INLINE_AT, len);
-      else w.copyFrom(this.arena, meta[b]!, len);
-    }
+    w.raw(this.slots, this.cap * SLOT * 4);
+    w.raw(this.meta, this.nextId * META * 4);
+    w.raw(this.arena, this.arenaUsed);
   }
 
   /**
-   * Reads what {@link writeRaw} (of this version or any earlier one) wrote into this (empty)
-   * dictionary, checking that every slot names an id in range whose key lies inside the arena and
-   * that the free ids are free ({@link setFreeIds}). Throws {@link CorruptStateError} otherwise.
+   * Reads what {@link writeRaw} wrote into this (empty) dictionary: `memory`, this version's
+   * layout, copied; `three-words`, the layout engine snapshots 2–5 wrote (the slots' ids, three
+   * words of metadata per id, every key's bytes in the arena), converted. Checks that every slot
+   * names an id in range whose key lies where its metadata says and that the free ids are free
+   * ({@link setFreeIds}); throws {@link CorruptStateError} otherwise.
    */
-  readRaw(r: ByteReader): void {
+  readRaw(r: ByteReader, layout: 'memory' | 'three-words' = 'memory'): void {
     const cap = r.u32();
     const live = r.u32();
     const nextId = r.u32();
@@ -616,6 +588,48 @@ export class SeriesDictionary {
     if (nFree > nextId) corrupt(`${nFree} free ids of ${nextId}`);
     const freeIds: number[] = new Array(nFree);
     for (let i = 0; i < nFree; i++) freeIds[i] = r.u32();
+    if (layout === 'three-words') this.readThreeWords(r, cap, live, nextId, arenaUsed);
+    else {
+      // Read straight into this dictionary's new arrays (an exception leaves it unusable: the
+      // caller discards it).
+      this.resize({
+        slots: cap * SLOT,
+        meta: Math.max(256, nextId) * META,
+        arena: Math.max(1 << 12, arenaUsed),
+      });
+      const { slots, meta } = this;
+      r.rawInto(slots, cap * SLOT * 4);
+      r.rawInto(meta, nextId * META * 4);
+      r.rawInto(this.arena, arenaUsed);
+      // The checks walk their arrays in order.
+      let seen = 0;
+      for (let i = 0; i < cap; i++) {
+        const id = slots[i * SLOT]!;
+        if (id === EMPTY) continue;
+        if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
+        seen++;
+      }
+      if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
+      for (let id = 0; id < nextId; id++) {
+        const b = id * META;
+        const len = meta[b + 2]! & 0xffff;
+        if (len > INLINE && (meta[b]! < 0 || meta[b]! + len > arenaUsed))
+          corrupt(`key of id ${id} is outside the arena`);
+      }
+      this.arenaUsed = arenaUsed;
+      this.arenaGarbage = arenaGarbage;
+    }
+    this.cap = cap;
+    this.live = live;
+    this.nextId = nextId;
+    this.setFreeIds(freeIds, nextId);
+  }
+
+  /**
+   * The rest of a {@link readRaw} of the `three-words` layout: short keys move into their
+   * metadata, long ones into a fresh arena (in id order, no garbage), each slot takes its id's hash.
+   */
+  private readThreeWords(r: ByteReader, cap: number, live: number, nextId: number, arenaUsed: number): void {
     const ids = new Int32Array(cap);
     r.rawInto(ids, cap * 4);
     const written = new Int32Array(nextId * SNAPSHOT_META);
@@ -673,12 +687,8 @@ export class SeriesDictionary {
       slots[i * SLOT] = id;
       if (id !== EMPTY) slots[i * SLOT + 1] = written[id * SNAPSHOT_META + 1]!;
     }
-    this.cap = cap;
-    this.live = live;
-    this.nextId = nextId;
     this.arenaUsed = used;
     this.arenaGarbage = 0;
-    this.setFreeIds(freeIds, nextId);
   }
 
   /**

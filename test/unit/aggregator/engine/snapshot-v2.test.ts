@@ -31,7 +31,7 @@ describe('PartitionEngine restores version-2 snapshots', () => {
       // Checkpointed again (the current version) while windows of the old kind are open: they stay so.
       if (i === CUT + 20) {
         const again = restored.snapshot();
-        expect(Buffer.from(again).readUInt32LE(0)).toBe(0x4c414535);
+        expect(Buffer.from(again).readUInt32LE(0)).toBe(0x4c414536);
         restored = PartitionEngine.restore(opts, again);
       }
       restored.process(records[i]!, i);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter, CorruptStateError } from '../../../../aggregator/codec/byte-io.js';
-import { SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
+import { mixHash, SeriesDictionary } from '../../../../aggregator/store/series-dictionary.js';
 import { rng } from '../engine/engine-fixtures.js';
 
 describe('SeriesDictionary', () => {
@@ -121,17 +121,21 @@ describe('SeriesDictionary', () => {
     a.writeRaw(w);
     const good = w.finish();
     const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
+    // Header (5 words), free ids, then (id, hash) slots and 32 bytes of metadata per id.
     const nFree = view.getUint32(20, true);
     const slots = 24 + nFree * 4;
     const cap = view.getUint32(0, true);
     let slot = 0;
-    while (view.getInt32(slots + slot * 4, true) === -1) slot++;
+    while (view.getInt32(slots + slot * 8, true) === -1) slot++;
     const badId = good.slice();
-    new DataView(badId.buffer).setInt32(slots + slot * 4, 1 << 29, true);
+    new DataView(badId.buffer).setInt32(slots + slot * 8, 1 << 29, true);
     expect(() => new SeriesDictionary().readRaw(new ByteReader(badId, 'snap'))).toThrow(CorruptStateError);
-    const id = view.getInt32(slots + slot * 4, true);
+    // A key said to be 40 bytes long (so in the arena) at an offset past the arena's end.
+    const id = view.getInt32(slots + slot * 8, true);
     const badOffset = good.slice();
-    new DataView(badOffset.buffer).setInt32(slots + cap * 4 + id * 12, 1 << 28, true);
+    const meta = new DataView(badOffset.buffer).getInt32(slots + cap * 8 + id * 32 + 8, true);
+    new DataView(badOffset.buffer).setInt32(slots + cap * 8 + id * 32 + 8, (meta & ~0xffff) | 40, true);
+    new DataView(badOffset.buffer).setInt32(slots + cap * 8 + id * 32, 1 << 28, true);
     expect(() => new SeriesDictionary().readRaw(new ByteReader(badOffset, 'snap'))).toThrow(
       /outside the arena/,
     );
@@ -218,6 +222,73 @@ describe('SeriesDictionary', () => {
     const live = good.slice();
     new DataView(live.buffer).setUint32(28, d.find('k7'), true);
     expect(read(live)).toThrow(/free id \d+ has a key or references/);
+  });
+
+  it('reads the layout engine snapshots 2–5 wrote (ids in the slots, three words an id, every key in the arena)', () => {
+    // Written here from its description: keys of 1, 16 (the longest kept in the metadata), 17
+    // bytes and a non-ASCII one, id 3 free, the arena in another order than the ids with a gap.
+    const keys = ['a', 'sixteen-bytes-16', 'seventeen-bytes-7', '', 'gerät'];
+    const bytes = keys.map((k) => Buffer.from(k, 'utf8'));
+    const arenaOrder = [4, 2, 0, 1];
+    const offsets = new Map<number, number>();
+    let arenaUsed = 3; // three bytes of garbage first
+    for (const id of arenaOrder) {
+      offsets.set(id, arenaUsed);
+      arenaUsed += bytes[id]!.length;
+    }
+    const cap = 16;
+    const hashOf = (b: Buffer): number => {
+      let h = 0x811c9dc5;
+      for (const x of b) h = Math.imul(h ^ x, 0x01000193);
+      return mixHash(h);
+    };
+    const slots = new Int32Array(cap).fill(-1);
+    for (const id of arenaOrder) {
+      let i = Math.floor(((hashOf(bytes[id]!) >>> 0) / 2 ** 32) * cap);
+      while (slots[i] !== -1) i = (i + 1) % cap;
+      slots[i] = id;
+    }
+    const w = new ByteWriter().u32(cap).u32(4).u32(5).u32(arenaUsed).u32(3).u32(1).u32(3);
+    for (const id of slots) w.i32(id);
+    for (let id = 0; id < 5; id++) {
+      if (id === 3) w.i32(-1).i32(0).i32(0);
+      else
+        w.i32(offsets.get(id)!)
+          .i32(hashOf(bytes[id]!))
+          .i32(bytes[id]!.length | ((id + 1) << 16));
+    }
+    w.raw(new Uint8Array([7, 7, 7]), 3);
+    for (const id of arenaOrder) w.raw(bytes[id]!, bytes[id]!.length);
+    const d = new SeriesDictionary();
+    d.readRaw(new ByteReader(w.finish(), 'snap'), 'three-words');
+    expect(d.size()).toBe(4);
+    for (const id of [0, 1, 2, 4]) {
+      expect(d.find(keys[id]!)).toBe(id);
+      expect(d.key(id)).toBe(keys[id]);
+      expect(d.refsWord(id) >>> 16).toBe(id + 1);
+    }
+    expect(d.find('')).toBe(-1);
+    // The free id is handed out first; then the dictionary goes on in this version's layout.
+    expect(d.intern('new')).toBe(3);
+    const again = new ByteWriter();
+    d.writeRaw(again);
+    const back = new SeriesDictionary(null);
+    back.readRaw(new ByteReader(again.finish(), 'snap'));
+    for (const [id, key] of [...keys.entries()].filter(([id]) => id !== 3)) expect(back.find(key)).toBe(id);
+    expect(back.find('new')).toBe(3);
+    // A key outside the arena is refused in this layout too.
+    const bad = new ByteWriter().u32(cap).u32(1).u32(1).u32(4).u32(0).u32(0);
+    const badSlots = new Int32Array(cap).fill(-1);
+    badSlots[0] = 0;
+    for (const id of badSlots) bad.i32(id);
+    bad
+      .i32(2)
+      .i32(0)
+      .i32(5 | (1 << 16));
+    bad.raw(new Uint8Array(4), 4);
+    expect(() => new SeriesDictionary().readRaw(new ByteReader(bad.finish(), 'snap'), 'three-words')).toThrow(
+      /outside the arena/,
+    );
   });
 
   it('shrinks its slot table after a peak, keeping every live key and id', () => {
