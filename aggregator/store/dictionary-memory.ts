@@ -5,6 +5,7 @@ import {
   type KeyLookupKernel,
   LOOKUP_CHUNK,
 } from './key-lookup-kernel.js';
+import { align8, alignLine } from './wasm-assembler.js';
 
 /** The series dictionary's three arrays (see {@link SeriesDictionary}). */
 export interface DictionaryArrays {
@@ -66,9 +67,6 @@ export class HeapMemory implements DictionaryMemory {
     return a.slots.byteLength + a.meta.byteLength + a.arena.byteLength;
   }
 }
-
-const align8 = (n: number): number => (n + 7) & ~7;
-const alignLine = (n: number): number => (n + 63) & ~63;
 
 /**
  * Arrays in one WebAssembly memory, after the kernel's I/O area, so the kernel reads them where

@@ -10,7 +10,14 @@
  * (`wasm-assembler.ts`). Rows with sketches (quantiles, distinct) are not for it: the table
  * updates those in TypeScript.
  */
-import { compileWat, instantiateWithMemory, WASM_PAGE, type WasmMemory } from './wasm-assembler.js';
+import {
+  align8,
+  alignLine,
+  compileWat,
+  instantiateWithMemory,
+  WASM_PAGE,
+  type WasmMemory,
+} from './wasm-assembler.js';
 
 /** Records per kernel call: a table applies its deferred records when this many are waiting. */
 export const ROW_BATCH = 128;
@@ -68,14 +75,6 @@ export interface RowKernel {
    */
   allocate(presentBytes: number, doubles: number, presentRoom?: number): RowMemory;
 }
-
-const align8 = (n: number): number => (n + 7) & ~7;
-/**
- * Rows start at a multiple of a cache line: rows of 32 bytes then never span two lines. The touch
- * stage reads a row's first and last double ahead, so a row of up to 64 bytes (two lines at most)
- * is read ahead whole.
- */
-const alignLine = (n: number): number => (n + 63) & ~63;
 
 /** The module's text for rows of `stride` doubles whose fields are `fields` (numeric ones only). */
 function rowKernelWat(fields: readonly RowField[], stride: number): string {
@@ -176,6 +175,8 @@ export function rowKernel(fields: readonly RowField[], stride: number): RowKerne
     allocate(presentBytes, doubles, presentRoom = presentBytes) {
       const head = align8(ROW_IO.values + numeric.length * ROW_BATCH * 8);
       const room = Math.max(presentBytes, presentRoom);
+      // Rows start on a cache line: rows of 32 bytes then never span two lines. The touch stage
+      // reads a row's first and last double ahead, so a row of up to 64 bytes is read ahead whole.
       const dataAt = alignLine(head + room);
       const { memory, exports } = instantiateWithMemory(module, dataAt + doubles * 8);
       const run = (exports as RowKernelExports).apply;

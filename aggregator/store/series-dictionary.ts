@@ -198,14 +198,24 @@ export class SeriesDictionary {
   /** Byte length of the key last hashed when it was not ASCII; -1 for ASCII. */
   private scratchLength = -1;
 
+  /** The array holding the bytes of a key of `len` bytes: its metadata's, or the arena. */
+  private keyArray(len: number): Uint8Array {
+    return len <= INLINE ? this.metaBytes : this.arena;
+  }
+
+  /** Where in {@link keyArray} the bytes of the key of `len` bytes whose metadata starts at word `b` are. */
+  private keyAt(b: number, len: number): number {
+    return len <= INLINE ? b * 4 + INLINE_AT : this.meta[b]!;
+  }
+
   /** True when id's key equals `key` (hash `h`, last passed to {@link hashKey}). */
   private matches(id: number, h: number, key: string): boolean {
     const m = this.meta;
     const b = id * META;
     if (m[b + 1] !== h) return false;
     const len = m[b + 2]! & 0xffff;
-    const a = len <= INLINE ? this.metaBytes : this.arena;
-    const off = len <= INLINE ? b * 4 + INLINE_AT : m[b]!;
+    const a = this.keyArray(len);
+    const off = this.keyAt(b, len);
     if (this.scratchLength < 0) {
       const n = key.length;
       if (len !== n) return false;
@@ -485,14 +495,13 @@ export class SeriesDictionary {
   key(id: number): string {
     const b = id * META;
     const n = this.meta[b + 2]! & 0xffff;
-    const inline = n <= INLINE;
-    const off = inline ? b * 4 + INLINE_AT : this.meta[b]!;
-    const a = inline ? this.metaBytes : this.arena;
+    const off = this.keyAt(b, n);
+    const a = this.keyArray(n);
     for (let i = 0; i < n; i++) {
       if (a[off + i]! >= 0x80) return decoder.decode(a.subarray(off, off + n));
     }
     // One flat one-byte string straight from the bytes (no intermediate array or rope).
-    return latin1String(inline ? this.metaText : this.arenaText, off, off + n);
+    return latin1String(n <= INLINE ? this.metaText : this.arenaText, off, off + n);
   }
 
   /**
@@ -602,14 +611,7 @@ export class SeriesDictionary {
       r.rawInto(meta, nextId * META * 4);
       r.rawInto(this.arena, arenaUsed);
       // The checks walk their arrays in order.
-      let seen = 0;
-      for (let i = 0; i < cap; i++) {
-        const id = slots[i * SLOT]!;
-        if (id === EMPTY) continue;
-        if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
-        seen++;
-      }
-      if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
+      checkSlotIds(slots, SLOT, cap, live, nextId);
       for (let id = 0; id < nextId; id++) {
         const b = id * META;
         const len = meta[b + 2]! & 0xffff;
@@ -637,14 +639,7 @@ export class SeriesDictionary {
     const keys = new Uint8Array(arenaUsed);
     r.rawInto(keys, arenaUsed);
     // The checks walk their arrays in order.
-    let seen = 0;
-    for (let i = 0; i < cap; i++) {
-      const id = ids[i]!;
-      if (id === EMPTY) continue;
-      if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
-      seen++;
-    }
-    if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
+    checkSlotIds(ids, 1, cap, live, nextId);
     // Freed ids have length 0 (nothing of the arena is read for them), live ones their key's.
     let longBytes = 0;
     for (let id = 0; id < nextId; id++) {
@@ -721,15 +716,13 @@ export class SeriesDictionary {
     if (n > 0xffff) throw new CorruptStateError('engine snapshot', `series key of ${n} bytes`);
     const h = SeriesDictionary.hash(bytes, n);
     let i = this.home(h);
-    const a = this.arena;
     for (;;) {
       const other = this.slots[i * SLOT]!;
       if (other === EMPTY) break;
       const b = other * META;
       if (this.slots[i * SLOT + 1] === h && (this.meta[b + 2]! & 0xffff) === n) {
-        const inline = n <= INLINE;
-        const keyBytes = inline ? this.metaBytes : a;
-        const off = inline ? b * 4 + INLINE_AT : this.meta[b]!;
+        const keyBytes = this.keyArray(n);
+        const off = this.keyAt(b, n);
         let same = true;
         for (let j = 0; j < n && same; j++) same = keyBytes[off + j] === bytes[j];
         if (same) throw new CorruptStateError('engine snapshot', `series key of id ${id} appears twice`);
@@ -871,6 +864,21 @@ export function mixHash(fnv: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 0;
+}
+
+/**
+ * Checks the ids of a snapshot's `cap` slots (every `stride`-th int of `slots`): each empty or
+ * below `nextId`, `live` of them in all. Throws {@link CorruptStateError} otherwise.
+ */
+function checkSlotIds(slots: Int32Array, stride: number, cap: number, live: number, nextId: number): void {
+  let seen = 0;
+  for (let i = 0; i < cap; i++) {
+    const id = slots[i * stride]!;
+    if (id === EMPTY) continue;
+    if (id < 0 || id >= nextId) corrupt(`slot ${i} holds id ${id}, next id is ${nextId}`);
+    seen++;
+  }
+  if (seen !== live) corrupt(`${seen} ids in the slots, ${live} live`);
 }
 
 function corrupt(detail: string): never {

@@ -21,6 +21,11 @@ const webAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 /** Bytes per WebAssembly page. */
 export const WASM_PAGE = 65_536;
 
+/** `n` rounded up to a multiple of 8 (doubles' alignment). */
+export const align8 = (n: number): number => (n + 7) & ~7;
+/** `n` rounded up to a multiple of 64, a cache line: what starts there spans as few lines as its size allows. */
+export const alignLine = (n: number): number => (n + 63) & ~63;
+
 let assembler: Awaited<ReturnType<typeof wabt>> | null = null;
 let loading: Promise<void> | null = null;
 
