@@ -42,6 +42,14 @@ export class KeyedRecord implements DecodedRecord {
   keyEnd: number;
   private key: string | null = null;
   raw: Record<string, unknown>;
+  /**
+   * Declared with a number (a field is defined before the constructor body runs): a field that
+   * starts as `undefined` holds each time set later in a fresh heap number (a reused record, e.g.
+   * a benchmark's input, would allocate one per record).
+   */
+  eventTimeMs = 0;
+  numbers: Record<string, number>;
+  strings: Record<string, string>;
 
   constructor(
     /** The key field's name (for `keyValues`). */
@@ -49,10 +57,13 @@ export class KeyedRecord implements DecodedRecord {
     keyBytes: Buffer,
     keyStart: number,
     keyEnd: number,
-    public eventTimeMs: number,
-    public numbers: Record<string, number>,
-    public strings: Record<string, string>,
+    eventTimeMs: number,
+    numbers: Record<string, number>,
+    strings: Record<string, string>,
   ) {
+    this.eventTimeMs = eventTimeMs;
+    this.numbers = numbers;
+    this.strings = strings;
     this.keyBytes = keyBytes;
     this.keyStart = keyStart;
     this.keyEnd = keyEnd;

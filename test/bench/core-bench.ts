@@ -1,7 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SliceableBuffer } from '../../aggregator/codec/latin1-string.js';
-import { type DecodedRecord, KeyedRecord } from '../../aggregator/decode/decoder.js';
+import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
 import { PartitionEngine } from '../../aggregator/engine/partition-engine.js';
 import { type PipelineConfig, pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import { loadKeyLookupKernel } from '../../aggregator/store/key-lookup-kernel.js';
@@ -9,6 +8,7 @@ import { MemoryManager } from '../../aggregator/store/memory-manager.js';
 import { windowStart } from '../../aggregator/window/tumbling-window.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
 import { CoreFloor } from './core-floor.js';
+import { BATCH, InputStream, keyNumber } from './core-input.js';
 
 export interface CoreBenchOptions {
   /** Distinct series keys (default 1M). */
@@ -74,8 +74,9 @@ export interface CoreBenchResult {
     updatesPerSecExcludingInput: number;
   };
   /**
-   * The synthetic input alone (same records, no engine): xorshift, the key's bytes written into a
-   * buffer as the JSON decoder leaves a plain single-field key (the record points at them), time
+   * The synthetic input alone (same records, no engine): xorshift, the key's bytes copied into a
+   * buffer from a table of every key's (`KeyTable`, up to 4M keys; written digit by digit past
+   * that) as the JSON decoder leaves a plain single-field key (the record points at them), time
    * and value. Every contender pays it inside its timed loop; one that reads the key as a string
    * (the baseline, the floor) also pays for making it.
    */
@@ -144,137 +145,13 @@ function benchPipeline(latenessMs: number): PipelineConfig {
   return pipelineSchema.parse(benchPipelineInput('core-bench', latenessMs));
 }
 
-/** `n` empty records whose keys are bytes of `bytes`, refilled per batch. */
-function emptyRecords(n: number, bytes: Buffer): KeyedRecord[] {
-  return Array.from({ length: n }, () => new KeyedRecord('device', bytes, 0, 0, 0, { value: 0 }, {}));
-}
-
 /** A record with its key as a string (filled in place: the memory measurements' input). */
 function stringRecord(): DecodedRecord {
   return { seriesKey: '', keyValues: {}, eventTimeMs: 0, numbers: { value: 0 }, strings: {}, raw: {} };
 }
 
-/**
- * Deterministic input: xorshift32 picks keys and values; event time advances at a steady rate
- * with jitter. The key is handed over as the JSON decoder hands over a plain single-field key: its
- * bytes land in a buffer (a fetch's, hot in cache) and the record points at them
- * ({@link KeyedRecord}). A contender that wants a string reads `seriesKey`, which `latin1Slice`s
- * a fresh flat string whose hash is not yet computed (so nobody gets V8's cached string hash for
- * free) and pays for it in its own time. Key k is `dev-<(k × 2654435761) mod 4294967291>`.
- */
-export class InputStream {
-  private s = 0x2545f491;
-  /** A fetch's worth of records, refilled per batch (the engine does not keep them). */
-  readonly records: KeyedRecord[];
-  readonly offsets = new Float64Array(BATCH);
-  private readonly msPerRecord: number;
-  /** The batch's key bytes, `KEY_BYTES` per record. */
-  private readonly bytes = Buffer.alloc(BATCH * KEY_BYTES) as SliceableBuffer;
-
-  constructor(
-    private readonly keys: number,
-    perSeriesWindow: number,
-    private readonly jitterMs: number,
-    private readonly t0: number,
-  ) {
-    this.msPerRecord = 60_000 / (keys * perSeriesWindow);
-    this.records = emptyRecords(BATCH, this.bytes);
-  }
-
-  private next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x;
-    return x >>> 0;
-  }
-
-  /** Fills `records[j]` with input `i` and returns it. */
-  fill(i: number, j = 0): DecodedRecord {
-    const r = this.next();
-    const record = this.records[j]!;
-    const from = j * KEY_BYTES;
-    record.setKey(this.bytes, from, writeKey(this.bytes, from, floorMod(r, this.keys)));
-    const jitter = ((r >>> 20) % (2 * this.jitterMs + 1)) - this.jitterMs;
-    record.eventTimeMs = Math.max(this.t0, Math.floor(this.t0 + i * this.msPerRecord) + jitter);
-    record.numbers['value'] = ((r >>> 8) % 100_000) / 100;
-    this.offsets[j] = i;
-    return record;
-  }
-
-  /** Fills `records[0..n)` with inputs `i..i+n)`. */
-  fillBatch(i: number, n: number): KeyedRecord[] {
-    for (let j = 0; j < n; j++) this.fill(i + j, j);
-    return this.records;
-  }
-}
-
 /** Rows per part a drain takes, as the worker's default `worker.sink.maxRowsPerWrite`. */
 const ROWS_PER_WRITE = 16_384;
-
-/** Records per batch handed to the engine, as the worker does with a fetch's records. */
-export const BATCH = 256;
-/** Room per key in a batch's key buffer (`dev-` and up to 10 digits). */
-const KEY_BYTES = 16;
-
-/** The prime modulus of {@link keyNumber}. */
-const KEY_MOD = 4_294_967_291;
-
-/** The number in key `k`'s name (< 2^32, exact in a double): (k × 2654435761) mod 4294967291. */
-export function keyNumber(k: number): number {
-  const x = k * 2_654_435_761;
-  // Past 2^53 the product is rounded, and `%` of it is what the bench always computed.
-  return x >= 2 ** 53 ? x % KEY_MOD : floorMod(x, KEY_MOD);
-}
-
-/**
- * x mod m for integers 0 ≤ x < 2^53, 0 < m: a division, a floor and a product, where `%` on a
- * double (or an unsigned 32-bit value) is a call to fmod, a third of the input's cost per record.
- * The quotient's floor can be one off only when x / m rounds onto an integer; the last step mends it.
- */
-function floorMod(x: number, m: number): number {
-  const r = x - Math.floor(x / m) * m;
-  return r < 0 ? r + m : r >= m ? r - m : r;
-}
-
-/** Writes key `k` (`dev-<keyNumber(k)>`, ASCII) into `b` at `from`; returns the end. */
-export function writeKey(b: Buffer, from: number, k: number): number {
-  b[from] = 0x64; // d
-  b[from + 1] = 0x65; // e
-  b[from + 2] = 0x76; // v
-  b[from + 3] = 0x2d; // -
-  // The number has up to 10 digits: two parts of at most 5, each a small integer.
-  const n = keyNumber(k);
-  const hi = Math.floor(n / 100_000);
-  const at = hi > 0 ? writeDigits(b, from + 4, hi, 0) : from + 4;
-  return writeDigits(b, at, n - hi * 100_000, hi > 0 ? 5 : 0);
-}
-
-/** The ASCII digits of 00..99, two bytes each. */
-const DIGIT_PAIRS = Uint8Array.from(
-  { length: 200 },
-  (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)),
-);
-
-/** Writes `x` (0 ≤ x < 100000) in decimal at `at`, at least `width` digits; returns the end. */
-function writeDigits(b: Buffer, at: number, x: number, width: number): number {
-  let digits = x >= 10_000 ? 5 : x >= 1000 ? 4 : x >= 100 ? 3 : x >= 10 ? 2 : 1;
-  if (digits < width) digits = width;
-  let v = x;
-  let k = at + digits - 1;
-  // Two digits a step: ⌊v / 100⌋ is exact as ⌊v · 0.01⌋ for these v (0.01 rounds up, so a
-  // multiple of 100 never falls below), and a product where a division would make each step wait.
-  for (; k > at; k -= 2) {
-    const q = Math.floor(v * 0.01);
-    const pair = (v - q * 100) * 2;
-    b[k - 1] = DIGIT_PAIRS[pair]!;
-    b[k] = DIGIT_PAIRS[pair + 1]!;
-    v = q;
-  }
-  if (k === at) b[k] = 0x30 + v;
-  return at + digits;
-}
 
 /** True when a drain point (every `every` records) lies in [i, i + n). */
 export function drainDue(i: number, n: number, every: number): boolean {

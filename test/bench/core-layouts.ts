@@ -12,8 +12,8 @@
  * prints one JSON line per layout (records per CPU second, ns per record, bytes per key).
  */
 import type { DecodedRecord } from '../../aggregator/decode/decoder.js';
-import { BATCH, InputStream } from './core-bench.js';
 import { hashOf } from './core-floor.js';
+import { BATCH, InputStream } from './core-input.js';
 
 type Layout = 'A' | 'B' | 'C' | 'D';
 const WORDS: Record<Layout, number> = { A: 2, B: 4, C: 8, D: 16 };

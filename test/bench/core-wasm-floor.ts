@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 import { KEY_HASH_WAT } from '../../aggregator/store/key-lookup-kernel.js';
 import { mixHash } from '../../aggregator/store/series-dictionary.js';
-import { writeKey } from './core-bench.js';
+import { writeKey } from './core-input.js';
 
 const BATCH = 256;
 const CHUNK = 64;

@@ -2,7 +2,8 @@ import { Option } from 'commander';
 import { type EngineOutputs, PartitionEngine } from '../../aggregator/engine/partition-engine.js';
 import { pipelineSchema } from '../../aggregator/pipeline/pipeline-schema.js';
 import type { BenchDefinition } from '../../infra/cli/commands/bench-command.js';
-import { benchPipelineInput, collectGarbage, intOption, keyNumber } from './core-bench.js';
+import { benchPipelineInput, collectGarbage, intOption } from './core-bench.js';
+import { keyNumber } from './core-input.js';
 
 /**
  * What is emitted at once: `window` a closing 1-minute window of raw series; `timeouts` one

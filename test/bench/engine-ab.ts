@@ -24,7 +24,8 @@ import { parseArgs } from 'node:util';
 import type * as EngineModule from '../../aggregator/engine/partition-engine.js';
 import type * as PipelineModule from '../../aggregator/pipeline/pipeline-schema.js';
 import type * as MemoryModule from '../../aggregator/store/memory-manager.js';
-import { BATCH, benchPipelineInput, drainDue, InputStream } from './core-bench.js';
+import { benchPipelineInput, drainDue } from './core-bench.js';
+import { BATCH, InputStream } from './core-input.js';
 
 /** Closed windows are drained every this many records, as `bench core` does. */
 const DRAIN_EVERY = 100_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH, InputStream } from '../../bench/core-bench.js';
 import { CoreFloor } from '../../bench/core-floor.js';
+import { BATCH, InputStream } from '../../bench/core-input.js';
 
 describe('bench core floor', () => {
   it('keeps one exact count/sum/min/max row per distinct key', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InputStream, keyNumber, writeKey } from '../../bench/core-bench.js';
+import {
+  BATCH,
+  InputStream,
+  KEY_TABLE_MAX_KEYS,
+  KeyTable,
+  keyNumber,
+  writeKey,
+} from '../../bench/core-input.js';
 
 describe('bench core input keys', () => {
   it('writes dev-<number> as String() would, for numbers of every length', () => {
@@ -69,5 +76,47 @@ describe('bench core input keys', () => {
       }
     }
     expect(found).toBe(20);
+  });
+
+  it('has every key of a table as writeKey writes it, its length in its last byte', () => {
+    const keys = 200_003;
+    const table = KeyTable.of(keys)!;
+    expect(KeyTable.of(keys)).toBe(table);
+    const b = Buffer.alloc(16);
+    for (let k = 0; k < keys; k++) {
+      const end = writeKey(b, 0, k);
+      const length = table.length(k);
+      if (length !== end) expect.fail(`key ${k}: length ${length}, not ${end}`);
+      for (let i = 0; i < end; i++)
+        if (table.bytes[k * 16 + i] !== b[i]) expect.fail(`key ${k}: byte ${i} differs`);
+    }
+    expect(KeyTable.of(KEY_TABLE_MAX_KEYS + 1)).toBeNull();
+  });
+
+  it('fills a batch from the table with the records fill makes one by one', () => {
+    for (const keys of [7, 1_000_000]) {
+      const batched = new InputStream(keys, 6, 2_000, Date.UTC(2026, 0, 1));
+      const single = new InputStream(keys, 6, 2_000, Date.UTC(2026, 0, 1));
+      for (let i = 0; i < 20_000; ) {
+        // Batches of every size up to BATCH, so records past a short batch's end are left as they were.
+        const n = 1 + ((i * 7) % BATCH);
+        const batch = batched.fillBatch(i, n);
+        for (let j = 0; j < n; j++) {
+          const want = single.fill(i + j);
+          const got = batch[j]!;
+          const g = [
+            got.seriesKey,
+            got.keyEnd - got.keyStart,
+            got.eventTimeMs,
+            got.numbers['value'],
+            batched.offsets[j],
+          ];
+          const w = [want.seriesKey, want.seriesKey.length, want.eventTimeMs, want.numbers['value'], i + j];
+          if (g.join() !== w.join())
+            expect.fail(`record ${i + j} of ${keys} keys: ${g.join()}, not ${w.join()}`);
+        }
+        i += n;
+      }
+    }
   });
 });
