@@ -11,8 +11,6 @@ import { type DecodedRecord, KeyedRecord } from '../../aggregator/decode/decoder
 export const BATCH = 256;
 /** Room per key in a batch's key buffer (`dev-` and up to 10 digits). */
 const KEY_BYTES = 16;
-/** Key counts up to this get a {@link KeyTable} (8 bytes a key: 32 MiB at the limit). */
-export const KEY_TABLE_MAX_KEYS = 1 << 22;
 
 /** The prime modulus of {@link keyNumber}. */
 const KEY_MOD = 4_294_967_291;
@@ -72,68 +70,53 @@ function writeDigits(b: Uint8Array, at: number, x: number, width: number): numbe
   return at + digits;
 }
 
-/**
- * Every key's digits, written once: writing a key's ten digits costs ~80 ns, which the input paid
- * per record, while an engine fed from Kafka finds the key's bytes in the fetch. Key k's digits
- * are packed as nibbles in two words at `2k` (its length in the top byte of the second), so the
- * table is 8 bytes a key (8 MB at a million keys: fewer cache and TLB misses than the bytes
- * themselves) and a key is spread back into bytes with a few shifts (see {@link write}).
- * One table per key count is kept for the process.
- */
-export class KeyTable {
-  private static last: KeyTable | null = null;
-  /** Key k: digits 1–8 in words[2k] (digit i in nibble i - 1), digits 9–10 and the length in words[2k + 1]. */
-  readonly words: Int32Array;
-
-  private constructor(readonly keys: number) {
-    this.words = new Int32Array(keys * 2);
-    const b = new Uint8Array(KEY_BYTES);
-    for (let k = 0; k < keys; k++) {
-      const end = writeKey(b, 0, k);
-      let lo = 0;
-      let hi = end << 24;
-      for (let i = 4; i < end; i++) {
-        const digit = b[i]! - 0x30;
-        if (i < 12) lo |= digit << ((i - 4) * 4);
-        else hi |= digit << ((i - 12) * 4);
-      }
-      this.words[k * 2] = lo;
-      this.words[k * 2 + 1] = hi;
-    }
-  }
-
-  /**
-   * The table of `keys` keys (the last one made, when it has as many), or null past the limit
-   * (and on a big-endian machine).
-   */
-  static of(keys: number): KeyTable | null {
-    // Words are read and written as bytes little-endian (`dev-` is DEV_WORD).
-    if (keys > KEY_TABLE_MAX_KEYS || endianness() !== 'LE') return null;
-    if (KeyTable.last?.keys !== keys) KeyTable.last = new KeyTable(keys);
-    return KeyTable.last;
-  }
-
-  /**
-   * Writes key k's bytes as four words at `to[at..at + 4)` (16 bytes; those past its end are
-   * digits `0`) and returns its length.
-   */
-  write(k: number, to: Int32Array, at: number): number {
-    const lo = this.words[k * 2]!;
-    const hi = this.words[k * 2 + 1]!;
-    to[at] = DEV_WORD;
-    to[at + 1] = spreadDigits(lo & 0xffff);
-    to[at + 2] = spreadDigits(lo >>> 16);
-    to[at + 3] = spreadDigits(hi & 0xff);
-    return hi >>> 24;
-  }
-}
-
+/** 0000..9999 as four ASCII digits, little-endian words (the first digit lowest). */
+const QUADS = Int32Array.from({ length: 10_000 }, (_, x) => {
+  const d = [Math.floor(x / 1000), Math.floor(x / 100) % 10, Math.floor(x / 10) % 10, x % 10];
+  return (0x30 + d[0]!) | ((0x30 + d[1]!) << 8) | ((0x30 + d[2]!) << 16) | ((0x30 + d[3]!) << 24);
+});
 /** `dev-` as a little-endian word. */
 const DEV_WORD = 0x2d766564;
+/** Words are bytes in little-endian order on this machine ({@link QUADS}, {@link DEV_WORD}). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** {@link writeKeyWords}' twelve digits, then zeros (read for bytes past a key's end). */
+const PADDED = new Int32Array(5);
 
-/** Four digits packed as nibbles (the first lowest) → their four ASCII bytes as a little-endian word. */
-function spreadDigits(x: number): number {
-  return ((x & 0xf) | ((x & 0xf0) << 4) | ((x & 0xf00) << 8) | ((x & 0xf000) << 12)) + 0x30303030;
+/**
+ * Writes `dev-<n>` (0 ≤ n < 2^32, as {@link writeKey} does) as four little-endian words at
+ * `to[at..at + 4)`, bytes past its end left as they fall, and returns its length. n is written as
+ * twelve digits, three table words of four, and the last ones are shifted into place: no chain of
+ * dependent divisions (writing digit by digit cost ~80 ns a key), and no table indexed by key (one
+ * at a million keys is a cache and TLB miss a record, taken from the engine's).
+ */
+export function writeKeyWords(to: Int32Array, at: number, n: number): number {
+  // biome-ignore format: a decision tree
+  const digits = n >= 1e5
+    ? n >= 1e8 ? (n >= 1e9 ? 10 : 9) : n >= 1e7 ? 8 : n >= 1e6 ? 7 : 6
+    : n >= 1e3 ? (n >= 1e4 ? 5 : 4) : n >= 100 ? 3 : n >= 10 ? 2 : 1;
+  // Exact for n < 2^32: a quotient's fraction is never within rounding of the next integer.
+  const a = Math.floor(n / 1e8);
+  const rest = n - a * 1e8;
+  const b = Math.floor(rest / 1e4);
+  PADDED[0] = QUADS[a]!;
+  PADDED[1] = QUADS[b]!;
+  PADDED[2] = QUADS[rest - b * 1e4]!;
+  // The digits start `skip` bytes into the twelve.
+  const skip = 12 - digits;
+  const q = skip >> 2;
+  const r = (skip & 3) * 8;
+  to[at] = DEV_WORD;
+  if (r === 0) {
+    to[at + 1] = PADDED[q]!;
+    to[at + 2] = PADDED[q + 1]!;
+    to[at + 3] = PADDED[q + 2]!;
+  } else {
+    to[at + 1] = (PADDED[q]! >>> r) | (PADDED[q + 1]! << (32 - r));
+    to[at + 2] = (PADDED[q + 1]! >>> r) | (PADDED[q + 2]! << (32 - r));
+    // Bytes 12.. of the twelve digits would be past the key's end.
+    to[at + 3] = PADDED[q + 2]! >>> r;
+  }
+  return 4 + digits;
 }
 
 /** A record's value (xorshift value r): 0.00–999.99. */
@@ -166,10 +149,8 @@ function emptyRecords(n: number, bytes: Buffer): KeyedRecord[] {
  * a fresh flat string whose hash is not yet computed (so nobody gets V8's cached string hash for
  * free) and pays for it in its own time. Key k is `dev-<(k × 2654435761) mod 4294967291>`.
  *
- * With up to {@link KEY_TABLE_MAX_KEYS} keys, the keys' bytes come from a {@link KeyTable} a
- * batch at a time: the batch's keys are picked first, their table entries read ahead together
- * (at a million keys each is a cache miss, ~80 ns when taken one after another), then written.
- * The records are the same as {@link fill} makes one by one.
+ * {@link fillBatch} makes a batch stage by stage (draws, key numbers, then the keys' words with
+ * {@link writeKeyWords}); the records are the same as {@link fill} makes one by one.
  */
 export class InputStream {
   private s = 0x2545f491;
@@ -181,13 +162,10 @@ export class InputStream {
   private readonly bytes = Buffer.alloc(BATCH * KEY_BYTES) as SliceableBuffer;
   /** The same memory as 32-bit words. */
   private readonly words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, BATCH * (KEY_BYTES / 4));
-  private readonly table: KeyTable | null;
-  /** A batch's keys, times and values, between the stages of {@link fillBatch}. */
-  private readonly picks = new Int32Array(BATCH);
+  /** A batch's keys (then their numbers), times and values, between the stages of {@link fillBatch}. */
+  private readonly numbers = new Float64Array(BATCH);
   private readonly times = new Float64Array(BATCH);
   private readonly values = new Float64Array(BATCH);
-  /** What the read-ahead loaded (kept, so that its loads are not dropped). */
-  sink = 0;
 
   constructor(
     private readonly keys: number,
@@ -197,7 +175,6 @@ export class InputStream {
   ) {
     this.msPerRecord = 60_000 / (keys * perSeriesWindow);
     this.records = emptyRecords(BATCH, this.bytes);
-    this.table = KeyTable.of(keys);
   }
 
   private next(): number {
@@ -223,29 +200,26 @@ export class InputStream {
 
   /** Fills `records[0..n)` with inputs `i..i+n)`. */
   fillBatch(i: number, n: number): KeyedRecord[] {
-    const table = this.table;
-    if (table === null) {
+    if (!LITTLE_ENDIAN) {
       for (let j = 0; j < n; j++) this.fill(i + j, j);
       return this.records;
     }
+    // A stage per kind of work over the batch, so that each record's chain of dependent
+    // operations overlaps the next record's.
     const times = this.times;
     const values = this.values;
-    const picks = this.picks;
+    const numbers = this.numbers;
     for (let j = 0; j < n; j++) {
       const r = this.next();
-      picks[j] = floorMod(r, this.keys);
+      numbers[j] = floorMod(r, this.keys);
       times[j] = this.timeOf(i + j, r);
       values[j] = recordValue(r);
     }
-    const from = table.words;
-    // Loads only, so that the batch's misses overlap; the sum keeps them from being dropped.
-    let sink = 0;
-    for (let j = 0; j < n; j++) sink ^= from[picks[j]! * 2]!;
-    this.sink ^= sink;
+    for (let j = 0; j < n; j++) numbers[j] = keyNumber(numbers[j]!);
     const to = this.words;
     for (let j = 0; j < n; j++) {
       const start = j * KEY_BYTES;
-      const length = table.write(picks[j]!, to, j * 4);
+      const length = writeKeyWords(to, j * 4, numbers[j]!);
       const record = this.records[j]!;
       record.setKey(this.bytes, start, start + length);
       record.eventTimeMs = times[j]!;
