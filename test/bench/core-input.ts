@@ -79,8 +79,6 @@ const QUADS = Int32Array.from({ length: 10_000 }, (_, x) => {
 const DEV_WORD = 0x2d766564;
 /** Words are bytes in little-endian order on this machine ({@link QUADS}, {@link DEV_WORD}). */
 const LITTLE_ENDIAN = endianness() === 'LE';
-/** {@link writeKeyWords}' twelve digits, then zeros (read for bytes past a key's end). */
-const PADDED = new Int32Array(5);
 
 /**
  * Writes `dev-<n>` (0 ≤ n < 2^32, as {@link writeKey} does) as four little-endian words at
@@ -98,23 +96,27 @@ export function writeKeyWords(to: Int32Array, at: number, n: number): number {
   const a = Math.floor(n / 1e8);
   const rest = n - a * 1e8;
   const b = Math.floor(rest / 1e4);
-  PADDED[0] = QUADS[a]!;
-  PADDED[1] = QUADS[b]!;
-  PADDED[2] = QUADS[rest - b * 1e4]!;
-  // The digits start `skip` bytes into the twelve.
+  const w0 = QUADS[a]!;
+  const w1 = QUADS[b]!;
+  const w2 = QUADS[rest - b * 1e4]!;
+  // The digits start `skip` bytes into the twelve (w0 w1 w2): the words from there on, in
+  // locals (a store and load of a scratch array cost a third of the input). What a word takes
+  // from past the twelve is past the key's end, so it may be any word.
   const skip = 12 - digits;
   const q = skip >> 2;
   const r = (skip & 3) * 8;
+  const lo = q === 0 ? w0 : q === 1 ? w1 : w2;
+  const mid = q === 0 ? w1 : w2;
+  const hi = w2;
   to[at] = DEV_WORD;
   if (r === 0) {
-    to[at + 1] = PADDED[q]!;
-    to[at + 2] = PADDED[q + 1]!;
-    to[at + 3] = PADDED[q + 2]!;
+    to[at + 1] = lo;
+    to[at + 2] = mid;
+    to[at + 3] = hi;
   } else {
-    to[at + 1] = (PADDED[q]! >>> r) | (PADDED[q + 1]! << (32 - r));
-    to[at + 2] = (PADDED[q + 1]! >>> r) | (PADDED[q + 2]! << (32 - r));
-    // Bytes 12.. of the twelve digits would be past the key's end.
-    to[at + 3] = PADDED[q + 2]! >>> r;
+    to[at + 1] = (lo >>> r) | (mid << (32 - r));
+    to[at + 2] = (mid >>> r) | (hi << (32 - r));
+    to[at + 3] = hi >>> r;
   }
   return 4 + digits;
 }
