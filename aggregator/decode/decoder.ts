@@ -43,9 +43,9 @@ export class KeyedRecord implements DecodedRecord {
   private key: string | null = null;
   raw: Record<string, unknown>;
   /**
-   * Declared with a number (a field is defined before the constructor body runs): a field that
-   * starts as `undefined` holds each time set later in a fresh heap number (a reused record, e.g.
-   * a benchmark's input, would allocate one per record).
+   * Declared with a number: a class field is defined before the constructor body runs, and one
+   * defined as `undefined` would hold every time set later in a fresh heap number (a reused
+   * record, e.g. a benchmark's input, would allocate one per record).
    */
   eventTimeMs = 0;
   numbers: Record<string, number>;

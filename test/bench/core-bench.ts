@@ -74,11 +74,10 @@ export interface CoreBenchResult {
     updatesPerSecExcludingInput: number;
   };
   /**
-   * The synthetic input alone (same records, no engine): xorshift, the key's bytes copied into a
-   * buffer from a table of every key's (`KeyTable`, up to 4M keys; written digit by digit past
-   * that) as the JSON decoder leaves a plain single-field key (the record points at them), time
-   * and value. Every contender pays it inside its timed loop; one that reads the key as a string
-   * (the baseline, the floor) also pays for making it.
+   * The synthetic input alone (same records, no engine): xorshift, the key's bytes written into a
+   * buffer (`writeKeyWords`) as the JSON decoder leaves a plain single-field key (the record
+   * points at them), time and value. Every contender pays it inside its timed loop; one that reads
+   * the key as a string (the baseline, the floor) also pays for making it.
    */
   input: { cpuSeconds: number; recordsPerSec: number };
   /** Memory-manager bytes per live (series, window) row with every key live in both window sizes. */
@@ -319,7 +318,6 @@ export async function measureCore(
   engine = null;
   gc();
   const full = new PartitionEngine({ pipeline, topic: 'in', partition: 0, memory: memory.account('full') });
-  input = new InputStream(keys, perSeriesWindow, 0, t0);
   const rec = stringRecord();
   for (const windowAt of [t0, t0 + 600_000 + latenessMs + 1, t0 + 660_000 + latenessMs + 1]) {
     for (let k = 0; k < keys; k++) {
