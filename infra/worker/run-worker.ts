@@ -20,6 +20,7 @@ import { KafkaRecordSource } from '../kafka/kafka-record-source.js';
 import type { Logger } from '../log/logger.js';
 import { PromWorkerMetrics } from '../metrics/prom-worker-metrics.js';
 import { buildSinks } from './build-sinks.js';
+import { applyWorkerRuntimeFlags } from './worker-node-options.js';
 
 /**
  * Runs one worker until it has drained (SIGTERM/SIGINT, `POST /drain`, or a spot notice):
@@ -37,6 +38,8 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   const instanceId = w.notices.enabled ? await notices?.instanceId().catch(() => undefined) : undefined;
   const id = w.id ?? instanceId ?? `${hostname()}:${process.pid}`;
   const wlog = log.child({ worker: id });
+  const v8Flags = applyWorkerRuntimeFlags();
+  if (v8Flags.length > 0) wlog.info({ v8Flags }, 'worker V8 flags set');
   const metrics = new PromWorkerMetrics();
   const kafka = createKafka(cfg.kafka, wlog, `-${id}`);
   // Series dictionaries look keys up in WebAssembly once the kernel is compiled (~0.2 s, once).

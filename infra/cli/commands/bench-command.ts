@@ -10,6 +10,7 @@ import { multilevelBench } from '../../../test/bench/multilevel-bench.js';
 import { rollupBench } from '../../../test/bench/rollup-bench.js';
 import { simulateBench } from '../../../test/bench/simulate-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
+import { applyWorkerRuntimeFlags } from '../../worker/worker-node-options.js';
 import { printJson, progress } from '../output.js';
 import { benchArgs, hasWorkerFlags, runWithWorkerFlags } from '../worker-flags-child.js';
 
@@ -25,8 +26,8 @@ export interface BenchDefinition {
   options?: (cmd: Command) => Command;
   /**
    * Measures code that runs inside a worker: it runs under the worker's V8 flags (WORKER_V8_FLAGS,
-   * e.g. its young-generation size), re-executed in a child process when this one lacks them, and
-   * with the worker's WebAssembly key lookup loaded.
+   * e.g. its young-generation size), re-executed in a child process when this one lacks them, with
+   * the flags a worker sets on itself (WORKER_RUNTIME_V8_FLAGS) and its WebAssembly key lookup.
    */
   workerFlags?: boolean;
   /** Runs the benchmark and returns the JSON document. */
@@ -63,8 +64,12 @@ export function registerBenchCommand(program: Command, extra: BenchDefinition[] 
         progress(`bench ${def.name}: running under the worker's V8 flags, in a child process`);
         result = await runWithWorkerFlags(benchArgs(def.name, opts));
       } else {
-        // Worker code is measured as a worker runs it: with its WebAssembly key lookup too.
-        if (def.workerFlags) await loadKeyLookupKernel();
+        // Worker code is measured as a worker runs it: with the flags it sets on itself and its
+        // WebAssembly key lookup too.
+        if (def.workerFlags) {
+          applyWorkerRuntimeFlags();
+          await loadKeyLookupKernel();
+        }
         result = await def.run(opts, progress);
       }
       if (opts['json']) printJson(result);
