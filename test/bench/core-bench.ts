@@ -13,8 +13,15 @@ import { BATCH, InputStream, keyNumber } from './core-input.js';
 export interface CoreBenchOptions {
   /** Distinct series keys (default 1M). */
   keys?: number;
-  /** Records fed and timed (default 12M), after the warm-up. */
+  /** Records fed and timed in each round (default 12M), after the warm-up. */
   records?: number;
+  /**
+   * Timed rounds of `records` records, one after another on the same engine (default 3). The
+   * core's figures are over all of them: a longer run, so that neither a burst of other work on the
+   * shared machine nor a cost that comes back every few tens of millions of records (a drain slowed
+   * by a full garbage collection) decides them alone; each round is in `core.rounds`.
+   */
+  rounds?: number;
   /**
    * Records fed first, timed apart (default: two 1m windows' worth, keys × perSeriesWindow × 2):
    * the first window of an empty engine grows its tables as series arrive, the second opens before
@@ -28,6 +35,15 @@ export interface CoreBenchOptions {
   drainEvery?: number;
   /** Out-of-order jitter of event times, ms (allowed lateness is twice this). */
   jitterMs?: number;
+}
+
+/** One timed round of `records` records (see {@link CoreBenchOptions.rounds}). */
+export interface CoreRound {
+  updatesPerSec: number;
+  cpuSeconds: number;
+  seconds: number;
+  drainCpuSeconds: number;
+  resultsEmitted: number;
 }
 
 export interface CoreBenchResult {
@@ -72,6 +88,11 @@ export interface CoreBenchResult {
      * alone in this run) taken out: what the engine's `process` + drains cost by themselves.
      */
     updatesPerSecExcludingInput: number;
+    /**
+     * Every timed round in the order run. The figures above (`updatesPerSec` … `drainShare`) are
+     * over all of them: records of every round per CPU second of every round ({@link totalOfRounds}).
+     */
+    rounds: CoreRound[];
   };
   /**
    * The synthetic input alone (same records, no engine): xorshift, the key's bytes written into a
@@ -252,6 +273,9 @@ export async function measureCore(
 ): Promise<CoreBenchResult> {
   const keys = opts.keys ?? 1_000_000;
   const records = opts.records ?? 12_000_000;
+  const rounds = opts.rounds ?? 3;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`rounds must be a whole number ≥ 1, not ${rounds}`);
   const perSeriesWindow = opts.perSeriesWindow ?? 6;
   const warmup = opts.warmupRecords ?? keys * perSeriesWindow * 2;
   const drainEvery = opts.drainEvery ?? 100_000;
@@ -298,14 +322,31 @@ export async function measureCore(
   let cpu = process.cpuUsage();
   feed(engine, 0, warmup);
   const coldCpu = cpuSecondsSince(cpu);
-  emitted = 0;
-  drainCpu = 0;
-  let start = performance.now();
-  cpu = process.cpuUsage();
-  feed(engine, warmup, warmup + records);
-  drain(engine);
-  const coreSeconds = (performance.now() - start) / 1000;
-  const coreCpu = cpuSecondsSince(cpu);
+  const timed: CoreRound[] = [];
+  for (let r = 0; r < rounds; r++) {
+    emitted = 0;
+    drainCpu = 0;
+    const from = warmup + r * records;
+    const start = performance.now();
+    cpu = process.cpuUsage();
+    feed(engine, from, from + records);
+    drain(engine);
+    const seconds = (performance.now() - start) / 1000;
+    const roundCpu = cpuSecondsSince(cpu);
+    timed.push({
+      updatesPerSec: Math.round(records / roundCpu),
+      cpuSeconds: round(roundCpu),
+      seconds: round(seconds),
+      drainCpuSeconds: round(drainCpu),
+      resultsEmitted: emitted,
+    });
+    log(
+      `core: round ${r + 1} of ${rounds}, ${(records / roundCpu / 1e6).toFixed(2)}M records per CPU second`,
+    );
+  }
+  const all = totalOfRounds(timed, records);
+  const timedRecords = records * rounds;
+  const coreCpu = all.cpuSeconds;
   const stats = engine.stats();
   // Steady state at `keys` series: every key live once in each size, in tables sized from the
   // previous window of their size (a first window grows by 1.5× steps; later ones start at the
@@ -333,21 +374,26 @@ export async function measureCore(
 
   // --- the input alone (what both timed loops pay besides their own work) ---
   input = new InputStream(keys, perSeriesWindow, jitterMs, t0);
-  cpu = process.cpuUsage();
   let inputSink = 0;
-  for (let i = 0; i < records; i += BATCH) {
-    const n = Math.min(BATCH, records - i);
-    const batch = input.fillBatch(i, n);
-    for (let j = 0; j < n; j++) {
-      const r = batch[j]!;
-      // Read the key and the value, so that nothing of the input is optimized away.
-      inputSink += r.keyBytes[r.keyEnd - 1]! + r.numbers['value']!;
+  const inputCpus: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const from = warmup + r * records;
+    cpu = process.cpuUsage();
+    for (let i = from; i < from + records; i += BATCH) {
+      const n = Math.min(BATCH, from + records - i);
+      const batch = input.fillBatch(i, n);
+      for (let j = 0; j < n; j++) {
+        const rec = batch[j]!;
+        // Read the key and the value, so that nothing of the input is optimized away.
+        inputSink += rec.keyBytes[rec.keyEnd - 1]! + rec.numbers['value']!;
+      }
     }
+    inputCpus.push(cpuSecondsSince(cpu));
   }
-  const inputCpu = cpuSecondsSince(cpu);
+  const inputCpu = inputCpus.reduce((a, b) => a + b, 0);
   if (inputSink === -1) log('(unreachable)');
   log(
-    `core: ${(records / coreCpu / 1e6).toFixed(2)}M records per CPU second, ${fullStats.stateBytes} bytes for ${fullStats.openWindows} rows`,
+    `core: ${(timedRecords / coreCpu / 1e6).toFixed(2)}M records per CPU second over ${rounds} rounds, ${fullStats.stateBytes} bytes for ${fullStats.openWindows} rows`,
   );
 
   // --- the floor: the least a JS core does per record (the same input, the same warm-up) ---
@@ -383,7 +429,7 @@ export async function measureCore(
   };
   feedBaseline(0, warmup);
   baseline.emitted = 0;
-  start = performance.now();
+  const start = performance.now();
   cpu = process.cpuUsage();
   feedBaseline(warmup, warmup + records);
   baseline.drain();
@@ -401,7 +447,7 @@ export async function measureCore(
   gc();
   const baseBytesPerSeries = (heapBytes() - before) / emptyBase.liveRows();
 
-  const coreRate = records / coreCpu;
+  const coreRate = timedRecords / coreCpu;
   const baseRate = records / baseCpu;
   const bytesPerSeries = fullStats.stateBytes / fullStats.openWindows;
   return {
@@ -414,22 +460,24 @@ export async function measureCore(
       updatesPerSec: Math.round(coreRate),
       warmupRecords: warmup,
       coldUpdatesPerSec: Math.round(warmup / Math.max(coldCpu, 1e-9)),
-      updatesPerWallSec: Math.round(records / coreSeconds),
+      updatesPerWallSec: Math.round(timedRecords / all.seconds),
       cpuSeconds: round(coreCpu),
       rowUpdatesPerSec: Math.round(coreRate * sizes.length),
-      seconds: round(coreSeconds),
-      resultsEmitted: emitted,
-      drainCpuSeconds: round(drainCpu),
-      drainShare: round(drainCpu / coreCpu),
-      updatesPerSecExcludingInput: Math.round(records / Math.max(coreCpu - inputCpu, 1e-9)),
+      seconds: round(all.seconds),
+      resultsEmitted: all.resultsEmitted,
+      drainCpuSeconds: round(all.drainCpuSeconds),
+      drainShare: round(all.drainCpuSeconds / coreCpu),
+      updatesPerSecExcludingInput: Math.round(timedRecords / Math.max(coreCpu - inputCpu, 1e-9)),
+      rounds: timed,
     },
-    input: { cpuSeconds: round(inputCpu), recordsPerSec: Math.round(records / inputCpu) },
+    input: { cpuSeconds: round(inputCpu), recordsPerSec: Math.round(timedRecords / inputCpu) },
     floor: {
       description:
         'per record: FNV-1a of the key, an open-addressing lookup verified against its bytes, one count/sum/min/max row; reads overlapped 64 records at a time; no windows',
       updatesPerSec: Math.round(records / floorCpu),
       cpuSeconds: round(floorCpu),
-      updatesPerSecExcludingInput: Math.round(records / Math.max(floorCpu - inputCpu, 1e-9)),
+      // The floor is fed one round's records.
+      updatesPerSecExcludingInput: Math.round(records / Math.max(floorCpu - inputCpu / rounds, 1e-9)),
     },
     ofFloor: round(records / coreCpu / (records / floorCpu)),
     bytesPerSeries: round(bytesPerSeries),
@@ -449,6 +497,33 @@ export async function measureCore(
     memoryRatio: round(baseBytesPerSeries / bytesPerSeries),
     targets: { updatesPerSec: 3_000_000, bytesPerSeries: 64 },
     ...(stats.lateRecords > 0 ? { lateRecords: stats.lateRecords } : {}),
+  };
+}
+
+/**
+ * The rounds taken as one run of `records` × rounds records: CPU and wall seconds, drain CPU and
+ * results summed, the rate from those sums (not an average of the rounds' rates). Sums each
+ * round's unrounded CPU back from its rate (`records / updatesPerSec`), its printed cpuSeconds
+ * being rounded.
+ */
+export function totalOfRounds(rounds: readonly CoreRound[], records: number): CoreRound {
+  if (rounds.length === 0) throw new RangeError('no rounds');
+  let cpuSeconds = 0;
+  let seconds = 0;
+  let drainCpuSeconds = 0;
+  let resultsEmitted = 0;
+  for (const r of rounds) {
+    cpuSeconds += records / r.updatesPerSec;
+    seconds += r.seconds;
+    drainCpuSeconds += r.drainCpuSeconds;
+    resultsEmitted += r.resultsEmitted;
+  }
+  return {
+    updatesPerSec: Math.round((records * rounds.length) / cpuSeconds),
+    cpuSeconds,
+    seconds,
+    drainCpuSeconds,
+    resultsEmitted,
   };
 }
 
@@ -486,7 +561,8 @@ export const coreBench: BenchDefinition = {
   options: (cmd) =>
     cmd
       .option('--keys <n>', 'distinct series keys', '1000000')
-      .option('--records <n>', 'records fed and timed, after the warm-up', '12000000')
+      .option('--records <n>', 'records fed and timed in each round, after the warm-up', '12000000')
+      .option('--rounds <n>', 'timed rounds of --records each, one after another; figures over all', '3')
       .option('--warmup-records <n>', 'records fed first, timed apart (default: two 1m windows)')
       .option('--per-series-window <n>', 'mean records per series per 1m window', '6'),
   run: (opts, log) =>
@@ -494,6 +570,7 @@ export const coreBench: BenchDefinition = {
       {
         keys: intOption(opts['keys'], 1_000_000),
         records: intOption(opts['records'], 12_000_000),
+        rounds: intOption(opts['rounds'], 3, '--rounds'),
         perSeriesWindow: intOption(opts['perSeriesWindow'], 6),
         ...(opts['warmupRecords'] !== undefined
           ? { warmupRecords: countOption(opts['warmupRecords'], '--warmup-records') }

@@ -51,8 +51,21 @@ describe('benches under the worker V8 flags', () => {
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', r));
     expect(code, err).toBe(0);
-    const doc = JSON.parse(out) as { nodeOptions: string; keys: number; records: number };
+    const doc = JSON.parse(out) as {
+      nodeOptions: string;
+      keys: number;
+      records: number;
+      core: {
+        updatesPerSec: number;
+        cpuSeconds: number;
+        rounds: { updatesPerSec: number; cpuSeconds: number }[];
+      };
+    };
     expect(doc).toMatchObject({ keys: 2000, records: 20000 });
+    // Three timed rounds by default; the core's figures are over all three.
+    expect(doc.core.rounds).toHaveLength(3);
+    const cpu = doc.core.rounds.reduce((a, r) => a + 20000 / r.updatesPerSec, 0);
+    expect(doc.core.updatesPerSec).toBe(Math.round(60000 / cpu));
     expect(doc.nodeOptions).toContain('--max-semi-space-size=128');
     expect(err).toContain("running under the worker's V8 flags");
   }, 60_000);
