@@ -53,6 +53,7 @@ export interface CoreBenchResult {
    */
   nodeOptions: string;
   keys: number;
+  /** Records of each timed round (the core is timed over `core.rounds.length` of them). */
   records: number;
   windows: string[];
   aggregates: string[];
@@ -479,7 +480,7 @@ export async function measureCore(
       // The floor is fed one round's records.
       updatesPerSecExcludingInput: Math.round(records / Math.max(floorCpu - inputCpu / rounds, 1e-9)),
     },
-    ofFloor: round(records / coreCpu / (records / floorCpu)),
+    ofFloor: round(coreRate / (records / floorCpu)),
     bytesPerSeries: round(bytesPerSeries),
     bytesPerKey: round(fullStats.stateBytes / fullStats.liveSeries),
     stateBytes: fullStats.stateBytes,

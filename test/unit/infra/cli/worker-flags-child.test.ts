@@ -60,12 +60,16 @@ describe('benches under the worker V8 flags', () => {
         cpuSeconds: number;
         rounds: { updatesPerSec: number; cpuSeconds: number }[];
       };
+      floor: { updatesPerSec: number };
+      ofFloor: number;
     };
     expect(doc).toMatchObject({ keys: 2000, records: 20000 });
     // Three timed rounds by default; the core's figures are over all three.
     expect(doc.core.rounds).toHaveLength(3);
     const cpu = doc.core.rounds.reduce((a, r) => a + 20000 / r.updatesPerSec, 0);
     expect(doc.core.updatesPerSec).toBe(Math.round(60000 / cpu));
+    // Rates compared as rates: the core's over three rounds, the floor's over one.
+    expect(doc.ofFloor).toBeCloseTo(doc.core.updatesPerSec / doc.floor.updatesPerSec, 1);
     expect(doc.nodeOptions).toContain('--max-semi-space-size=128');
     expect(err).toContain("running under the worker's V8 flags");
   }, 60_000);
