@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
-import { loadKeyLookupKernel } from '../../aggregator/store/key-lookup-kernel.js';
 import { EngineProcessorFactory } from '../../aggregator/worker/engine-processor.js';
 import { NoticeWatcher } from '../../aggregator/worker/notice-watcher.js';
 import { type DrainReport, Worker } from '../../aggregator/worker/worker.js';
@@ -20,7 +19,7 @@ import { KafkaRecordSource } from '../kafka/kafka-record-source.js';
 import type { Logger } from '../log/logger.js';
 import { PromWorkerMetrics } from '../metrics/prom-worker-metrics.js';
 import { buildSinks } from './build-sinks.js';
-import { applyWorkerRuntimeFlags } from './worker-node-options.js';
+import { setUpWorkerProcess } from './worker-process-setup.js';
 
 /**
  * Runs one worker until it has drained (SIGTERM/SIGINT, `POST /drain`, or a spot notice):
@@ -38,17 +37,12 @@ export async function runWorker(cfg: LiveAggConfig, log: Logger): Promise<DrainR
   const instanceId = w.notices.enabled ? await notices?.instanceId().catch(() => undefined) : undefined;
   const id = w.id ?? instanceId ?? `${hostname()}:${process.pid}`;
   const wlog = log.child({ worker: id });
-  const v8Flags = applyWorkerRuntimeFlags();
-  if (v8Flags.length > 0) wlog.info({ v8Flags }, 'worker V8 flags set');
+  // Series dictionaries look keys up in WebAssembly once the kernel is compiled.
+  const setup = await setUpWorkerProcess();
+  if (setup.v8Flags.length > 0) wlog.info({ v8Flags: setup.v8Flags }, 'worker V8 flags set');
+  wlog.info({ keyLookup: 'webassembly', compileMs: setup.keyLookupCompileMs }, 'series key lookup compiled');
   const metrics = new PromWorkerMetrics();
   const kafka = createKafka(cfg.kafka, wlog, `-${id}`);
-  // Series dictionaries look keys up in WebAssembly once the kernel is compiled (~0.2 s, once).
-  const compileStart = performance.now();
-  await loadKeyLookupKernel();
-  wlog.info(
-    { keyLookup: 'webassembly', compileMs: Math.round(performance.now() - compileStart) },
-    'series key lookup compiled',
-  );
   const factory = new EngineProcessorFactory(cfg.pipelines, w.memory);
 
   await assertTopicsExist(kafka, factory.topics());

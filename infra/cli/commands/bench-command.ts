@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadKeyLookupKernel } from '../../../aggregator/store/key-lookup-kernel.js';
 import { aggregateBench } from '../../../test/bench/aggregate-bench.js';
 import { checkpointBench } from '../../../test/bench/checkpoint-bench.js';
 import { coreBench } from '../../../test/bench/core-bench.js';
@@ -10,7 +9,7 @@ import { multilevelBench } from '../../../test/bench/multilevel-bench.js';
 import { rollupBench } from '../../../test/bench/rollup-bench.js';
 import { simulateBench } from '../../../test/bench/simulate-bench.js';
 import { stateMachineBench } from '../../../test/bench/state-machine-bench.js';
-import { applyWorkerRuntimeFlags } from '../../worker/worker-node-options.js';
+import { setUpWorkerProcess } from '../../worker/worker-process-setup.js';
 import { printJson, progress } from '../output.js';
 import { benchArgs, hasWorkerFlags, runWithWorkerFlags } from '../worker-flags-child.js';
 
@@ -66,10 +65,7 @@ export function registerBenchCommand(program: Command, extra: BenchDefinition[] 
       } else {
         // Worker code is measured as a worker runs it: with the flags it sets on itself and its
         // WebAssembly key lookup too.
-        if (def.workerFlags) {
-          applyWorkerRuntimeFlags();
-          await loadKeyLookupKernel();
-        }
+        if (def.workerFlags) await setUpWorkerProcess();
         result = await def.run(opts, progress);
       }
       if (opts['json']) printJson(result);
